@@ -7,7 +7,7 @@ import javax.xml.xpath.XPathFactory;
 import org.w3c.dom.Document;
 
 /** The facts of pom.xml that the images, the chart and the workflows must agree with. */
-record MavenProject(String version, String finalName, String javaVersion) {
+record MavenProject(String version, String finalName, String javaVersion, String pytorchVersion) {
 
     static MavenProject read() throws Exception {
         DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
@@ -17,7 +17,8 @@ record MavenProject(String version, String finalName, String javaVersion) {
         return new MavenProject(
                 xpath.evaluate("/project/version", pom).trim(),
                 xpath.evaluate("/project/build/finalName", pom).trim(),
-                xpath.evaluate("/project/properties/java.version", pom).trim());
+                xpath.evaluate("/project/properties/java.version", pom).trim(),
+                xpath.evaluate("/project/properties/pytorch.version", pom).trim());
     }
 
     String jarPath() {
