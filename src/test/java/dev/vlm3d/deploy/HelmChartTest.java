@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.core.env.StandardEnvironment;
@@ -200,8 +201,20 @@ class HelmChartTest {
         assertThat(Yamls.map(cpu.container(WORKER), "resources.limits")).doesNotContainKey(GPU);
         assertThat(cpu.podSpec(WORKER)).doesNotContainKey("tolerations");
         assertThat(env(cpu, WORKER)).containsEntry("VLM3D_WORKER_DEVICES", "cpu");
+
         assertThatThrownBy(() -> RenderedChart.render(CPU_VALUES, c -> c.set("worker.gpu.enabled", "true")))
                 .hasMessageContaining("needs the CUDA image");
+    }
+
+    @Test
+    void workerDevicesMayNotListMoreGpusThanThePodRequests(@TempDir Path dir) throws Exception {
+        Path twoDevices = Files.writeString(dir.resolve("two-devices.yaml"), "worker:\n  devices: gpu0,gpu1\n");
+        assertThatThrownBy(() -> RenderedChart.render(GPU_VALUES, c -> c.withValuesFile(twoDevices)))
+                .hasMessageContaining("worker.devices lists 2 GPUs");
+        Path twoGpus = Files.writeString(dir.resolve("two-gpus.yaml"), "worker:\n  devices: gpu0,gpu1\n  gpu:\n    count: 2\n");
+        RenderedChart chart = RenderedChart.render(GPU_VALUES, c -> c.withValuesFile(twoGpus));
+        assertThat(Yamls.map(chart.container(WORKER), "resources.limits")).containsEntry(GPU, 2);
+        assertThat(env(chart, WORKER)).containsEntry("VLM3D_WORKER_DEVICES", "gpu0,gpu1");
     }
 
     @Test
@@ -273,7 +286,12 @@ class HelmChartTest {
         assertThat(Yamls.at(backend, "service.port.name")).isEqualTo("http");
 
         Map<String, Object> monitor = gpu.get("ServiceMonitor", PREFIX);
-        assertThat(Yamls.list(monitor, "spec.endpoints").get(0)).containsEntry("path", "/actuator/prometheus");
+        Map<String, Object> endpoint = Yamls.list(monitor, "spec.endpoints").get(0);
+        assertThat(endpoint).containsEntry("path", "/actuator/prometheus");
+        // Only health is open without a key: Prometheus authenticates with the admin key from the same Secret.
+        assertThat(Yamls.map(endpoint, "authorization.credentials"))
+                .containsEntry("name", "vlm3d-credentials")
+                .containsEntry("key", "admin-key");
         Map<String, Object> selector = Yamls.map(monitor, "spec.selector.matchLabels");
         // Both the web Service and the headless worker Service carry the selected labels.
         assertThat(gpu.ofKind("Service"))
