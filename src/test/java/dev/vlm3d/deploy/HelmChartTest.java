@@ -61,6 +61,28 @@ class HelmChartTest {
     }
 
     @Test
+    void renderedObjectsFitTheKubernetesApiTypes() throws Exception {
+        for (RenderedChart chart : List.of(defaults, gpu, cpu)) {
+            for (Map<String, Object> object : chart.objects()) {
+                if (KubernetesSchema.typeOf(object).equals("monitoring.coreos.com/v1/ServiceMonitor")) {
+                    continue; // a CRD: chart.yml validates it with kubeconform against the CRDs catalog
+                }
+                KubernetesSchema.validate(object);
+            }
+        }
+    }
+
+    /** Guards the check above: a misspelt field deep in a pod template is caught. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void kubernetesApiTypeCheckRejectsAMisspeltField() {
+        Map<String, Object> deployment = RenderedChart.render(CPU_VALUES).get("Deployment", WORKER);
+        Map<String, Object> container = Yamls.list(deployment, "spec.template.spec.containers").get(0);
+        container.put("imagePullPolicyy", "Always");
+        assertThatThrownBy(() -> KubernetesSchema.validate(deployment)).hasMessageContaining("imagePullPolicyy");
+    }
+
+    @Test
     void defaultsRenderOneWebAndOneGpuWorkerDeployment() {
         assertThat(names(defaults.ofKind("Deployment"))).containsExactlyInAnyOrder(WEB, WORKER);
         assertThat(Yamls.at(defaults.get("Deployment", WEB), "spec.replicas")).isEqualTo(2);
