@@ -229,6 +229,14 @@ class HelmChartTest {
     }
 
     @Test
+    void apiOnlyInstallHasNoWorkerObjects() {
+        RenderedChart apiOnly = RenderedChart.render(CPU_VALUES, c -> c.set("worker.enabled", "false"));
+        assertThat(names(apiOnly.ofKind("Deployment"))).containsExactly(WEB);
+        assertThat(names(apiOnly.ofKind("Service"))).containsExactly(PREFIX);
+        assertThat(names(apiOnly.ofKind("PodDisruptionBudget"))).containsExactly(WEB);
+    }
+
+    @Test
     void workerDevicesMayNotListMoreGpusThanThePodRequests(@TempDir Path dir) throws Exception {
         Path twoDevices = Files.writeString(dir.resolve("two-devices.yaml"), "worker:\n  devices: gpu0,gpu1\n");
         assertThatThrownBy(() -> RenderedChart.render(GPU_VALUES, c -> c.withValuesFile(twoDevices)))
