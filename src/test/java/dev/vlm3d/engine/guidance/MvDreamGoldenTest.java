@@ -1,0 +1,142 @@
+package dev.vlm3d.engine.guidance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonArray;
+import dev.vlm3d.models.clip.ClipTextModel;
+import dev.vlm3d.models.clip.ClipTokenizer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Golden equivalence with the reference implementations on every case of every MVDream fixture set (see
+ * {@link MvDreamFixtureSets}); each case is dispatched on its meta.json {@code kind} and compared with its own
+ * tolerances.
+ */
+class MvDreamGoldenTest {
+
+    @TestFactory
+    Stream<DynamicNode> everyCaseOfEverySet() {
+        List<Path> sets = MvDreamFixtureSets.all();
+        assertFalse(sets.isEmpty(), "no MVDream fixture set found");
+        return sets.stream().map(set -> DynamicContainer.dynamicContainer(set.getFileName().toString(),
+                MvDreamFixtureSets.cases(set).stream().map(c -> DynamicTest.dynamicTest(
+                        c.getFileName().toString(), () -> runCase(set.resolve("model"), c)))));
+    }
+
+    private static void runCase(Path model, Path caseDir) {
+        try (GoldenCase c = new GoldenCase(caseDir); NDManager m = NDManager.newBaseManager()) {
+            switch (c.kind()) {
+                case "text_encode" -> textEncode(model, c, m);
+                case "schedule" -> schedule(model, c);
+                default -> fail("unknown fixture kind " + c.kind() + " in " + caseDir);
+            }
+            c.assertAllPassFailTensorsChecked();
+        }
+    }
+
+    private static void textEncode(Path model, GoldenCase c, NDManager m) {
+        ClipTokenizer tokenizer = ClipTokenizer.load(model.resolve("tokenizer"));
+        List<String> prompts = new ArrayList<>();
+        for (int i = 0; c.hasInput("prompt_" + i); i++) {
+            try (NDManager tmp = NDManager.newBaseManager()) {
+                NDArray bytes = c.inputs.load("prompt_" + i, tmp, DataType.UINT8);
+                prompts.add(new String(bytes.toByteArray(), StandardCharsets.UTF_8));
+            }
+        }
+        JsonArray metaPrompts = c.params().getAsJsonArray("prompts");
+        assertEquals(metaPrompts.size(), prompts.size());
+        int len = tokenizer.maxLength();
+        long[] ids = new long[prompts.size() * len];
+        double[] untruncated = new double[prompts.size()];
+        for (int i = 0; i < prompts.size(); i++) {
+            assertEquals(metaPrompts.get(i).getAsString(), prompts.get(i));
+            ClipTokenizer.Encoding e = tokenizer.encode(prompts.get(i));
+            System.arraycopy(e.ids(), 0, ids, i * len, len);
+            untruncated[i] = e.untruncatedLength();
+        }
+        c.assertClose("input_ids", java.util.Arrays.stream(ids).asDoubleStream().toArray());
+        c.assertClose("n_tokens_untruncated", untruncated);
+        try (ClipTextModel text = ClipTextModel.load(model.resolve("text_encoder"), m, DataType.FLOAT32)) {
+            NDArray idArray = m.create(ids, new Shape(prompts.size(), len));
+            NDArray[] states = text.forwardAll(idArray);
+            c.assertClose("last_hidden_state", states[states.length - 1]);
+            if (c.hasExpected("hidden_states")) {
+                NDArray stacked = ai.djl.ndarray.NDArrays.stack(
+                        new ai.djl.ndarray.NDList(java.util.Arrays.copyOf(states, states.length - 1)));
+                c.assertClose("hidden_states", stacked);
+            }
+        }
+    }
+
+    private static void schedule(Path model, GoldenCase c) {
+        NoiseSchedule s = NoiseSchedule.fromSchedulerConfig(model.resolve("scheduler/scheduler_config.json"));
+        int n = s.numTrainTimesteps();
+        double[] betas = new double[n];
+        double[] ac = new double[n];
+        double[] ac32 = new double[n];
+        double[] sqrtAc = new double[n];
+        double[] sqrt1m = new double[n];
+        double[] recip = new double[n];
+        double[] recipm1 = new double[n];
+        for (int t = 0; t < n; t++) {
+            betas[t] = (float) s.beta(t);
+            ac[t] = s.alphaCumprod(t);
+            ac32[t] = (float) s.alphaCumprod(t);
+            sqrtAc[t] = s.sqrtAlphaCumprod(t);
+            sqrt1m[t] = s.sqrtOneMinusAlphaCumprod(t);
+            recip[t] = s.sqrtRecipAlphaCumprod(t);
+            recipm1[t] = s.sqrtRecipm1AlphaCumprod(t);
+        }
+        c.assertClose("betas", betas);
+        c.assertClose("alphas_cumprod", ac32);
+        c.assertClose("alphas_cumprod_f64", ac);
+        c.assertClose("sqrt_alphas_cumprod", sqrtAc);
+        c.assertClose("sqrt_one_minus_alphas_cumprod", sqrt1m);
+        c.assertClose("sqrt_recip_alphas_cumprod", recip);
+        c.assertClose("sqrt_recipm1_alphas_cumprod", recipm1);
+        long[] checkT = c.inputs.loadLongs("check_t");
+        double[] checkAc = new double[checkT.length];
+        double[] checkW = new double[checkT.length];
+        for (int i = 0; i < checkT.length; i++) {
+            checkAc[i] = (float) s.alphaCumprod((int) checkT[i]);
+            checkW[i] = s.reconstructionWeight((int) checkT[i]);
+        }
+        c.assertClose("check_alphas_cumprod", checkAc);
+        c.assertClose("check_w", checkW);
+        StepRamp min = ramp(c.params().getAsJsonArray("min_step_percent"));
+        StepRamp max = ramp(c.params().getAsJsonArray("max_step_percent"));
+        long[] steps = c.inputs.loadLongs("steps");
+        double[] pmin = new double[steps.length];
+        double[] pmax = new double[steps.length];
+        double[] tmin = new double[steps.length];
+        double[] tmax = new double[steps.length];
+        for (int i = 0; i < steps.length; i++) {
+            pmin[i] = min.at(steps[i]);
+            pmax[i] = max.at(steps[i]);
+            tmin[i] = min.truncatedAt(steps[i], n);
+            tmax[i] = max.truncatedAt(steps[i], n);
+        }
+        c.assertClose("min_step_percent", pmin);
+        c.assertClose("max_step_percent", pmax);
+        c.assertClose("min_step", tmin);
+        c.assertClose("max_step", tmax);
+    }
+
+    private static StepRamp ramp(JsonArray a) {
+        return new StepRamp(a.get(0).getAsInt(), a.get(1).getAsDouble(), a.get(2).getAsDouble(), a.get(3).getAsInt());
+    }
+}
