@@ -9,7 +9,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonArray;
+import ai.djl.engine.Engine;
+import ai.djl.training.GradientCollector;
 import dev.vlm3d.models.clip.ClipTextModel;
+import dev.vlm3d.models.mvdream.VaeEncoder;
 import dev.vlm3d.models.clip.ClipTokenizer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -42,6 +45,7 @@ class MvDreamGoldenTest {
             switch (c.kind()) {
                 case "text_encode" -> textEncode(model, c, m);
                 case "schedule" -> schedule(model, c);
+                case "vae_encode" -> vaeEncode(model, c, m);
                 default -> fail("unknown fixture kind " + c.kind() + " in " + caseDir);
             }
             c.assertAllPassFailTensorsChecked();
@@ -134,6 +138,28 @@ class MvDreamGoldenTest {
         c.assertClose("max_step_percent", pmax);
         c.assertClose("min_step", tmin);
         c.assertClose("max_step", tmax);
+    }
+
+    private static void vaeEncode(Path model, GoldenCase c, NDManager m) {
+        try (VaeEncoder vae = VaeEncoder.load(model.resolve("vae"), m, DataType.FLOAT32);
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            NDArray image = c.input("image", m);
+            image.setRequiresGradient(true);
+            NDArray x = image.mul(2).sub(1);
+            NDArray enc = vae.encoderOutput(x);
+            VaeEncoder.Posterior post = vae.posterior(x);
+            double scale = c.params().get("scale_factor").getAsDouble();
+            assertEquals(scale, vae.config().scalingFactor(), 0.0);
+            NDArray latent = post.sample(c.input("eps_vae", m)).mul(vae.config().scalingFactor());
+            collector.backward(latent.mul(c.input("w", m)).sum());
+            c.assertClose("enc_out", enc);
+            c.assertClose("moments", post.moments());
+            c.assertClose("mean", post.mean());
+            c.assertClose("logvar", post.logvar());
+            c.assertClose("std", post.std());
+            c.assertClose("latent", latent);
+            c.assertClose("grad_image", image.getGradient());
+        }
     }
 
     private static StepRamp ramp(JsonArray a) {
