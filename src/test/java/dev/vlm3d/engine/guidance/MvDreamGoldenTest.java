@@ -12,7 +12,10 @@ import com.google.gson.JsonArray;
 import ai.djl.engine.Engine;
 import ai.djl.training.GradientCollector;
 import dev.vlm3d.models.clip.ClipTextModel;
+import dev.vlm3d.models.mvdream.MultiViewUNet;
 import dev.vlm3d.models.mvdream.VaeEncoder;
+import java.util.HashMap;
+import java.util.Map;
 import dev.vlm3d.models.clip.ClipTokenizer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,6 +49,7 @@ class MvDreamGoldenTest {
                 case "text_encode" -> textEncode(model, c, m);
                 case "schedule" -> schedule(model, c);
                 case "vae_encode" -> vaeEncode(model, c, m);
+                case "unet_forward" -> unetForward(model, c, m);
                 default -> fail("unknown fixture kind " + c.kind() + " in " + caseDir);
             }
             c.assertAllPassFailTensorsChecked();
@@ -159,6 +163,36 @@ class MvDreamGoldenTest {
             c.assertClose("std", post.std());
             c.assertClose("latent", latent);
             c.assertClose("grad_image", image.getGradient());
+        }
+    }
+
+    private static void unetForward(Path model, GoldenCase c, NDManager m) {
+        try (MultiViewUNet unet = MultiViewUNet.load(model.resolve("unet"), m, DataType.FLOAT32, 48)) {
+            NDArray x = c.input("x", m);
+            NDArray t = c.inputs.load("t", m, DataType.INT64);
+            NDArray context = c.input("context", m);
+            NDArray camera = c.input("camera", m);
+            int numFrames = (int) c.inputs.loadLongs("num_frames")[0];
+            Map<String, NDArray> probes = new HashMap<>();
+            NDArray eps = unet.forward(x, t, context, camera, numFrames, probes::put);
+            c.assertClose("eps", eps);
+            for (Map.Entry<String, NDArray> e : probes.entrySet()) {
+                if (c.hasExpected(e.getKey())) {
+                    c.assertClose(e.getKey(), e.getValue());
+                }
+            }
+            if (c.hasExpected("eps_num_frames_1")) {
+                NDArray single = unet.forward(x, t, context, camera, 1, null);
+                c.assertClose("eps_num_frames_1", single);
+            }
+            if (c.hasInput("c2w")) {
+                float[] rows = CameraCondition.rows(c.inputs.loadFloats("c2w"));
+                int views = rows.length / 16;
+                float[] expected = camera.toFloatArray();
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(expected[i], rows[i % (views * 16)], 2e-6, "camera row from c2w at " + i);
+                }
+            }
         }
     }
 
