@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.vlm3d.nn.Convolutions;
 import dev.vlm3d.nn.Layers;
+import dev.vlm3d.nn.Scalars;
 import dev.vlm3d.weights.WeightMap;
 import java.nio.file.Path;
 
@@ -19,7 +20,8 @@ public final class VaeEncoder implements AutoCloseable {
 
     /** The encoder's outputs for one batch. */
     public record Posterior(NDArray moments, NDArray mean, NDArray logvar, NDArray std) {
-        /** z = mean + std·ε (the posterior is sampled, and the gradient flows through both branches). */
+        /** z = mean + std·ε (the posterior is sampled, and the gradient flows through both branches); ε must stay
+         * open until the backward pass, which reads it. */
         public NDArray sample(NDArray noise) {
             return mean.add(std.mul(noise));
         }
@@ -75,7 +77,7 @@ public final class VaeEncoder implements AutoCloseable {
         long c = moments.getShape().get(1) / 2;
         NDArray mean = moments.get(":, 0:" + c);
         NDArray logvar = moments.get(":, " + c + ":").clip(-30f, 20f);
-        NDArray std = logvar.mul(0.5f).exp();
+        NDArray std = logvar.mul(Scalars.like(logvar, 0.5)).exp();
         return new Posterior(moments, mean, logvar, std);
     }
 

@@ -13,7 +13,9 @@ import ai.djl.engine.Engine;
 import ai.djl.training.GradientCollector;
 import dev.vlm3d.models.clip.ClipTextModel;
 import dev.vlm3d.models.mvdream.MultiViewUNet;
+import dev.vlm3d.models.mvdream.MvDreamPipeline;
 import dev.vlm3d.models.mvdream.VaeEncoder;
+import dev.vlm3d.nn.Scalars;
 import java.util.HashMap;
 import java.util.Map;
 import dev.vlm3d.models.clip.ClipTokenizer;
@@ -50,6 +52,7 @@ class MvDreamGoldenTest {
                 case "schedule" -> schedule(model, c);
                 case "vae_encode" -> vaeEncode(model, c, m);
                 case "unet_forward" -> unetForward(model, c, m);
+                case "sds_step" -> sdsStep(model, c, m);
                 default -> fail("unknown fixture kind " + c.kind() + " in " + caseDir);
             }
             c.assertAllPassFailTensorsChecked();
@@ -149,12 +152,12 @@ class MvDreamGoldenTest {
                 GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDArray image = c.input("image", m);
             image.setRequiresGradient(true);
-            NDArray x = image.mul(2).sub(1);
+            NDArray x = image.mul(Scalars.like(image, 2)).sub(1);
             NDArray enc = vae.encoderOutput(x);
             VaeEncoder.Posterior post = vae.posterior(x);
             double scale = c.params().get("scale_factor").getAsDouble();
             assertEquals(scale, vae.config().scalingFactor(), 0.0);
-            NDArray latent = post.sample(c.input("eps_vae", m)).mul(vae.config().scalingFactor());
+            NDArray latent = post.sample(c.input("eps_vae", m)).mul(Scalars.like(x, vae.config().scalingFactor()));
             collector.backward(latent.mul(c.input("w", m)).sum());
             c.assertClose("enc_out", enc);
             c.assertClose("moments", post.moments());
@@ -192,6 +195,41 @@ class MvDreamGoldenTest {
                 for (int i = 0; i < expected.length; i++) {
                     assertEquals(expected[i], rows[i % (views * 16)], 2e-6, "camera row from c2w at " + i);
                 }
+            }
+        }
+    }
+
+    private static void sdsStep(Path model, GoldenCase c, NDManager m) {
+        var p = c.params();
+        SdsOptions defaults = SdsOptions.mvdream();
+        SdsOptions options = new SdsOptions(SdsOptions.Form.X0_RECONSTRUCTION, p.get("guidance_scale").getAsDouble(),
+                p.get("recon_std_rescale").getAsDouble(), p.get("n_view").getAsInt(), defaults.minStepPercent(),
+                defaults.maxStepPercent(), DataType.FLOAT32, 16, defaults.defaultNegativePrompt());
+        try (MvDreamPipeline pipeline = MvDreamPipeline.load(model, m, DataType.FLOAT32, DataType.FLOAT32, 16);
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            assertEquals(p.get("image_size").getAsInt(), pipeline.imageSize(), "UNet image size from the configs");
+            assertEquals(p.get("scale_factor").getAsDouble(), pipeline.vae().config().scalingFactor(), 0.0);
+            ScoreDistillation sds = new ScoreDistillation(pipeline,
+                    NoiseSchedule.fromSchedulerConfig(pipeline.schedulerConfig()), options);
+            NDArray rgb = c.input("rgb", m);
+            rgb.setRequiresGradient(true);
+            int t = (int) c.inputs.loadLongs("t")[0];
+            ScoreDistillation.Step step = sds.step(rgb, c.inputs.loadFloats("c2w"), t, c.input("eps", m),
+                    c.input("eps_vae", m), c.input("cond", m), c.input("uncond", m));
+            collector.backward(step.loss());
+            c.assertClose("loss", new double[] {step.loss().getFloat()});
+            c.assertClose("grad_rgb", rgb.getGradient());
+            for (Map.Entry<String, NDArray> e : step.diagnostics().entrySet()) {
+                if (c.hasExpected(e.getKey())) {
+                    c.assertClose(e.getKey(), e.getValue());
+                }
+            }
+            int size = pipeline.imageSize();
+            int h = (int) rgb.getShape().get(1);
+            int w = (int) rgb.getShape().get(2);
+            if (c.hasExpected("resize_h")) {
+                c.assertClose("resize_h", BilinearResize.weights(h, size));
+                c.assertClose("resize_w", BilinearResize.weights(w, size));
             }
         }
     }
