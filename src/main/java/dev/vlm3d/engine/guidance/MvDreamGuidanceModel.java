@@ -68,6 +68,11 @@ public final class MvDreamGuidanceModel implements GuidanceModel {
         return pipeline;
     }
 
+    /** Arrays held by the model's manager tree (weights and per-job embeddings). */
+    int heldArrays() {
+        return manager.getManagedArrays().size();
+    }
+
     @Override
     public void close() {
         pipeline.close();

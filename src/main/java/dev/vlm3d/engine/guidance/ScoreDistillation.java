@@ -81,8 +81,13 @@ public final class ScoreDistillation {
     public NDArray encodeText(String prompt, NDManager manager) {
         long[] ids = pipeline.tokenizer().encode(prompt).ids();
         return withoutGrad(() -> {
-            NDArray idArray = manager.create(ids, new Shape(1, ids.length));
-            NDArray out = pipeline.textEncoder().forward(idArray);
+            NDArray out;
+            try (NDScope scope = new NDScope()) {
+                NDArray idArray = manager.create(ids, new Shape(1, ids.length));
+                out = pipeline.textEncoder().forward(idArray);
+                NDScope.unregister(out);
+            }
+            out.attach(manager);
             return out;
         });
     }

@@ -65,6 +65,11 @@ public final class SdsGuidance implements Guidance {
         return new GuidanceResult(step.loss(), step.loss().getFloat(), stats);
     }
 
+    /** Arrays held by this job (the two embeddings); constant across steps unless something leaks. */
+    int heldArrays() {
+        return jobManager.getManagedArrays().size();
+    }
+
     @Override
     public void close() {
         jobManager.close();

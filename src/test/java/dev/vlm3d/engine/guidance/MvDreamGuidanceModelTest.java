@@ -69,6 +69,7 @@ class MvDreamGuidanceModelTest {
             try (SdsGuidance guidance = guidanceModel.forPrompt(p.get("cond_prompt").getAsString(),
                     negative.equals(SdsOptions.MVDREAM_NEGATIVE_PROMPT) ? null : negative, replay);
                     GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                int weightsAndEmbeddings = guidanceModel.heldArrays();
                 assertEmbeddingClose(c, "cond", guidance.promptEmbedding());
                 assertEmbeddingClose(c, "uncond", guidance.negativePromptEmbedding());
                 // renders as the engine makes them: an op away from a trained leaf, so the test also proves that
@@ -86,6 +87,9 @@ class MvDreamGuidanceModelTest {
                 c.assertClose("loss", new double[] {result.lossValue()});
                 c.assertClose("grad_rgb", raw.getGradient());
                 c.assertClose("grad_norm", new double[] {result.stats().get("grad_norm")});
+                assertEquals(2, guidance.heldArrays(), "a step leaves nothing behind in the job's manager");
+                assertEquals(weightsAndEmbeddings, guidanceModel.heldArrays(),
+                        "a step leaves nothing behind in the model's managers");
             }
         }
     }
