@@ -45,7 +45,7 @@ public final class SdsStepBenchmark {
                 SdsGuidance guidance = model.forPrompt("a DSLR photo of a corgi wearing a beret", null,
                         SdsNoise.seeded(1))) {
             ScoreDistillation sds = model.scoreDistillation();
-            int size = model.pipeline().imageSize();
+            int size = model.scoreDistillation().imageSize();
             Engine.getInstance().setRandomSeed(3);
             NDArray base = m.randomUniform(0f, 1f, new Shape(views, size, size, 3));
             NDArray c2w = cameras(m, views);
@@ -80,8 +80,8 @@ public final class SdsStepBenchmark {
                     + "%d², %d views%n", folder, Arrays.toString(unet.levelChannels()),
                     Arrays.toString(unet.attentionAtLevel()), unet.headChannels(),
                     Arrays.toString(vae.blockOutChannels()), size, latent, views);
-            System.out.printf("threads: %d available processors, %d warm-up + %d timed steps%n",
-                    Runtime.getRuntime().availableProcessors(), warmup, iterations);
+            System.out.printf("threads: %d available processors, %d warm-up + %d timed steps, load average after: %s%n",
+                    Runtime.getRuntime().availableProcessors(), warmup, iterations, loadAverage());
             System.out.printf("one SDS step (encode + UNet on %d inputs + backward): median %.1f ms, min %.1f ms, "
                     + "max %.1f ms%n", 2 * views, millis[iterations / 2], millis[0], millis[iterations - 1]);
             System.out.printf("FLOPs per step at this size: %.3f GFLOP (%.1f GFLOP/s at the median)%n",
@@ -128,6 +128,15 @@ public final class SdsStepBenchmark {
             c2w[v * 16 + 15] = 1;
         }
         return m.create(c2w, new Shape(views, 4, 4));
+    }
+
+    /** The machine is shared; the 1-minute load average says how much the timing is worth. */
+    private static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     private static double[] cross(double[] a, double[] b) {

@@ -64,9 +64,14 @@ public final class ScoreDistillation {
         return pipeline.unet().hasCameraEmbedding() ? options.viewsPerGroup() : 1;
     }
 
+    /** The side the renders are resized to: the options' image size, else the folder's. */
+    public int imageSize() {
+        return options.imageSize() > 0 ? options.imageSize() : pipeline.imageSize();
+    }
+
     /** The latent shape [B, C, h, w] for B renders. */
     public Shape latentShape(int batch) {
-        int side = pipeline.imageSize() / pipeline.vae().config().downscaleFactor();
+        int side = imageSize() / pipeline.vae().config().downscaleFactor();
         return new Shape(batch, pipeline.vae().config().latentChannels(), side, side);
     }
 
@@ -116,7 +121,7 @@ public final class ScoreDistillation {
         Map<String, NDArray> diag = new LinkedHashMap<>();
         NDArray loss;
         try (NDScope scope = new NDScope()) {
-            int size = pipeline.imageSize();
+            int size = imageSize();
             NDArray image = BilinearResize.resize(rgb.transpose(0, 3, 1, 2), size, size);
             NDArray x = image.mul(Scalars.like(image, 2)).sub(1);
             NDArray z0 = pipeline.vae().posterior(x).sample(epsVae)

@@ -15,10 +15,12 @@ import ai.djl.ndarray.types.DataType;
  * @param frozenDataType    dtype of the UNet and text encoder (FLOAT32; FLOAT16 halves memory on a GPU)
  * @param attentionQueryChunk queries per UNet attention block (bounds the multi-view attention's score matrix)
  * @param defaultNegativePrompt used when a job gives none
+ * @param imageSize         side the renders are resized to before encoding (threestudio's guidance
+ *                          {@code image_size}); ≤ 0 derives it from the folder (UNet latent size × VAE factor)
  */
 public record SdsOptions(Form form, double guidanceScale, double reconStdRescale, int viewsPerGroup,
         StepRamp minStepPercent, StepRamp maxStepPercent, DataType frozenDataType, int attentionQueryChunk,
-        String defaultNegativePrompt) {
+        String defaultNegativePrompt, int imageSize) {
 
     /** The two SDS surrogates. */
     public enum Form { X0_RECONSTRUCTION, DREAMFUSION }
@@ -31,22 +33,27 @@ public record SdsOptions(Form form, double guidanceScale, double reconStdRescale
     /** MVDream-sd21(-shading): CFG 50, rescale 0.5, 4 views, t range annealed from [980, 980] to [20, 500]. */
     public static SdsOptions mvdream() {
         return new SdsOptions(Form.X0_RECONSTRUCTION, 50.0, 0.5, 4, new StepRamp(0, 0.98, 0.02, 8000),
-                new StepRamp(0, 0.98, 0.50, 8000), DataType.FLOAT32, 1024, MVDREAM_NEGATIVE_PROMPT);
+                new StepRamp(0, 0.98, 0.50, 8000), DataType.FLOAT32, 1024, MVDREAM_NEGATIVE_PROMPT, 0);
     }
 
     /** threestudio dreamfusion-sd: CFG 100, w(t) = 1 − ᾱ_t, t ∈ [20, 980], empty negative prompt. */
     public static SdsOptions stableDiffusion() {
         return new SdsOptions(Form.DREAMFUSION, 100.0, 0.0, 1, StepRamp.constant(0.02), StepRamp.constant(0.98),
-                DataType.FLOAT32, 1024, "");
+                DataType.FLOAT32, 1024, "", 0);
     }
 
     public SdsOptions withFrozenDataType(DataType type) {
         return new SdsOptions(form, guidanceScale, reconStdRescale, viewsPerGroup, minStepPercent, maxStepPercent,
-                type, attentionQueryChunk, defaultNegativePrompt);
+                type, attentionQueryChunk, defaultNegativePrompt, imageSize);
     }
 
     public SdsOptions withGuidanceScale(double scale) {
         return new SdsOptions(form, scale, reconStdRescale, viewsPerGroup, minStepPercent, maxStepPercent,
-                frozenDataType, attentionQueryChunk, defaultNegativePrompt);
+                frozenDataType, attentionQueryChunk, defaultNegativePrompt, imageSize);
+    }
+
+    public SdsOptions withImageSize(int size) {
+        return new SdsOptions(form, guidanceScale, reconStdRescale, viewsPerGroup, minStepPercent, maxStepPercent,
+                frozenDataType, attentionQueryChunk, defaultNegativePrompt, size);
     }
 }

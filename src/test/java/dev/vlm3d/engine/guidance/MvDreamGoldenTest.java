@@ -204,10 +204,10 @@ class MvDreamGoldenTest {
         SdsOptions defaults = SdsOptions.mvdream();
         SdsOptions options = new SdsOptions(SdsOptions.Form.X0_RECONSTRUCTION, p.get("guidance_scale").getAsDouble(),
                 p.get("recon_std_rescale").getAsDouble(), p.get("n_view").getAsInt(), defaults.minStepPercent(),
-                defaults.maxStepPercent(), DataType.FLOAT32, 16, defaults.defaultNegativePrompt());
+                defaults.maxStepPercent(), DataType.FLOAT32, 16, defaults.defaultNegativePrompt(),
+                p.get("image_size").getAsInt());
         try (MvDreamPipeline pipeline = MvDreamPipeline.load(model, m, DataType.FLOAT32, DataType.FLOAT32, 16);
                 GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            assertEquals(p.get("image_size").getAsInt(), pipeline.imageSize(), "UNet image size from the configs");
             assertEquals(p.get("scale_factor").getAsDouble(), pipeline.vae().config().scalingFactor(), 0.0);
             ScoreDistillation sds = new ScoreDistillation(pipeline,
                     NoiseSchedule.fromSchedulerConfig(pipeline.schedulerConfig()), options);
@@ -224,7 +224,7 @@ class MvDreamGoldenTest {
                     c.assertClose(e.getKey(), e.getValue());
                 }
             }
-            int size = pipeline.imageSize();
+            int size = sds.imageSize();
             int h = (int) rgb.getShape().get(1);
             int w = (int) rgb.getShape().get(2);
             if (c.hasExpected("resize_h")) {

@@ -53,11 +53,10 @@ class MvDreamGuidanceModelTest {
 
     private static void runCase(Path model, Path caseDir) {
         try (GoldenCase c = new GoldenCase(caseDir);
-                MvDreamGuidanceModel guidanceModel = MvDreamGuidanceModel.load(model, Device.cpu(), null);
+                MvDreamGuidanceModel guidanceModel = MvDreamGuidanceModel.load(model, Device.cpu(),
+                        SdsOptions.mvdream().withImageSize(c.params().get("image_size").getAsInt()));
                 NDManager m = NDManager.newBaseManager()) {
             JsonObject p = c.params();
-            assertEquals(SdsOptions.Form.X0_RECONSTRUCTION, guidanceModel.scoreDistillation().options().form(),
-                    "a UNet with camera embedding selects the MVDream options");
             assertEquals(p.get("guidance_scale").getAsDouble(),
                     guidanceModel.scoreDistillation().options().guidanceScale(), 0.0);
             assertEquals(p.get("recon_std_rescale").getAsDouble(),
@@ -91,6 +90,19 @@ class MvDreamGuidanceModelTest {
                 assertEquals(weightsAndEmbeddings, guidanceModel.heldArrays(),
                         "a step leaves nothing behind in the model's managers");
             }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void withoutOptionsAMultiViewFolderGetsTheMvDreamSettings() {
+        Path model = MvDreamFixtureSets.all().get(0).resolve("model");
+        try (MvDreamGuidanceModel guidanceModel = MvDreamGuidanceModel.load(model, Device.cpu(), null)) {
+            ScoreDistillation sds = guidanceModel.scoreDistillation();
+            assertEquals(SdsOptions.mvdream(), sds.options());
+            assertEquals(4, sds.viewsPerGroup());
+            var unet = guidanceModel.pipeline().unet().config();
+            var vae = guidanceModel.pipeline().vae().config();
+            assertEquals(unet.sampleSize() * vae.downscaleFactor(), sds.imageSize());
         }
     }
 
