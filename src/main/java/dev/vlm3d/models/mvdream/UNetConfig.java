@@ -39,6 +39,11 @@ public record UNetConfig(Naming naming, int inChannels, int outChannels, int mod
     }
 
     private static UNetConfig fromLdm(JsonObject c) {
+        // variants of the LDM UNet this code does not implement; refuse rather than compute something else
+        requireAbsentOrEqual(c, "use_scale_shift_norm", false);
+        requireAbsentOrEqual(c, "resblock_updown", false);
+        requireAbsentOrEqual(c, "use_spatial_transformer", true);
+        requireAbsentOrEqual(c, "num_classes", null);
         int model = c.get("model_channels").getAsInt();
         int[] mult = ints(c.getAsJsonArray("channel_mult"));
         int[] attnRes = ints(c.getAsJsonArray("attention_resolutions"));
@@ -64,6 +69,14 @@ public record UNetConfig(Naming naming, int inChannels, int outChannels, int mod
     }
 
     private static UNetConfig fromDiffusers(JsonObject c) {
+        requireAbsentOrEqual(c, "flip_sin_to_cos", true);
+        requireAbsentOrEqual(c, "freq_shift", 0);
+        requireAbsentOrEqual(c, "resnet_time_scale_shift", "default");
+        requireAbsentOrEqual(c, "class_embed_type", null);
+        requireAbsentOrEqual(c, "addition_embed_type", null);
+        requireAbsentOrEqual(c, "time_embedding_type", "positional");
+        requireAbsentOrEqual(c, "only_cross_attention", false);
+        requireAbsentOrEqual(c, "dual_cross_attention", false);
         int[] widths = ints(c.getAsJsonArray("block_out_channels"));
         JsonArray types = c.getAsJsonArray("down_block_types");
         boolean[] attn = new boolean[widths.length];
@@ -91,6 +104,37 @@ public record UNetConfig(Naming naming, int inChannels, int outChannels, int mod
                 widths, intOr(c, "layers_per_block", 2), attn, -1, heads, c.get("cross_attention_dim").getAsInt(), 0,
                 transformerDepth, intOr(c, "sample_size", 64), intOr(c, "norm_num_groups", 32),
                 c.has("norm_eps") ? c.get("norm_eps").getAsFloat() : 1e-5f);
+    }
+
+    /** A config field that, if present, must have the one value this implementation supports. */
+    private static void requireAbsentOrEqual(JsonObject c, String key, Object supported) {
+        JsonElement e = c.get(key);
+        if (e == null || (e.isJsonNull() && supported == null)) {
+            return;
+        }
+        if (e.isJsonArray()) {
+            // per-block settings, e.g. only_cross_attention: [false, false, false, false]
+            for (JsonElement item : e.getAsJsonArray()) {
+                JsonObject single = new JsonObject();
+                single.add(key, item);
+                requireAbsentOrEqual(single, key, supported);
+            }
+            return;
+        }
+        boolean ok;
+        if (supported == null) {
+            ok = false;
+        } else if (supported instanceof Boolean b) {
+            ok = e.isJsonPrimitive() && e.getAsJsonPrimitive().isBoolean() && e.getAsBoolean() == b;
+        } else if (supported instanceof Integer i) {
+            ok = e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber() && e.getAsDouble() == i;
+        } else {
+            ok = e.isJsonPrimitive() && e.getAsString().equals(supported);
+        }
+        if (!ok) {
+            throw new IllegalArgumentException("unsupported UNet config: " + key + " = " + e + " (supported: "
+                    + supported + ")");
+        }
     }
 
     private static int[] ints(JsonArray a) {
