@@ -34,19 +34,21 @@ public final class Layers {
 
     /** GELU with the tanh approximation (F.gelu approximate='tanh'), which the JNI does not expose. */
     public static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2.0 / Math.PI));
-        return x.mul(0.5).mul(inner.tanh().add(1));
+        // tensor constants, not Java numbers: see Scalars for why differentiated ops must not take a Number
+        NDArray inner = x.add(x.pow(Scalars.like(x, 3)).mul(Scalars.like(x, 0.044715)))
+                .mul(Scalars.like(x, Math.sqrt(2.0 / Math.PI)));
+        return x.mul(Scalars.like(x, 0.5)).mul(inner.tanh().add(1));
     }
 
     /** CLIP's quick_gelu: x·σ(1.702x). */
     public static NDArray quickGelu(NDArray x) {
-        return x.mul(Activation.sigmoid(x.mul(1.702f)));
+        return x.mul(Activation.sigmoid(x.mul(Scalars.like(x, 1.702))));
     }
 
     /** RMSNorm over the last axis: x·(mean(x²)+ε)^-½·w, computed in x's dtype. */
     public static NDArray rmsNorm(NDArray x, NDArray weight, float eps) {
         NDArray variance = x.square().mean(new int[] {-1}, true);
-        return x.mul(variance.add(eps).pow(-0.5f)).mul(weight);
+        return x.mul(variance.add(eps).pow(Scalars.like(x, -0.5))).mul(weight);
     }
 
     /** LayerNorm over the last axis with affine gamma/beta (both required). */
@@ -107,7 +109,7 @@ public final class Layers {
     }
 
     private static NDArray attentionBlock(NDArray q, NDArray kT, NDArray v, NDArray mask, double scale) {
-        NDArray scores = q.matMul(kT).mul(scale);
+        NDArray scores = q.matMul(kT).mul(Scalars.like(q, scale));
         if (mask != null) {
             scores = scores.add(mask);
         }
