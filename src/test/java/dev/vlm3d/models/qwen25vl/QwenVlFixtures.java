@@ -1,0 +1,134 @@
+package dev.vlm3d.models.qwen25vl;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Discovers Qwen2.5-VL golden fixture sets: every directory under src/test/resources/fixtures/qwen25vl/ and every
+ * directory listed in the environment variable VLM3D_FIXTURES_QWEN25VL (path-separated). A set holds manifest.json,
+ * model dirs, tokenizer/ and cases/*&#47;.
+ */
+final class QwenVlFixtures {
+
+    static final Path BUNDLED = Path.of("src/test/resources/fixtures/qwen25vl");
+    static final String ENV = "VLM3D_FIXTURES_QWEN25VL";
+
+    /** A model directory of a set with the suffix of its expected keys and which keys it has. */
+    record ModelDir(Path dir, String suffix, List<String> keys) {
+        boolean has(String keyPattern) {
+            return keys.contains(keyPattern);
+        }
+    }
+
+    record FixtureSet(Path root, JsonObject manifest) {
+        String name() {
+            return root.toString();
+        }
+
+        Path tokenizerDir() {
+            String dir = manifest.has("tokenizer_dir") ? manifest.get("tokenizer_dir").getAsString() : "tokenizer";
+            return root.resolve(dir);
+        }
+
+        List<ModelDir> models() {
+            List<ModelDir> out = new ArrayList<>();
+            for (JsonElement e : manifest.getAsJsonArray("models")) {
+                JsonObject o = e.getAsJsonObject();
+                List<String> keys = new ArrayList<>();
+                for (JsonElement k : o.getAsJsonArray("keys")) {
+                    keys.add(k.getAsString());
+                }
+                out.add(new ModelDir(root.resolve(o.get("dir").getAsString()),
+                        o.get("expected_suffix").getAsString(), keys));
+            }
+            return out;
+        }
+
+        List<Path> cases() {
+            try (Stream<Path> s = Files.list(root.resolve("cases"))) {
+                return s.filter(p -> Files.isRegularFile(p.resolve("meta.json"))).sorted().toList();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        JsonObject tolerances() {
+            return manifest.getAsJsonObject("tolerances");
+        }
+
+        double atol(String quantity) {
+            return tolerances().getAsJsonObject(quantity).get("atol").getAsDouble();
+        }
+    }
+
+    private QwenVlFixtures() {
+    }
+
+    static List<FixtureSet> sets() {
+        List<Path> roots = new ArrayList<>();
+        if (Files.isDirectory(BUNDLED)) {
+            try (Stream<Path> s = Files.list(BUNDLED)) {
+                s.filter(p -> Files.isRegularFile(p.resolve("manifest.json"))).sorted().forEach(roots::add);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        String extra = System.getenv(ENV);
+        if (extra != null && !extra.isBlank()) {
+            for (String p : extra.split(File.pathSeparator)) {
+                if (!p.isBlank()) {
+                    Path root = Path.of(p.trim());
+                    if (!Files.isRegularFile(root.resolve("manifest.json"))) {
+                        throw new IllegalStateException(ENV + " lists " + root + " which has no manifest.json");
+                    }
+                    roots.add(root);
+                }
+            }
+        }
+        List<FixtureSet> out = new ArrayList<>();
+        for (Path r : roots) {
+            out.add(new FixtureSet(r, readJson(r.resolve("manifest.json"))));
+        }
+        return out;
+    }
+
+    static JsonObject readJson(Path p) {
+        try {
+            return JsonParser.parseString(Files.readString(p)).getAsJsonObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The system message of a case's conversation, or null when it relies on the template default. */
+    static String systemMessage(JsonObject meta) {
+        JsonArray messages = meta.getAsJsonArray("messages");
+        JsonObject first = messages.get(0).getAsJsonObject();
+        if (!first.get("role").getAsString().equals("system")) {
+            return null;
+        }
+        JsonElement content = first.get("content");
+        if (content.isJsonPrimitive()) {
+            return content.getAsString();
+        }
+        StringBuilder sb = new StringBuilder();
+        for (JsonElement c : content.getAsJsonArray()) {
+            sb.append(c.getAsJsonObject().get("text").getAsString());
+        }
+        return sb.toString();
+    }
+
+    static String question(JsonObject meta) {
+        return meta.get("question").getAsString();
+    }
+}
