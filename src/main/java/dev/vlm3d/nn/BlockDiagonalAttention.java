@@ -20,7 +20,10 @@ public final class BlockDiagonalAttention {
     public record Segment(int start, int length) {
     }
 
-    /** Precomputed gather plan for one segmentation; reusable across layers. */
+    /**
+     * Precomputed gather plan for one segmentation; reusable across layers. Close it only after the backward pass:
+     * autograd keeps its index arrays, whose host memory DJL shares zero-copy.
+     */
     public static final class Plan implements AutoCloseable {
         private final List<int[]> groups = new ArrayList<>();
         private final List<NDArray> groupIndices = new ArrayList<>();
@@ -94,7 +97,8 @@ public final class BlockDiagonalAttention {
             NDArray qg = gatherGroup(q, plan, g, count, len, heads, dim);
             NDArray kg = gatherGroup(k, plan, g, count, len, heads, dim);
             NDArray vg = gatherGroup(v, plan, g, count, len, heads, dim);
-            NDArray scores = qg.matMul(kg.swapAxes(-1, -2)).mul(scale);
+            NDArray scores = qg.matMul(kg.swapAxes(-1, -2));
+            scores = scores.mul(Scalars.like(scores, scale));
             NDArray o = scores.softmax(-1).matMul(vg); // [count, H, len, d]
             outputs.add(o.transpose(0, 2, 1, 3).reshape((long) count * len, heads, dim));
         }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.vlm3d.nn.DifferentiableCast;
 import dev.vlm3d.nn.Layers;
+import dev.vlm3d.nn.Scalars;
 
 /** Linear layers under a {@link QwenVlPrecision}: fp16 matrices get fp16 inputs, the result returns to float32. */
 final class QwenVlOps {
@@ -26,9 +27,15 @@ final class QwenVlOps {
         return DifferentiableCast.cast(y, x.getDataType());
     }
 
-    /** RMSNorm in the activation dtype (float32 in the fp16 option), eps added before the inverse square root. */
+    /**
+     * RMSNorm in the activation dtype (float32 in the fp16 option): x / sqrt(mean(x²) + eps) · w. Not
+     * {@link Layers#rmsNorm}, whose {@code pow(Number)} operand is freed before the backward pass (see
+     * {@link Scalars}).
+     */
     NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
-        return Layers.rmsNorm(x, weight, (float) eps);
+        NDArray variance = x.square().mean(new int[] {-1}, true);
+        NDArray denominator = variance.add(Scalars.like(variance, eps)).sqrt();
+        return x.div(denominator).mul(weight);
     }
 
     DataType activations() {

@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.vlm3d.nn.Layers;
 import dev.vlm3d.nn.Rotary;
+import dev.vlm3d.nn.Scalars;
 
 /**
  * Qwen2 decoder with M-RoPE, GQA (consecutive query heads share a kv head), q/k/v biases, RMSNorm and SwiGLU.
@@ -31,16 +32,13 @@ public final class QwenVlText {
 
     /** Rows of the token embedding table for ids (no gradient: the table is frozen). */
     public NDArray embed(long[] ids, NDManager m) {
-        try (NDArray idx = m.create(ids)) {
-            NDArray rows = weights.get(QwenVlWeightNames.EMBED_TOKENS).get(idx);
-            if (rows.getDataType() != ops.activations()) {
-                NDArray widened = rows.toType(ops.activations(), false);
-                rows.close();
-                rows = widened;
-            }
-            rows.attach(m);
-            return rows;
+        NDArray idx = m.create(ids);
+        NDArray rows = weights.get(QwenVlWeightNames.EMBED_TOKENS).get(idx);
+        rows.attach(m); // the gather's result lands in the weights' manager (first operand)
+        if (rows.getDataType() != ops.activations()) {
+            rows = rows.toType(ops.activations(), false);
         }
+        return rows;
     }
 
     /**
@@ -111,7 +109,8 @@ public final class QwenVlText {
             NDArray qg = q.reshape(rows, kvHeads, group, headDim).transpose(1, 2, 0, 3);
             NDArray kg = k.transpose(1, 0, 2).expandDims(1);
             NDArray vg = v.transpose(1, 0, 2).expandDims(1);
-            NDArray scores = qg.matMul(kg.swapAxes(-1, -2)).mul(scale);
+            NDArray scores = qg.matMul(kg.swapAxes(-1, -2));
+            scores = scores.mul(Scalars.like(scores, scale));
             if (!last) {
                 scores = scores.add(causal);
             }

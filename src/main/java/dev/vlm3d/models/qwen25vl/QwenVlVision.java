@@ -24,11 +24,15 @@ public final class QwenVlVision {
     private final QwenVlConfig.Vision config;
     private final QwenVlWeights weights;
     private final QwenVlOps ops;
+    /** The Conv3d kernel as [hidden, C·T·P·P], reshaped once: a per-call view would pile up in the weights' manager. */
+    private final NDArray patchWeight;
 
     QwenVlVision(QwenVlConfig.Vision config, QwenVlWeights weights, QwenVlOps ops) {
         this.config = config;
         this.weights = weights;
         this.ops = ops;
+        this.patchWeight = weights.get(QwenVlWeightNames.PATCH_EMBED)
+                .reshape(config.hiddenSize(), config.patchFeatures());
     }
 
     /** Optional per-stage outputs for debugging against the reference (rows in pixel_values order). */
@@ -49,67 +53,62 @@ public final class QwenVlVision {
         int heads = config.numHeads();
         int headDim = config.headDim();
         VisionWindows windows = VisionWindows.of(gridThw, config.spatialMergeSize(), config.windowUnits());
-        try (NDManager layout = m.newSubManager();
-                BlockDiagonalAttention.Plan windowPlan = BlockDiagonalAttention.plan(windows.windowSegments(), n,
-                        layout);
-                BlockDiagonalAttention.Plan imagePlan = BlockDiagonalAttention.plan(windows.imageSegments(), n,
-                        layout)) {
-            long[] windowIndex = new long[windows.windowIndex().length];
-            long[] inverse = new long[windowIndex.length];
-            for (int i = 0; i < windowIndex.length; i++) {
-                windowIndex[i] = windows.windowIndex()[i];
-                inverse[windows.windowIndex()[i]] = i;
-            }
-            NDArray unitOrder = layout.create(windowIndex);
-            NDArray unitRestore = layout.create(inverse);
-
-            NDArray patchWeight = weights.get(QwenVlWeightNames.PATCH_EMBED).reshape(dim, config.patchFeatures());
-            NDArray x = ops.linear(pixelValues, patchWeight, null);
-            if (trace != null) {
-                trace.record("vision_patch_embed", x);
-            }
-            NDArray[] cosSin = rotaryTables(gridThw, n, m);
-            x = x.reshape(n / unit, unit, dim).get(unitOrder).reshape(n, dim);
-            NDArray cos = cosSin[0].reshape(n / unit, unit, headDim).get(unitOrder).reshape(n, 1, headDim);
-            NDArray sin = cosSin[1].reshape(n / unit, unit, headDim).get(unitOrder).reshape(n, 1, headDim);
-            double scale = 1.0 / Math.sqrt(headDim);
-
-            for (int b = 0; b < config.depth(); b++) {
-                NDArray h = ops.rmsNorm(x, weights.get(visionBlock(b, "norm1.weight")), NORM_EPS);
-                NDArray qkv = ops.linear(h, weights.get(visionBlock(b, "attn.qkv.weight")),
-                        weights.get(visionBlock(b, "attn.qkv.bias"))).reshape(n, 3, heads, headDim);
-                NDList parts = qkv.split(3, 1);
-                NDArray q = Rotary.apply(parts.get(0).squeeze(1), cos, sin);
-                NDArray k = Rotary.apply(parts.get(1).squeeze(1), cos, sin);
-                NDArray v = parts.get(2).squeeze(1);
-                BlockDiagonalAttention.Plan plan = config.isFullAttention(b) ? imagePlan : windowPlan;
-                NDArray o = BlockDiagonalAttention.attend(q, k, v, plan, scale).reshape(n, dim);
-                x = x.add(ops.linear(o, weights.get(visionBlock(b, "attn.proj.weight")),
-                        weights.get(visionBlock(b, "attn.proj.bias"))));
-                h = ops.rmsNorm(x, weights.get(visionBlock(b, "norm2.weight")), NORM_EPS);
-                NDArray gate = ops.linear(h, weights.get(visionBlock(b, "mlp.gate_proj.weight")),
-                        weights.get(visionBlock(b, "mlp.gate_proj.bias")));
-                NDArray up = ops.linear(h, weights.get(visionBlock(b, "mlp.up_proj.weight")),
-                        weights.get(visionBlock(b, "mlp.up_proj.bias")));
-                x = x.add(ops.linear(Layers.silu(gate).mul(up), weights.get(visionBlock(b, "mlp.down_proj.weight")),
-                        weights.get(visionBlock(b, "mlp.down_proj.bias"))));
-                if (trace != null) {
-                    trace.record("vision_block_out_" + b,
-                            x.reshape(n / unit, unit, dim).get(unitRestore).reshape(n, dim));
-                }
-            }
-
-            NDArray y = ops.rmsNorm(x, weights.get(QwenVlWeightNames.MERGER_NORM), NORM_EPS)
-                    .reshape(n / unit, (long) dim * unit);
-            y = Layers.gelu(ops.linear(y, weights.get(QwenVlWeightNames.MERGER_FC1 + ".weight"),
-                    weights.get(QwenVlWeightNames.MERGER_FC1 + ".bias")));
-            y = ops.linear(y, weights.get(QwenVlWeightNames.MERGER_FC2 + ".weight"),
-                    weights.get(QwenVlWeightNames.MERGER_FC2 + ".bias"));
-            NDArray restored = y.get(unitRestore);
-            // The layout manager closes with this method; results computed from its index arrays live in the
-            // input's manager already (first operand), so only the index arrays themselves go.
-            return restored;
+        // Index arrays live in the input's manager, not a shorter-lived one: DJL wraps host arrays zero-copy, and
+        // autograd keeps the gather indices for the backward pass, after this method has returned.
+        NDManager layout = m;
+        BlockDiagonalAttention.Plan windowPlan = BlockDiagonalAttention.plan(windows.windowSegments(), n, layout);
+        BlockDiagonalAttention.Plan imagePlan = BlockDiagonalAttention.plan(windows.imageSegments(), n, layout);
+        long[] windowIndex = new long[windows.windowIndex().length];
+        long[] inverse = new long[windowIndex.length];
+        for (int i = 0; i < windowIndex.length; i++) {
+            windowIndex[i] = windows.windowIndex()[i];
+            inverse[windows.windowIndex()[i]] = i;
         }
+        NDArray unitOrder = layout.create(windowIndex);
+        NDArray unitRestore = layout.create(inverse);
+
+        NDArray x = ops.linear(pixelValues, patchWeight, null);
+        if (trace != null) {
+            trace.record("vision_patch_embed", x);
+        }
+        NDArray[] cosSin = rotaryTables(gridThw, n, m);
+        x = x.reshape(n / unit, unit, dim).get(unitOrder).reshape(n, dim);
+        NDArray cos = cosSin[0].reshape(n / unit, unit, headDim).get(unitOrder).reshape(n, 1, headDim);
+        NDArray sin = cosSin[1].reshape(n / unit, unit, headDim).get(unitOrder).reshape(n, 1, headDim);
+        double scale = 1.0 / Math.sqrt(headDim);
+
+        for (int b = 0; b < config.depth(); b++) {
+            NDArray h = ops.rmsNorm(x, weights.get(visionBlock(b, "norm1.weight")), NORM_EPS);
+            NDArray qkv = ops.linear(h, weights.get(visionBlock(b, "attn.qkv.weight")),
+                    weights.get(visionBlock(b, "attn.qkv.bias"))).reshape(n, 3, heads, headDim);
+            NDList parts = qkv.split(3, 1);
+            NDArray q = Rotary.apply(parts.get(0).squeeze(1), cos, sin);
+            NDArray k = Rotary.apply(parts.get(1).squeeze(1), cos, sin);
+            NDArray v = parts.get(2).squeeze(1);
+            BlockDiagonalAttention.Plan plan = config.isFullAttention(b) ? imagePlan : windowPlan;
+            NDArray o = BlockDiagonalAttention.attend(q, k, v, plan, scale).reshape(n, dim);
+            x = x.add(ops.linear(o, weights.get(visionBlock(b, "attn.proj.weight")),
+                    weights.get(visionBlock(b, "attn.proj.bias"))));
+            h = ops.rmsNorm(x, weights.get(visionBlock(b, "norm2.weight")), NORM_EPS);
+            NDArray gate = ops.linear(h, weights.get(visionBlock(b, "mlp.gate_proj.weight")),
+                    weights.get(visionBlock(b, "mlp.gate_proj.bias")));
+            NDArray up = ops.linear(h, weights.get(visionBlock(b, "mlp.up_proj.weight")),
+                    weights.get(visionBlock(b, "mlp.up_proj.bias")));
+            x = x.add(ops.linear(Layers.silu(gate).mul(up), weights.get(visionBlock(b, "mlp.down_proj.weight")),
+                    weights.get(visionBlock(b, "mlp.down_proj.bias"))));
+            if (trace != null) {
+                trace.record("vision_block_out_" + b,
+                        x.reshape(n / unit, unit, dim).get(unitRestore).reshape(n, dim));
+            }
+        }
+
+        NDArray y = ops.rmsNorm(x, weights.get(QwenVlWeightNames.MERGER_NORM), NORM_EPS)
+                .reshape(n / unit, (long) dim * unit);
+        y = Layers.gelu(ops.linear(y, weights.get(QwenVlWeightNames.MERGER_FC1 + ".weight"),
+                weights.get(QwenVlWeightNames.MERGER_FC1 + ".bias")));
+        y = ops.linear(y, weights.get(QwenVlWeightNames.MERGER_FC2 + ".weight"),
+                weights.get(QwenVlWeightNames.MERGER_FC2 + ".bias"));
+        return y.get(unitRestore);
     }
 
     /**

@@ -18,20 +18,20 @@ import java.util.stream.Stream;
  * directory listed in the environment variable VLM3D_FIXTURES_QWEN25VL (path-separated). A set holds manifest.json,
  * model dirs, tokenizer/ and cases/*&#47;.
  */
-final class QwenVlFixtures {
+public final class QwenVlFixtures {
 
     static final Path BUNDLED = Path.of("src/test/resources/fixtures/qwen25vl");
     static final String ENV = "VLM3D_FIXTURES_QWEN25VL";
 
     /** A model directory of a set with the suffix of its expected keys and which keys it has. */
-    record ModelDir(Path dir, String suffix, List<String> keys) {
+    public record ModelDir(Path dir, String suffix, List<String> keys) {
         boolean has(String keyPattern) {
             return keys.contains(keyPattern);
         }
     }
 
-    record FixtureSet(Path root, JsonObject manifest) {
-        String name() {
+    public record FixtureSet(Path root, JsonObject manifest) {
+        public String name() {
             return root.toString();
         }
 
@@ -74,7 +74,7 @@ final class QwenVlFixtures {
     private QwenVlFixtures() {
     }
 
-    static List<FixtureSet> sets() {
+    public static List<FixtureSet> sets() {
         List<Path> roots = new ArrayList<>();
         if (Files.isDirectory(BUNDLED)) {
             try (Stream<Path> s = Files.list(BUNDLED)) {
@@ -128,7 +128,25 @@ final class QwenVlFixtures {
         return sb.toString();
     }
 
-    static String question(JsonObject meta) {
+    /**
+     * Collects garbage and reuses freed direct memory with NaNs. Called between forward and backward so that a
+     * tensor whose host buffer was released before the backward pass (a DJL pitfall, see dev.vlm3d.nn.Scalars)
+     * turns into a failing gradient instead of a lucky pass.
+     */
+    public static void churnDirectMemory() {
+        System.gc();
+        java.util.List<java.nio.ByteBuffer> junk = new java.util.ArrayList<>();
+        for (int i = 0; i < 4000; i++) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(64).order(java.nio.ByteOrder.nativeOrder());
+            for (int j = 0; j < 16; j++) {
+                b.putFloat(4 * j, Float.NaN);
+            }
+            junk.add(b);
+        }
+        junk.clear();
+    }
+
+    public static String question(JsonObject meta) {
         return meta.get("question").getAsString();
     }
 }

@@ -165,6 +165,7 @@ class QwenVlGoldenTest {
                 float[] dl = diff.logitsLast().toFloatArray();
                 checkKey(set, dir, expected, "logits_last_diffpre", dl, set.atol("logits_last"));
                 checkKey(set, dir, expected, "reward_diffpre", new float[] {reward.getFloat()}, set.atol("reward"));
+                QwenVlFixtures.churnDirectMemory();
                 gc.backward(reward);
             }
             if (dir.has("reward_grad_image_{i}" + sfx)) {
