@@ -18,7 +18,7 @@ class QwenVlFp16WeightsTest {
     void fp16WeightsStayWithinReducedPrecisionBoundsOnEveryCase() {
         for (FixtureSet set : QwenVlFixtures.sets()) {
             JsonObject bound = set.tolerances().getAsJsonObject("bf16_compute_informational");
-            for (Fp16WeightsError.CaseError e : Fp16WeightsError.measure(set)) {
+            for (PrecisionError.CaseError e : PrecisionError.measure(set, QwenVlPrecision.FP16_WEIGHTS)) {
                 assertTrue(e.logitsMaxAbs() <= bound.get("logits_atol").getAsDouble(), e.toString());
                 assertTrue(e.rewardAbs() <= bound.get("reward_atol").getAsDouble(), e.toString());
                 assertTrue(e.gradCosine() >= 0.99, "gradient direction: " + e);

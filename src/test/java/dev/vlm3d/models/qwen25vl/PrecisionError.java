@@ -15,24 +15,25 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Error of the {@link QwenVlPrecision#FP16_WEIGHTS} option against the fp32 golden values of a fixture set: the fp32
- * weights are rounded to fp16 on load and the matmuls run in fp16, so this measures both effects together.
+ * Error of a {@link QwenVlPrecision} against the fp32 golden values of a fixture set, on the differentiable path
+ * (float images → reward and d reward / d images). For {@link QwenVlPrecision#FP16_WEIGHTS} the fp32 weights are
+ * rounded to fp16 on load and the matmuls run in fp16, so this measures both effects together.
  */
-public final class Fp16WeightsError {
+public final class PrecisionError {
 
     /** One case: max |Δ| of the last logits, |Δ reward|, and the gradient's error and cosine vs the fp32 golden. */
     public record CaseError(String caseName, double logitsMaxAbs, double rewardAbs, double gradMaxAbsOverMax,
             double gradCosine) {
     }
 
-    private Fp16WeightsError() {
+    private PrecisionError() {
     }
 
-    public static List<CaseError> measure(FixtureSet set) {
+    public static List<CaseError> measure(FixtureSet set, QwenVlPrecision precision) {
         ModelDir fp32 = set.models().stream().filter(d -> d.suffix().isEmpty()).findFirst().orElseThrow();
         List<CaseError> out = new ArrayList<>();
         try (QwenVlModel model = QwenVlModel.load(fp32.dir(), set.tokenizerDir(), Device.cpu(),
-                QwenVlPrecision.FP16_WEIGHTS)) {
+                precision)) {
             for (Path caseDir : set.cases()) {
                 out.add(measureCase(model, caseDir));
             }
