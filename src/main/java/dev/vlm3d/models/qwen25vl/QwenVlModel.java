@@ -114,8 +114,13 @@ public final class QwenVlModel implements AutoCloseable {
      * @param systemMessage null for the chat template's default
      */
     public Output forward(List<NDArray> images, String systemMessage, String question) {
+        return forward(images, systemMessage, QwenVlTokenizer.imagesThenText(images.size(), question));
+    }
+
+    /** A user turn with any order of images and text items; the i-th image item is {@code images.get(i)}. */
+    public Output forward(List<NDArray> images, String systemMessage, List<QwenVlTokenizer.Content> user) {
         QwenVlImageProcessor.Processed p = processor.process(images);
-        long[] ids = tokenizer.promptIds(systemMessage, p.imageTokens(config.vision().spatialMergeSize()), question);
+        long[] ids = tokenizer.promptIds(systemMessage, user, p.imageTokens(config.vision().spatialMergeSize()));
         return forwardPixels(p.pixelValues(), p.gridThw(), ids, null);
     }
 

@@ -108,31 +108,72 @@ public final class QwenVlTokenizer implements AutoCloseable {
         return visionEndId;
     }
 
+    /** One item of the user turn, in order: an image placeholder or a piece of text. */
+    public record Content(String text) {
+        public static Content image() {
+            return new Content(null);
+        }
+
+        public static Content text(String text) {
+            return new Content(java.util.Objects.requireNonNull(text));
+        }
+
+        public boolean isImage() {
+            return text == null;
+        }
+    }
+
+    /** [image × numImages, question]: the layout VLM3D uses. */
+    public static java.util.List<Content> imagesThenText(int numImages, String question) {
+        java.util.List<Content> items = new java.util.ArrayList<>();
+        for (int i = 0; i < numImages; i++) {
+            items.add(Content.image());
+        }
+        items.add(Content.text(question));
+        return items;
+    }
+
+    public String renderTemplate(String systemMessage, int numImages, String question) {
+        return renderTemplate(systemMessage, imagesThenText(numImages, question));
+    }
+
     /**
-     * The chat template's output for one user message [image × N, text], with the generation prompt: what the HF
-     * processor renders before it expands each image placeholder.
+     * The chat template's output for one user message with the generation prompt: what the HF processor renders
+     * before it expands each image placeholder. List content is concatenated without separators.
      *
      * @param systemMessage null for the template's default
      */
-    public String renderTemplate(String systemMessage, int numImages, String question) {
+    public String renderTemplate(String systemMessage, java.util.List<Content> user) {
         StringBuilder sb = new StringBuilder();
         sb.append(IM_START).append("system\n")
                 .append(systemMessage == null ? defaultSystemMessage : systemMessage).append(IM_END).append('\n');
         sb.append(IM_START).append("user\n");
-        for (int i = 0; i < numImages; i++) {
-            sb.append(VISION_START).append(IMAGE_PAD).append(VISION_END);
+        for (Content c : user) {
+            if (c.isImage()) {
+                sb.append(VISION_START).append(IMAGE_PAD).append(VISION_END);
+            } else {
+                sb.append(c.text());
+            }
         }
-        sb.append(question).append(IM_END).append('\n');
+        sb.append(IM_END).append('\n');
         sb.append(IM_START).append("assistant\n");
         return sb.toString();
+    }
+
+    public long[] promptIds(String systemMessage, int[] imageTokens, String question) {
+        return promptIds(systemMessage, imagesThenText(imageTokens.length, question), imageTokens);
     }
 
     /**
      * Token ids of the chat prompt with the i-th image placeholder expanded to {@code imageTokens[i]} image-pad
      * tokens (gh·gw/4 for that image).
      */
-    public long[] promptIds(String systemMessage, int[] imageTokens, String question) {
-        String rendered = renderTemplate(systemMessage, imageTokens.length, question);
+    public long[] promptIds(String systemMessage, java.util.List<Content> user, int[] imageTokens) {
+        long images = user.stream().filter(Content::isImage).count();
+        if (images != imageTokens.length) {
+            throw new IllegalArgumentException(images + " image items but " + imageTokens.length + " images");
+        }
+        String rendered = renderTemplate(systemMessage, user);
         StringBuilder expanded = new StringBuilder(rendered.length() + 16 * sum(imageTokens));
         int from = 0;
         for (int count : imageTokens) {
@@ -151,7 +192,7 @@ public final class QwenVlTokenizer implements AutoCloseable {
         }
         if (pads != sum(imageTokens)) {
             throw new IllegalStateException("prompt has " + pads + " image-pad tokens but the images need "
-                    + sum(imageTokens) + " (does the question contain an image token?)");
+                    + sum(imageTokens) + " (does the text contain an image token?)");
         }
         return ids;
     }

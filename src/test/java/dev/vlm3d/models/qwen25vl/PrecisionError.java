@@ -52,7 +52,7 @@ public final class PrecisionError {
             images.forEach(i -> i.setRequiresGradient(true));
             float[] logits;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray l = model.forward(images, QwenVlFixtures.systemMessage(meta), QwenVlFixtures.question(meta))
+                NDArray l = model.forward(images, QwenVlFixtures.systemMessage(meta), QwenVlFixtures.userContent(meta))
                         .logitsLast();
                 logits = l.toFloatArray();
                 QwenVlFixtures.churnDirectMemory();

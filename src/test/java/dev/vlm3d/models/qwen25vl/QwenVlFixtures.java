@@ -146,6 +146,32 @@ public final class QwenVlFixtures {
         junk.clear();
     }
 
+    /** The items of the case's user message, in order. */
+    public static List<QwenVlTokenizer.Content> userContent(JsonObject meta) {
+        List<QwenVlTokenizer.Content> items = new ArrayList<>();
+        for (JsonElement m : meta.getAsJsonArray("messages")) {
+            JsonObject message = m.getAsJsonObject();
+            if (!message.get("role").getAsString().equals("user")) {
+                continue;
+            }
+            JsonElement content = message.get("content");
+            if (content.isJsonPrimitive()) {
+                items.add(QwenVlTokenizer.Content.text(content.getAsString()));
+                continue;
+            }
+            for (JsonElement c : content.getAsJsonArray()) {
+                JsonObject item = c.getAsJsonObject();
+                String type = item.has("type") ? item.get("type").getAsString() : "";
+                if (type.equals("image") || item.has("image")) {
+                    items.add(QwenVlTokenizer.Content.image());
+                } else {
+                    items.add(QwenVlTokenizer.Content.text(item.get("text").getAsString()));
+                }
+            }
+        }
+        return items;
+    }
+
     public static String question(JsonObject meta) {
         return meta.get("question").getAsString();
     }

@@ -72,7 +72,7 @@ class QwenVlFloat64Test {
                 images.forEach(i -> i.setRequiresGradient(withGrad));
                 try (GradientCollector gc = withGrad ? Engine.getInstance().newGradientCollector() : null) {
                     QwenVlModel.Output diff = model.forward(images, QwenVlFixtures.systemMessage(meta),
-                            QwenVlFixtures.question(meta));
+                            QwenVlFixtures.userContent(meta));
                     assertClose(doubles(expected, "logits_last_diffpre_f64", m), diff.logitsLast().toDoubleArray(),
                             f64.get("logits_atol").getAsDouble(), caseDir.getFileName() + " logits_last_diffpre_f64");
                     if (withGrad) {
@@ -105,7 +105,7 @@ class QwenVlFloat64Test {
         Path caseDir = set.cases().get(0);
         JsonObject meta = QwenVlFixtures.readJson(caseDir.resolve("meta.json"));
         String system = QwenVlFixtures.systemMessage(meta);
-        String question = QwenVlFixtures.question(meta);
+        List<QwenVlTokenizer.Content> question = QwenVlFixtures.userContent(meta);
         try (SafetensorsCheckpoint inputs = SafetensorsCheckpoint.open(caseDir.resolve("inputs.safetensors"));
                 NDManager m = NDManager.newBaseManager(Device.cpu())) {
             List<NDArray> images = QwenVlGoldenTest.images(inputs, meta, m, DataType.FLOAT64);
@@ -155,7 +155,7 @@ class QwenVlFloat64Test {
     }
 
     private static double rewardWithPixel(NDManager m, List<NDArray> images, double[][] pixels, int[] probe,
-            double delta, String system, String question, JsonObject meta) {
+            double delta, String system, List<QwenVlTokenizer.Content> question, JsonObject meta) {
         try (NDManager sub = m.newSubManager()) {
             List<NDArray> shifted = new ArrayList<>();
             for (int i = 0; i < images.size(); i++) {

@@ -84,8 +84,8 @@ class QwenVlGoldenTest {
             long[] questionIds = tok.encode(QwenVlFixtures.question(meta));
             assertArrayEquals(longs(meta.getAsJsonArray("question_token_ids")), questionIds, "question ids");
             assertEquals(meta.get("prompt_text").getAsString(),
-                    tok.renderTemplate(QwenVlFixtures.systemMessage(meta), meta.getAsJsonArray("images").size(),
-                            QwenVlFixtures.question(meta)), "rendered chat template");
+                    tok.renderTemplate(QwenVlFixtures.systemMessage(meta), QwenVlFixtures.userContent(meta)),
+                    "rendered chat template");
             assertEquals(meta.get("yes_token_id").getAsLong(), tok.singleTokenId(meta.get("yes_token").getAsString()));
             assertEquals(meta.get("no_token_id").getAsLong(), tok.singleTokenId(meta.get("no_token").getAsString()));
 
@@ -93,8 +93,8 @@ class QwenVlGoldenTest {
             QwenVlImageProcessor.Processed p = model.processor().process(images);
             long[] grid = expected.loadLongs("image_grid_thw");
             assertArrayEquals(grid, flatten(p.gridThw()), "image_grid_thw");
-            long[] ids = tok.promptIds(QwenVlFixtures.systemMessage(meta),
-                    p.imageTokens(model.config().vision().spatialMergeSize()), QwenVlFixtures.question(meta));
+            long[] ids = tok.promptIds(QwenVlFixtures.systemMessage(meta), QwenVlFixtures.userContent(meta),
+                    p.imageTokens(model.config().vision().spatialMergeSize()));
             assertArrayEquals(expected.loadLongs("input_ids"), ids, "input_ids");
             long[] tokenTypes = new long[ids.length];
             for (int i = 0; i < ids.length; i++) {
@@ -159,7 +159,7 @@ class QwenVlGoldenTest {
             images.forEach(i -> i.setRequiresGradient(true));
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 QwenVlModel.Output diff = model.forward(images, QwenVlFixtures.systemMessage(meta),
-                        QwenVlFixtures.question(meta));
+                        QwenVlFixtures.userContent(meta));
                 assertArrayEquals(ids, diff.inputIds(), "input_ids on the differentiable path");
                 NDArray reward = diff.logitsLast().get(yes).sub(diff.logitsLast().get(no));
                 float[] dl = diff.logitsLast().toFloatArray();
