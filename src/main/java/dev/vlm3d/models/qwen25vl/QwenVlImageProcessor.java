@@ -101,6 +101,11 @@ public final class QwenVlImageProcessor {
         return out;
     }
 
+    /** The same processor with other smart_resize pixel bounds (e.g. a cap on the vision tokens per view). */
+    public QwenVlImageProcessor withPixelBounds(long minPixels, long maxPixels) {
+        return new QwenVlImageProcessor(patchSize, temporalPatchSize, mergeSize, mean, std, minPixels, maxPixels);
+    }
+
     public int factor() {
         return patchSize * mergeSize;
     }

@@ -119,6 +119,12 @@ public final class QwenVlModel implements AutoCloseable {
 
     /** A user turn with any order of images and text items; the i-th image item is {@code images.get(i)}. */
     public Output forward(List<NDArray> images, String systemMessage, List<QwenVlTokenizer.Content> user) {
+        return forward(images, systemMessage, user, processor);
+    }
+
+    /** As above with another image processor (e.g. {@link QwenVlImageProcessor#withPixelBounds}). */
+    public Output forward(List<NDArray> images, String systemMessage, List<QwenVlTokenizer.Content> user,
+            QwenVlImageProcessor processor) {
         QwenVlImageProcessor.Processed p = processor.process(images);
         long[] ids = tokenizer.promptIds(systemMessage, user, p.imageTokens(config.vision().spatialMergeSize()));
         return forwardPixels(p.pixelValues(), p.gridThw(), ids, null);

@@ -52,7 +52,8 @@ public final class PrecisionError {
             images.forEach(i -> i.setRequiresGradient(true));
             float[] logits;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray l = model.forward(images, QwenVlFixtures.systemMessage(meta), QwenVlFixtures.userContent(meta))
+                NDArray l = model.forward(images, QwenVlFixtures.systemMessage(meta), QwenVlFixtures.userContent(meta),
+                        QwenVlFixtures.processor(model, meta))
                         .logitsLast();
                 logits = l.toFloatArray();
                 QwenVlFixtures.churnDirectMemory();

@@ -172,6 +172,15 @@ public final class QwenVlFixtures {
         return items;
     }
 
+    /** The model's processor with the case's smart_resize pixel bounds (cases may differ from the folder default). */
+    public static QwenVlImageProcessor processor(QwenVlModel model, JsonObject meta) {
+        if (!meta.has("smart_resize")) {
+            return model.processor();
+        }
+        JsonObject sr = meta.getAsJsonObject("smart_resize");
+        return model.processor().withPixelBounds(sr.get("min_pixels").getAsLong(), sr.get("max_pixels").getAsLong());
+    }
+
     public static String question(JsonObject meta) {
         return meta.get("question").getAsString();
     }

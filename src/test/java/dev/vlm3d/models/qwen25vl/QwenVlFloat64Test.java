@@ -72,7 +72,7 @@ class QwenVlFloat64Test {
                 images.forEach(i -> i.setRequiresGradient(withGrad));
                 try (GradientCollector gc = withGrad ? Engine.getInstance().newGradientCollector() : null) {
                     QwenVlModel.Output diff = model.forward(images, QwenVlFixtures.systemMessage(meta),
-                            QwenVlFixtures.userContent(meta));
+                            QwenVlFixtures.userContent(meta), QwenVlFixtures.processor(model, meta));
                     assertClose(doubles(expected, "logits_last_diffpre_f64", m), diff.logitsLast().toDoubleArray(),
                             f64.get("logits_atol").getAsDouble(), caseDir.getFileName() + " logits_last_diffpre_f64");
                     if (withGrad) {
@@ -106,12 +106,13 @@ class QwenVlFloat64Test {
         JsonObject meta = QwenVlFixtures.readJson(caseDir.resolve("meta.json"));
         String system = QwenVlFixtures.systemMessage(meta);
         List<QwenVlTokenizer.Content> question = QwenVlFixtures.userContent(meta);
+        QwenVlImageProcessor processor = QwenVlFixtures.processor(model, meta);
         try (SafetensorsCheckpoint inputs = SafetensorsCheckpoint.open(caseDir.resolve("inputs.safetensors"));
                 NDManager m = NDManager.newBaseManager(Device.cpu())) {
             List<NDArray> images = QwenVlGoldenTest.images(inputs, meta, m, DataType.FLOAT64);
             images.forEach(i -> i.setRequiresGradient(true));
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray logits = model.forward(images, system, question).logitsLast();
+                NDArray logits = model.forward(images, system, question, processor).logitsLast();
                 gc.backward(logits.get(meta.get("yes_token_id").getAsLong())
                         .sub(logits.get(meta.get("no_token_id").getAsLong())));
             }
@@ -165,7 +166,7 @@ class QwenVlFloat64Test {
                 }
                 shifted.add(sub.create(copy, images.get(i).getShape()));
             }
-            return reward(model.forward(shifted, system, question).logitsLast(), meta);
+            return reward(model.forward(shifted, system, question, QwenVlFixtures.processor(model, meta)).logitsLast(), meta);
         }
     }
 

@@ -90,7 +90,7 @@ class QwenVlGoldenTest {
             assertEquals(meta.get("no_token_id").getAsLong(), tok.singleTokenId(meta.get("no_token").getAsString()));
 
             List<NDArray> images = images(inputs, meta, m, DataType.FLOAT32);
-            QwenVlImageProcessor.Processed p = model.processor().process(images);
+            QwenVlImageProcessor.Processed p = QwenVlFixtures.processor(model, meta).process(images);
             long[] grid = expected.loadLongs("image_grid_thw");
             assertArrayEquals(grid, flatten(p.gridThw()), "image_grid_thw");
             long[] ids = tok.promptIds(QwenVlFixtures.systemMessage(meta), QwenVlFixtures.userContent(meta),
@@ -159,7 +159,7 @@ class QwenVlGoldenTest {
             images.forEach(i -> i.setRequiresGradient(true));
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 QwenVlModel.Output diff = model.forward(images, QwenVlFixtures.systemMessage(meta),
-                        QwenVlFixtures.userContent(meta));
+                        QwenVlFixtures.userContent(meta), QwenVlFixtures.processor(model, meta));
                 assertArrayEquals(ids, diff.inputIds(), "input_ids on the differentiable path");
                 NDArray reward = diff.logitsLast().get(yes).sub(diff.logitsLast().get(no));
                 float[] dl = diff.logitsLast().toFloatArray();
