@@ -8,8 +8,6 @@ import dev.vlm3d.models.qwen25vl.QwenVlModel;
 import dev.vlm3d.models.qwen25vl.QwenVlPrecision;
 import dev.vlm3d.nn.DifferentiableCast;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -80,13 +78,10 @@ public final class QwenVlReward implements RewardModel {
             DataType compute = model.precision().activations();
             int b = Math.toIntExact(rgb.getShape().get(0));
             int views = maxViews > 0 ? Math.min(maxViews, b) : b;
-            // [B, H, W, 3] → views of [3, H, W]; the cast only applies in the float64 mode and keeps the graph
+            // [B, H, W, 3] → [views, 3, H, W]; the cast only applies in the float64 mode and keeps the graph
             NDArray chw = DifferentiableCast.cast(rgb, compute).transpose(0, 3, 1, 2);
-            List<NDArray> images = new ArrayList<>(views);
-            for (int i = 0; i < views; i++) {
-                images.add(chw.get(i));
-            }
-            QwenVlModel.Output out = model.forward(images, null, question);
+            NDArray shown = views == b ? chw : chw.get("0:" + views);
+            QwenVlModel.Output out = model.forwardBatch(shown, null, question);
             NDArray zYes = out.logitsLast().get(yesId);
             NDArray zNo = out.logitsLast().get(noId);
             NDArray logOdds = zYes.sub(zNo);

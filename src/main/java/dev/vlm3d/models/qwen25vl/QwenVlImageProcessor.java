@@ -135,11 +135,29 @@ public final class QwenVlImageProcessor {
         return new Processed(pixelValues, grids);
     }
 
-    /** A_h · X · A_wᵀ per channel; an identity size skips the matmul. */
+    /**
+     * Views of one size as a batch: the same as {@link #process} on the list of views, with one resize and one
+     * patchify for all of them.
+     *
+     * @param images [B, 3, H, W] in [0, 1]
+     */
+    public Processed processBatch(NDArray images) {
+        Shape s = images.getShape();
+        int b = Math.toIntExact(s.get(0));
+        int[] size = resizedSize(Math.toIntExact(s.get(2)), Math.toIntExact(s.get(3)));
+        NDArray normalised = normalise(resize(images, size[0], size[1]));
+        int[][] grids = new int[b][];
+        for (int i = 0; i < b; i++) {
+            grids[i] = new int[] {1, size[0] / patchSize, size[1] / patchSize};
+        }
+        return new Processed(patchify(normalised), grids);
+    }
+
+    /** A_h · X · A_wᵀ per channel ([..., H, W] → [..., h', w']); an identity size skips the matmul. */
     NDArray resize(NDArray image, int outH, int outW) {
         Shape s = image.getShape();
-        int h = Math.toIntExact(s.get(1));
-        int w = Math.toIntExact(s.get(2));
+        int h = Math.toIntExact(s.get(s.dimension() - 2));
+        int w = Math.toIntExact(s.get(s.dimension() - 1));
         NDManager m = image.getManager();
         NDArray y = image;
         if (outW != w) {
@@ -156,30 +174,32 @@ public final class QwenVlImageProcessor {
     private NDArray normalise(NDArray image) {
         NDManager m = image.getManager();
         DataType t = image.getDataType();
-        NDArray meanArr = m.create(mean).toType(t, false).reshape(3, 1, 1);
-        NDArray stdArr = m.create(std).toType(t, false).reshape(3, 1, 1);
+        NDArray meanArr = m.create(mean).toType(t, false).reshape(mean.length, 1, 1);
+        NDArray stdArr = m.create(std).toType(t, false).reshape(std.length, 1, 1);
         return image.sub(meanArr).div(stdArr);
     }
 
     /**
-     * [C, h, w] → [n_p, C·T·P·P]: rows in merge-window order (2×2 blocks contiguous), columns (c, t, py, px), the frame
-     * repeated T times.
+     * [C, h, w] (or [B, C, h, w]) → [B·n_p, C·T·P·P]: rows image by image in merge-window order (2×2 blocks
+     * contiguous), columns (c, t, py, px), the frame repeated T times.
      */
     NDArray patchify(NDArray image) {
-        Shape s = image.getShape();
-        int c = Math.toIntExact(s.get(0));
-        int gh = Math.toIntExact(s.get(1)) / patchSize;
-        int gw = Math.toIntExact(s.get(2)) / patchSize;
+        NDArray batch = image.getShape().dimension() == 3 ? image.expandDims(0) : image;
+        Shape s = batch.getShape();
+        long b = s.get(0);
+        int c = Math.toIntExact(s.get(1));
+        int gh = Math.toIntExact(s.get(2)) / patchSize;
+        int gw = Math.toIntExact(s.get(3)) / patchSize;
         NDList frames = new NDList();
         for (int t = 0; t < temporalPatchSize; t++) {
-            frames.add(image);
+            frames.add(batch);
         }
-        NDArray stacked = NDArrays.stack(frames, 0);
-        NDArray blocks = stacked.reshape(temporalPatchSize, c, gh / mergeSize, mergeSize, patchSize,
+        NDArray stacked = NDArrays.stack(frames, 1);
+        NDArray blocks = stacked.reshape(b, temporalPatchSize, c, gh / mergeSize, mergeSize, patchSize,
                 gw / mergeSize, mergeSize, patchSize);
-        // axes: 0 t, 1 c, 2 bh, 3 mh, 4 py, 5 bw, 6 mw, 7 px → (bh, bw, mh, mw, c, t, py, px)
-        NDArray ordered = blocks.transpose(2, 5, 3, 6, 1, 0, 4, 7);
-        return ordered.reshape((long) gh * gw, (long) c * temporalPatchSize * patchSize * patchSize);
+        // axes: 0 b, 1 t, 2 c, 3 bh, 4 mh, 5 py, 6 bw, 7 mw, 8 px → (b, bh, bw, mh, mw, c, t, py, px)
+        NDArray ordered = blocks.transpose(0, 3, 6, 4, 7, 2, 1, 5, 8);
+        return ordered.reshape(b * gh * gw, (long) c * temporalPatchSize * patchSize * patchSize);
     }
 
     private static NDArray constant(NDManager m, double[][] values, DataType type) {

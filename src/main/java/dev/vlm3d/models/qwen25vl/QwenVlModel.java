@@ -130,6 +130,15 @@ public final class QwenVlModel implements AutoCloseable {
         return forwardPixels(p.pixelValues(), p.gridThw(), ids, null);
     }
 
+    /** [image × B, question] for B views of one size, given as one [B, 3, H, W] batch in [0, 1]. */
+    public Output forwardBatch(NDArray images, String systemMessage, String question) {
+        QwenVlImageProcessor.Processed p = processor.processBatch(images);
+        int[] tokens = p.imageTokens(config.vision().spatialMergeSize());
+        long[] ids = tokenizer.promptIds(systemMessage, QwenVlTokenizer.imagesThenText(tokens.length, question),
+                tokens);
+        return forwardPixels(p.pixelValues(), p.gridThw(), ids, null);
+    }
+
     /** The model from already-patchified pixel values and prompt ids (e.g. the HF processor's pixel_values). */
     public Output forwardPixels(NDArray pixelValues, int[][] gridThw, long[] ids, QwenVlVision.Trace trace) {
         NDArray imageEmbeds = vision.forward(pixelValues, gridThw, trace);
