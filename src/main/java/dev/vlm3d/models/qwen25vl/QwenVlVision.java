@@ -3,7 +3,6 @@ package dev.vlm3d.models.qwen25vl;
 import static dev.vlm3d.models.qwen25vl.QwenVlWeightNames.visionBlock;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -55,17 +54,16 @@ public final class QwenVlVision {
         VisionWindows windows = VisionWindows.of(gridThw, config.spatialMergeSize(), config.windowUnits());
         // Index arrays live in the input's manager, not a shorter-lived one: DJL wraps host arrays zero-copy, and
         // autograd keeps the gather indices for the backward pass, after this method has returned.
-        NDManager layout = m;
-        BlockDiagonalAttention.Plan windowPlan = BlockDiagonalAttention.plan(windows.windowSegments(), n, layout);
-        BlockDiagonalAttention.Plan imagePlan = BlockDiagonalAttention.plan(windows.imageSegments(), n, layout);
+        BlockDiagonalAttention.Plan windowPlan = BlockDiagonalAttention.plan(windows.windowSegments(), n, m);
+        BlockDiagonalAttention.Plan imagePlan = BlockDiagonalAttention.plan(windows.imageSegments(), n, m);
         long[] windowIndex = new long[windows.windowIndex().length];
         long[] inverse = new long[windowIndex.length];
         for (int i = 0; i < windowIndex.length; i++) {
             windowIndex[i] = windows.windowIndex()[i];
             inverse[windows.windowIndex()[i]] = i;
         }
-        NDArray unitOrder = layout.create(windowIndex);
-        NDArray unitRestore = layout.create(inverse);
+        NDArray unitOrder = m.create(windowIndex);
+        NDArray unitRestore = m.create(inverse);
 
         NDArray x = ops.linear(pixelValues, patchWeight, null);
         if (trace != null) {

@@ -10,7 +10,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -288,10 +287,5 @@ class QwenVlGoldenTest {
             out[i] = a.get(i).getAsLong();
         }
         return out;
-    }
-
-    @SuppressWarnings("unused")
-    private static Shape shapeOf(NDArray a) {
-        return a.getShape();
     }
 }
