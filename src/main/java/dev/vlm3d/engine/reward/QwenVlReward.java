@@ -9,6 +9,7 @@ import dev.vlm3d.models.qwen25vl.QwenVlPrecision;
 import dev.vlm3d.nn.DifferentiableCast;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The VLM3D reward on Qwen2.5-VL: all views of a step (or only the first, the paper's single-view ablation) in one
@@ -18,6 +19,8 @@ import java.util.Map;
  * the renders.
  */
 public final class QwenVlReward implements RewardModel {
+
+    private static final Pattern CONTROL_TOKEN = Pattern.compile("<\\|[^|<>\\s]+\\|>");
 
     private final QwenVlModel model;
     private final long yesId;
@@ -52,6 +55,10 @@ public final class QwenVlReward implements RewardModel {
      *                 overrides it with 1.
      */
     public Reward forPrompt(String prompt, RewardOptions options, int maxViews) {
+        if (CONTROL_TOKEN.matcher(prompt).find()) {
+            // the tokenizer would read these as real control tokens and break (or hijack) the chat template
+            throw new IllegalArgumentException("prompt contains a chat-template control token such as <|im_end|>");
+        }
         String question = QuestionTemplates.question(options.question(), prompt);
         int views = options.singleView() ? 1 : maxViews;
         return new VlmReward(question, options.form(), views);
