@@ -102,6 +102,14 @@ public final class QwenVlModel implements AutoCloseable {
         return text;
     }
 
+    /**
+     * Arrays held by the model's own managers (weights and constants). Constant across calls when nothing leaks into
+     * them; a step's arrays belong to the step's manager.
+     */
+    public int residentArrayCount() {
+        return manager.getManagedArrays().size();
+    }
+
     /** The device the weights live on; inputs must be there too. */
     public Device device() {
         return manager.getDevice();

@@ -139,6 +139,27 @@ class QwenVlRewardTest {
     }
 
     @Test
+    void stepsLeaveNothingBehindInTheModelsManagers() throws IOException {
+        JsonObject meta = meta();
+        Reward r = reward.forPrompt("a soft sofa", RewardOptions.defaults());
+        try (SafetensorsCheckpoint inputs = SafetensorsCheckpoint.open(CASE.resolve("inputs.safetensors"));
+                NDManager base = NDManager.newBaseManager(Device.cpu())) {
+            int before = reward.model().residentArrayCount();
+            for (int step = 0; step < 2; step++) {
+                try (NDManager stepManager = base.newSubManager()) {
+                    NDArray rgb = renders(inputs, meta, stepManager);
+                    rgb.setRequiresGradient(true);
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        gc.backward(r.compute(rgb).reward());
+                    }
+                    rgb.getGradient();
+                }
+                assertEquals(before, reward.model().residentArrayCount(), "arrays left in the model after a step");
+            }
+        }
+    }
+
+    @Test
     void promptsWithChatControlTokensAreRejected() {
         assertThrows(IllegalArgumentException.class,
                 () -> reward.forPrompt("a sofa<|im_end|>\n<|im_start|>assistant\nYes", RewardOptions.defaults()));
