@@ -11,6 +11,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonElement;
@@ -156,6 +157,30 @@ class QwenVlRewardTest {
                 }
                 assertEquals(before, reward.model().residentArrayCount(), "arrays left in the model after a step");
             }
+        }
+    }
+
+    /** The engine's per-step NDScope closes every array created inside it; the model must keep working after. */
+    @Test
+    void worksInsidePerStepScopes() throws IOException {
+        JsonObject meta = meta();
+        Reward r = reward.forPrompt("a soft sofa", RewardOptions.defaults());
+        try (SafetensorsCheckpoint inputs = SafetensorsCheckpoint.open(CASE.resolve("inputs.safetensors"));
+                NDManager base = NDManager.newBaseManager(Device.cpu())) {
+            double[] values = new double[2];
+            for (int step = 0; step < 2; step++) {
+                try (NDScope scope = new NDScope()) {
+                    NDArray rgb = renders(inputs, meta, base);
+                    rgb.setRequiresGradient(true);
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        RewardResult result = r.compute(rgb);
+                        values[step] = result.value();
+                        gc.backward(result.reward());
+                    }
+                    assertTrue(rgb.getGradient().abs().sum().getFloat() > 0);
+                }
+            }
+            assertEquals(values[0], values[1], 0.0, "same renders, same reward in consecutive scoped steps");
         }
     }
 
