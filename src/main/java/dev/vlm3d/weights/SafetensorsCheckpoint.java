@@ -195,30 +195,39 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
      */
     public NDArray load(String name, NDManager manager, DataType computeType) {
         TensorInfo t = info(name);
-        // One per-tensor copy into a native buffer: DJL wraps CPU buffers zero-copy, and an in-place op on a
-        // read-only mapped page would crash the process.
-        ByteBuffer raw = t.dtype().equals("BF16") ? map(t) : copyToDirect(map(t));
         Shape shape = new Shape(t.shape());
+        DataType stored;
+        ByteBuffer raw;
         switch (t.dtype()) {
-            case "F32":
-                return convert(manager.create(raw, shape, DataType.FLOAT32), computeType);
-            case "F16":
-                return convert(manager.create(raw, shape, DataType.FLOAT16), computeType);
-            case "F64":
-                return convert(manager.create(raw, shape, DataType.FLOAT64), computeType);
-            case "BF16":
-                return convert(manager.create(bf16ToFloat32(raw), shape, DataType.FLOAT32), computeType);
-            case "I64":
-                return manager.create(raw, shape, DataType.INT64);
-            case "I32":
-                return manager.create(raw, shape, DataType.INT32);
-            case "U8":
-                return manager.create(raw, shape, DataType.UINT8);
-            case "BOOL":
-                return manager.create(raw, shape, DataType.BOOLEAN);
-            default:
-                throw new WeightsException("cannot load tensor " + name + " of dtype " + t.dtype());
+            case "F32" -> stored = DataType.FLOAT32;
+            case "F16" -> stored = DataType.FLOAT16;
+            case "F64" -> stored = DataType.FLOAT64;
+            case "BF16" -> stored = DataType.FLOAT32; // widened in Java: DJL aborts on bf16
+            case "I64" -> stored = DataType.INT64;
+            case "I32" -> stored = DataType.INT32;
+            case "U8" -> stored = DataType.UINT8;
+            case "BOOL" -> stored = DataType.BOOLEAN;
+            default -> throw new WeightsException("cannot load tensor " + name + " of dtype " + t.dtype());
         }
+        raw = t.dtype().equals("BF16") ? bf16ToFloat32(map(t)) : map(t);
+        boolean floating = stored == DataType.FLOAT32 || stored == DataType.FLOAT16 || stored == DataType.FLOAT64;
+        DataType target = floating ? computeType : stored;
+        // On a GPU, create() copies the bytes to the device. On the CPU it wraps them zero-copy, which must not
+        // outlive this call: the mapping is read-only (an in-place op would crash) and a Java buffer freed while
+        // autograd still reads it corrupts gradients (see nn.Scalars). So CPU tensors are copied into memory that
+        // libtorch owns, and the mapping is never charged to the JVM's direct-memory limit beyond one tensor.
+        NDArray view = manager.create(raw, shape, stored);
+        if (manager.getDevice().isGpu()) {
+            if (view.getDataType() == target) {
+                return view;
+            }
+            NDArray converted = view.toType(target, false);
+            view.close();
+            return converted;
+        }
+        NDArray owned = view.getDataType() == target ? view.duplicate() : view.toType(target, true);
+        view.close();
+        return owned;
     }
 
     /** Loads a tensor as float32 Java array (small tensors, e.g. golden fixtures). */
@@ -267,15 +276,6 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         return out;
     }
 
-    private static NDArray convert(NDArray a, DataType computeType) {
-        if (a.getDataType() == computeType) {
-            return a;
-        }
-        NDArray c = a.toType(computeType, false);
-        a.close();
-        return c;
-    }
-
     private synchronized ByteBuffer map(TensorInfo t) {
         try {
             FileChannel ch = channels.get(t.file());
@@ -290,12 +290,6 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot map tensor " + t.name() + " from " + t.file(), e);
         }
-    }
-
-    private static ByteBuffer copyToDirect(ByteBuffer mapped) {
-        ByteBuffer out = ByteBuffer.allocateDirect(mapped.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-        out.put(mapped.duplicate()).flip();
-        return out;
     }
 
     private static ByteBuffer bf16ToFloat32(ByteBuffer raw) {
