@@ -90,7 +90,7 @@ public class PostgresArtifactStore implements ArtifactStore {
                 int want = (int) Math.min(CHUNK, end - position);
                 buffer = jdbc.sql("SELECT substring(content FROM :from FOR :len) FROM artifacts "
                                 + "WHERE job_id = :job AND kind = :kind AND name = :name")
-                        .param("from", position + 1).param("len", want)
+                        .param("from", (int) (position + 1)).param("len", want)
                         .param("job", artifact.jobId()).param("kind", artifact.kind().name()).param("name", artifact.name())
                         .query(byte[].class).optional().orElse(new byte[0]);
                 index = 0;
