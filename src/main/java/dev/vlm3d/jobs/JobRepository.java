@@ -171,7 +171,7 @@ public class JobRepository {
         Double seconds = jdbc.sql("""
                 SELECT avg(EXTRACT(EPOCH FROM finished_at - started_at)) FROM (
                     SELECT started_at, finished_at FROM jobs WHERE status = 'SUCCEEDED' AND started_at IS NOT NULL
-                    ORDER BY finished_at DESC LIMIT 20) recent""").query(Double.class).single();
+                    ORDER BY finished_at DESC LIMIT 20) recent""").query(Double.class).optional().orElse(null);
         return seconds == null ? Optional.empty() : Optional.of(Duration.ofMillis((long) (seconds * 1000)));
     }
 
