@@ -5,6 +5,7 @@ import dev.vlm3d.jobs.JobNotificationListener;
 import dev.vlm3d.jobs.JobRepository;
 import dev.vlm3d.jobs.OwnerScope;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -33,7 +34,8 @@ class JobEventHub implements AutoCloseable {
     private final JobRepository jobs;
     private final JobViews views;
     private final ApiProperties properties;
-    private final Map<UUID, Set<SseEmitter>> streams = new ConcurrentHashMap<>();
+    /** Open streams per job, each with the updated_at of the last snapshot it got (so no duplicates are sent). */
+    private final Map<UUID, Map<SseEmitter, Instant>> streams = new ConcurrentHashMap<>();
     private final Set<UUID> pending = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "vlm3d-sse");
@@ -56,7 +58,7 @@ class JobEventHub implements AutoCloseable {
         SseEmitter emitter = new SseEmitter(properties.sseTimeout().toMillis());
         UUID id = job.id();
         Runnable remove = () -> {
-            Set<SseEmitter> set = streams.get(id);
+            Map<SseEmitter, Instant> set = streams.get(id);
             if (set != null) {
                 set.remove(emitter);
                 streams.computeIfPresent(id, (k, v) -> v.isEmpty() ? null : v);
@@ -74,13 +76,13 @@ class JobEventHub implements AutoCloseable {
             emitter.complete();
             return emitter;
         }
-        streams.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet()).add(emitter);
+        streams.computeIfAbsent(id, k -> new ConcurrentHashMap<>()).put(emitter, snapshot.updatedAt());
         changed(id); // the job may have changed between the snapshot and the registration
         return emitter;
     }
 
     int openStreams() {
-        return streams.values().stream().mapToInt(Set::size).sum();
+        return streams.values().stream().mapToInt(Map::size).sum();
     }
 
     private void changed(UUID id) {
@@ -91,21 +93,23 @@ class JobEventHub implements AutoCloseable {
 
     private void publish(UUID id) {
         pending.remove(id);
-        Set<SseEmitter> emitters = streams.get(id);
+        Map<SseEmitter, Instant> emitters = streams.get(id);
         if (emitters == null || emitters.isEmpty()) return;
         try {
             Optional<Job> job = jobs.find(id, OwnerScope.everyone());
             if (job.isEmpty()) {
                 streams.remove(id);
-                for (SseEmitter e : emitters) {
+                for (SseEmitter e : emitters.keySet()) {
                     trySend(e, SseEmitter.event().name("deleted").data("{\"id\":\"" + id + "\"}", MediaType.APPLICATION_JSON));
                     e.complete();
                 }
                 return;
             }
             JobResponse snapshot = views.detailed(job.get());
-            for (SseEmitter e : emitters) {
-                if (send(e, snapshot) && job.get().status().isTerminal()) e.complete();
+            for (Map.Entry<SseEmitter, Instant> e : emitters.entrySet()) {
+                if (snapshot.updatedAt().equals(e.getValue())) continue;
+                e.setValue(snapshot.updatedAt());
+                if (send(e.getKey(), snapshot) && job.get().status().isTerminal()) e.getKey().complete();
             }
             if (job.get().status().isTerminal()) streams.remove(id);
         } catch (RuntimeException e) {
@@ -129,13 +133,13 @@ class JobEventHub implements AutoCloseable {
     }
 
     private void heartbeat() {
-        streams.values().forEach(set -> set.forEach(e -> trySend(e, SseEmitter.event().comment("keep-alive"))));
+        streams.values().forEach(set -> set.keySet().forEach(e -> trySend(e, SseEmitter.event().comment("keep-alive"))));
     }
 
     @Override
     public void close() {
         scheduler.shutdownNow();
-        streams.values().forEach(set -> set.forEach(SseEmitter::complete));
+        streams.values().forEach(set -> set.keySet().forEach(SseEmitter::complete));
         streams.clear();
     }
 }

@@ -381,6 +381,8 @@ class ApiTest {
         assertThat(received).anySatisfy(e -> assertThat(e.get("status").stringValue()).isEqualTo("RUNNING"));
         List<Integer> steps = received.stream().map(e -> e.get("step").intValue()).toList();
         assertThat(steps).isSorted();
+        assertThat(received.stream().map(e -> e.get("updated_at").stringValue()).toList())
+                .as("no snapshot is sent twice").doesNotHaveDuplicates();
         assertThat(events.openStreams()).isZero();
         assertThat(api.readEvents("/jobs/" + id + "/events", alice, Duration.ofSeconds(5)))
                 .as("a finished job's stream is one snapshot").hasSize(1);
