@@ -333,6 +333,28 @@ class JobQueueTest {
     }
 
     @Test
+    void listenerReconnectsAfterItsConnectionIsKilledAndDeliversLaterNotifications() throws Exception {
+        try (JobNotificationListener listener = new JobNotificationListener(db.dataSource, db.channels)) {
+            java.util.concurrent.Semaphore connects = new java.util.concurrent.Semaphore(0);
+            java.util.concurrent.Semaphore wakeUps = new java.util.concurrent.Semaphore(0);
+            listener.onReconnect(connects::release);
+            listener.start();
+            assertThat(connects.tryAcquire(5, TimeUnit.SECONDS)).isTrue();
+            listener.onQueued(wakeUps::release);
+
+            int killed = db.jdbc.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = :q")
+                    .param("q", "LISTEN \"" + db.channels.changed() + "\"").query(Integer.class).single();
+            assertThat(killed).isEqualTo(1);
+
+            assertThat(connects.tryAcquire(10, TimeUnit.SECONDS)).as("reconnected").isTrue();
+            wakeUps.drainPermits();
+            db.submit("after reconnect");
+            assertThat(wakeUps.tryAcquire(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(listener.isConnected()).isTrue();
+        }
+    }
+
+    @Test
     void notificationsWakeListenersOnSubmitAndOnChange() throws Exception {
         try (JobNotificationListener listener = new JobNotificationListener(db.dataSource, db.channels)) {
             CountDownLatch queued = new CountDownLatch(1);
