@@ -5,7 +5,6 @@ import dev.vlm3d.security.ProblemJson;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.util.List;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -113,9 +112,5 @@ class ApiExceptionHandler {
                 .contentType(MediaType.APPLICATION_PROBLEM_JSON);
         if (headers != null) builder.headers(headers);
         return builder.body(problem);
-    }
-
-    static Map<String, Object> none() {
-        return Map.of();
     }
 }

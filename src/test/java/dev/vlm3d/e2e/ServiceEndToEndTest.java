@@ -11,8 +11,15 @@ import dev.vlm3d.worker.JobGeneratorFactory;
 import dev.vlm3d.worker.ScriptedGenerator;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -34,6 +41,8 @@ import tools.jackson.databind.JsonNode;
         "vlm3d.worker.devices=gpu0,gpu1",
         "vlm3d.queue.poll-interval=30s"})
 @ExtendWith(OutputCaptureExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@DirtiesContext
 class ServiceEndToEndTest {
 
     static final String ADMIN = "e2e-admin-key-0123456789";
@@ -53,8 +62,13 @@ class ServiceEndToEndTest {
 
     @LocalServerPort
     int port;
+    @Autowired
+    ConfigurableApplicationContext context;
+    @Autowired
+    JdbcClient jdbc;
 
     @Test
+    @Order(1)
     void aSubmittedJobIsPickedUpByAWorkerStreamedAndDownloadable(CapturedOutput output) {
         ContractClient api = new ContractClient(port);
         String prompt = "a wooden rocking horse";
@@ -86,5 +100,28 @@ class ServiceEndToEndTest {
         assertThat(workers.get("details").get("workers")).hasSize(2);
 
         assertThat(output.getAll()).contains("[job=" + id + "]");
+    }
+
+    /** Runs last: it stops the application the way SIGTERM does. */
+    @Test
+    @Order(2)
+    void shuttingTheApplicationDownCheckpointsTheRunningJobAndQueuesItAgain() {
+        ContractClient api = new ContractClient(port);
+        String id = api.send(post("/jobs", "{\"prompt\": \"long\", \"steps\": 20000}").token(ADMIN)).json()
+                .get("id").stringValue();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                jdbc.sql("SELECT step FROM jobs WHERE id = CAST(:id AS uuid)").param("id", id).query(Integer.class).single() >= 3);
+
+        // stops every lifecycle bean in phase order, as SIGTERM does before the context is destroyed
+        context.stop();
+
+        var row = jdbc.sql("SELECT status, failures, checkpoint_step, worker_id FROM jobs WHERE id = CAST(:id AS uuid)")
+                .param("id", id).query().singleRow();
+        assertThat(row.get("status")).isEqualTo("QUEUED");
+        assertThat(row.get("failures")).isEqualTo(0);
+        assertThat((Integer) row.get("checkpoint_step")).isGreaterThanOrEqualTo(3);
+        assertThat(row.get("worker_id")).isNull();
+        assertThat(jdbc.sql("SELECT count(*) FROM artifacts WHERE job_id = CAST(:id AS uuid) AND kind = 'CHECKPOINT'")
+                .param("id", id).query(Integer.class).single()).isEqualTo(1);
     }
 }
