@@ -60,6 +60,8 @@ CREATE INDEX jobs_lease_idx ON jobs (lease_expires_at) WHERE status = 'RUNNING';
 -- owner listing with keyset pagination (newest first)
 CREATE INDEX jobs_owner_created_idx ON jobs (owner_key_id, created_at DESC, id DESC);
 CREATE INDEX jobs_created_idx ON jobs (created_at DESC, id DESC);
+-- recent run times for ETA estimates
+CREATE INDEX jobs_succeeded_idx ON jobs (finished_at DESC) WHERE status = 'SUCCEEDED';
 -- idempotency enforced by the database, not by a racy read-then-insert
 CREATE UNIQUE INDEX jobs_idempotency_idx ON jobs (owner_key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 
