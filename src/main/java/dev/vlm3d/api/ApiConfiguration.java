@@ -7,7 +7,14 @@ import dev.vlm3d.security.ApiKeyFilter;
 import dev.vlm3d.security.ApiKeyService;
 import dev.vlm3d.security.ApiPrincipal;
 import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.util.List;
+import java.util.Map;
+import org.slf4j.MDC;
+import org.springframework.web.servlet.HandlerInterceptor;
+import org.springframework.web.servlet.HandlerMapping;
+import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -57,6 +64,27 @@ class ApiConfiguration implements WebMvcConfigurer {
     @Bean(destroyMethod = "close")
     JobEventHub jobEventHub(JobRepository jobs, JobViews views, ApiProperties properties, JobNotificationListener notifications) {
         return new JobEventHub(jobs, views, properties, notifications);
+    }
+
+    /** Request log lines about one job carry its id, like the worker's lines do. */
+    @Override
+    public void addInterceptors(InterceptorRegistry registry) {
+        registry.addInterceptor(new HandlerInterceptor() {
+            @Override
+            public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) {
+                Object variables = request.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE);
+                if (variables instanceof Map<?, ?> map && map.get("id") instanceof String id
+                        && request.getRequestURI().startsWith("/jobs/")) {
+                    MDC.put("job_id", id);
+                }
+                return true;
+            }
+
+            @Override
+            public void afterCompletion(HttpServletRequest request, HttpServletResponse response, Object handler, Exception ex) {
+                MDC.remove("job_id");
+            }
+        }).addPathPatterns("/jobs/**");
     }
 
     @Override

@@ -114,6 +114,10 @@ class JobQueueTest {
 
         Thread.sleep(50);
         assertThat(db.queue.heartbeat(claimed.lease())).isFalse();
+        db.queue.recordStep(claimed.lease(), new StepUpdate(1, 10, "generating",
+                Map.of("reward", 0.5, "sds_loss", Double.NaN, "lambda_vlm", Double.POSITIVE_INFINITY)));
+        assertThat(db.get(claimed.job().id()).latestMetrics()).as("non-finite values are not stored")
+                .containsOnlyKeys("reward");
         assertThat(db.get(claimed.job().id()).leaseExpiresAt()).isAfter(running.leaseExpiresAt());
     }
 
