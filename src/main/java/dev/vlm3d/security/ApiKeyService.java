@@ -70,15 +70,13 @@ public class ApiKeyService {
         byte[] hash = hash(token);
         jdbc.sql("UPDATE api_keys SET revoked_at = now() WHERE name = :name AND key_hash <> :hash AND revoked_at IS NULL")
                 .param("name", BOOTSTRAP_ADMIN).param("hash", hash).update();
-        boolean exists = jdbc.sql("SELECT count(*) FROM api_keys WHERE key_hash = :hash").param("hash", hash)
-                .query(Integer.class).single() > 0;
-        if (!exists) {
-            jdbc.sql("""
-                    INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs)
-                    VALUES (:id, :name, :prefix, :hash, true, :cap) ON CONFLICT (key_hash) DO NOTHING""")
-                    .param("id", UUID.nameUUIDFromBytes(hash)).param("name", BOOTSTRAP_ADMIN).param("prefix", prefixOf(token))
-                    .param("hash", hash).param("cap", properties.adminMaxQueuedJobs()).update();
-        }
+        // the configured key is authoritative: it is (re-)activated even if it was revoked or rotated away earlier
+        jdbc.sql("""
+                INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs)
+                VALUES (:id, :name, :prefix, :hash, true, :cap)
+                ON CONFLICT (key_hash) DO UPDATE SET admin = true, revoked_at = NULL""")
+                .param("id", UUID.nameUUIDFromBytes(hash)).param("name", BOOTSTRAP_ADMIN).param("prefix", prefixOf(token))
+                .param("hash", hash).param("cap", properties.adminMaxQueuedJobs()).update();
         cache.clear();
     }
 
