@@ -129,10 +129,6 @@ public class JobQueue {
         fencedUpdate(lease, "checkpoint_step = :checkpointStep", Map.of("checkpointStep", step), false);
     }
 
-    public void markStage(Lease lease, String stage) {
-        fencedUpdate(lease, "stage = :stage", Map.of("stage", stage), true);
-    }
-
     public void complete(Lease lease) {
         fencedUpdate(lease, """
                 status = 'SUCCEEDED', stage = 'done', progress = 100, finished_at = now(), worker_id = NULL,
@@ -248,19 +244,6 @@ public class JobQueue {
             }
             return rescued;
         });
-    }
-
-    /** Whether cancellation was requested for this attempt's job (false when the job is gone). */
-    public boolean cancelRequested(UUID jobId) {
-        return jdbc.sql("SELECT cancel_requested_at IS NOT NULL FROM jobs WHERE id = :id").param("id", jobId)
-                .query(Boolean.class).optional().orElse(true);
-    }
-
-    /** True while the lease is still this worker's; used to fence writes made outside this class. */
-    public boolean holds(Lease lease) {
-        return jdbc.sql("SELECT count(*) FROM jobs WHERE " + FENCE)
-                .param("id", lease.jobId()).param("attempt", lease.attempt())
-                .query(Integer.class).single() == 1;
     }
 
     private void fencedUpdate(Lease lease, String assignments, Map<String, Object> params, boolean notifyChange) {
