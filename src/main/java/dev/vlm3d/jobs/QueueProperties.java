@@ -7,6 +7,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * Queue timing. The lease is renewed by heartbeats every {@code heartbeatInterval}; a worker that misses
  * {@code leaseDuration} worth of heartbeats is presumed dead and its job is requeued by the rescuer, which runs
  * every {@code rescueInterval} on every replica (SKIP LOCKED keeps replicas from fighting over rows).
+ * Heartbeats prove the process is alive, not that the job moves: a worker whose generator has reported nothing
+ * (no step, checkpoint or artifact) for {@code stallTimeout} stops renewing, so a hung driver call ends in a rescue.
  */
 @ConfigurationProperties("vlm3d.queue")
 public record QueueProperties(
@@ -16,7 +18,8 @@ public record QueueProperties(
         Duration rescueInterval,
         Duration retryBaseDelay,
         Duration retryMaxDelay,
-        int defaultMaxAttempts) {
+        int defaultMaxAttempts,
+        Duration stallTimeout) {
 
     public QueueProperties {
         if (leaseDuration == null) leaseDuration = Duration.ofSeconds(60);
@@ -26,12 +29,13 @@ public record QueueProperties(
         if (retryBaseDelay == null) retryBaseDelay = Duration.ofSeconds(10);
         if (retryMaxDelay == null) retryMaxDelay = Duration.ofMinutes(10);
         if (defaultMaxAttempts <= 0) defaultMaxAttempts = 3;
+        if (stallTimeout == null) stallTimeout = Duration.ofMinutes(30);
         if (heartbeatInterval.compareTo(leaseDuration) >= 0) {
             throw new IllegalArgumentException("vlm3d.queue.heartbeat-interval must be shorter than lease-duration");
         }
     }
 
     public static QueueProperties defaults() {
-        return new QueueProperties(null, null, null, null, null, null, 0);
+        return new QueueProperties(null, null, null, null, null, null, 0, null);
     }
 }

@@ -37,8 +37,12 @@ final class WorkerContext implements GenerationContext {
     private volatile boolean shutdownRequested;
     private volatile boolean leaseLost;
     private long lastStepNanos = System.nanoTime();
+    private volatile long lastProgressNanos = System.nanoTime();
+    private final long stallNanos;
+    private volatile boolean stallReported;
 
     WorkerContext(Lease lease, String device, JobQueue queue, ArtifactStore store, WorkerMetrics metrics) {
+        this.stallNanos = queue.properties().stallTimeout().toNanos();
         this.lease = lease;
         this.device = device;
         this.queue = queue;
@@ -61,6 +65,15 @@ final class WorkerContext implements GenerationContext {
     /** Renews the lease; run by the worker's heartbeat timer independently of step reports. */
     void heartbeat() {
         if (leaseLost) return;
+        if (System.nanoTime() - lastProgressNanos > stallNanos) {
+            // let the lease lapse so the rescuer requeues the job; the generator's next write is rejected
+            if (!stallReported) {
+                stallReported = true;
+                log.error("job {} attempt {} made no progress for {}; no longer renewing its lease", lease.jobId(),
+                        lease.attempt(), queue.properties().stallTimeout());
+            }
+            return;
+        }
         try {
             if (queue.heartbeat(lease)) cancelRequested = true;
         } catch (LeaseLostException e) {
@@ -83,6 +96,7 @@ final class WorkerContext implements GenerationContext {
         long now = System.nanoTime();
         metrics.step(Duration.ofNanos(now - lastStepNanos));
         lastStepNanos = now;
+        lastProgressNanos = now;
         Double reward = metricsOfStep == null ? null : metricsOfStep.get("reward");
         if (reward != null) metrics.reward(reward);
         try {
@@ -124,6 +138,7 @@ final class WorkerContext implements GenerationContext {
     @Override
     public void saveCheckpoint(int step, byte[] state) {
         ensureLease();
+        lastProgressNanos = System.nanoTime();
         byte[] blob = ByteBuffer.allocate(8 + state.length).putInt(CHECKPOINT_MAGIC).putInt(step).put(state).array();
         try {
             store.put(lease.jobId(), lease.attempt(), ArtifactKind.CHECKPOINT, CHECKPOINT_NAME, "application/octet-stream", blob)
@@ -142,6 +157,7 @@ final class WorkerContext implements GenerationContext {
     @Override
     public void storeArtifact(String name, String contentType, byte[] content) {
         ensureLease();
+        lastProgressNanos = System.nanoTime();
         try {
             store.put(lease.jobId(), lease.attempt(), ArtifactKind.OUTPUT, name, contentType, content).orElseThrow(this::lost);
         } catch (IOException e) {
@@ -152,6 +168,7 @@ final class WorkerContext implements GenerationContext {
     @Override
     public void storeArtifact(String name, String contentType, Path file) {
         ensureLease();
+        lastProgressNanos = System.nanoTime();
         try {
             store.put(lease.jobId(), lease.attempt(), ArtifactKind.OUTPUT, name, contentType, file).orElseThrow(this::lost);
         } catch (IOException e) {

@@ -47,7 +47,7 @@ public final class QueueFixture implements AutoCloseable {
     /** Short timings so lease expiry and backoff happen within a test. */
     public static QueueProperties fastProperties() {
         return new QueueProperties(Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofMillis(200),
-                Duration.ofMillis(200), Duration.ofMillis(200), Duration.ofSeconds(1), 3);
+                Duration.ofMillis(200), Duration.ofMillis(200), Duration.ofSeconds(1), 3, Duration.ofSeconds(1));
     }
 
     public void clear() {

@@ -208,6 +208,35 @@ class JobWorkerTest {
     }
 
     @Test
+    void aHungGeneratorStopsRenewingItsLeaseSoTheJobIsRescuedAndItsLateWritesAreRejected() throws Exception {
+        CountDownLatch hung = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ScriptedGenerator generator = new ScriptedGenerator(1).onStep((request, context, step) -> {
+            if (request.attempt() == 1 && step == 2) {
+                hung.countDown();
+                release.await(); // a driver call that never returns; the heartbeat thread keeps running
+            }
+        });
+        startPool(generator, 1, "gpu0", Duration.ofSeconds(2));
+        Job job = db.submit("hangs", 0, 3, 4);
+        assertThat(hung.await(5, TimeUnit.SECONDS)).isTrue();
+
+        // stall timeout 1 s + lease 2 s: the lease lapses although the worker process is alive
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> !db.queue.rescueExpiredLeases().isEmpty());
+        Job rescued = db.get(job.id());
+        assertThat(rescued.status()).isEqualTo(JobStatus.QUEUED);
+        assertThat(rescued.errorCode()).isEqualTo("LEASE_EXPIRED");
+
+        release.countDown();
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                meters.find("vlm3d.jobs.completed").tag("outcome", "lease_lost").counter() != null);
+        Job done = awaitStatus(job, JobStatus.SUCCEEDED, Duration.ofSeconds(10));
+        assertThat(done.attempt()).as("the same worker claimed it again once free").isEqualTo(2);
+        assertThat(db.repository.steps(job.id())).allSatisfy(s -> assertThat(s.attempt()).isEqualTo(2));
+    }
+
+    @Test
     void withoutAnEngineNoWorkerStartsAndJobsStayQueued() throws Exception {
         JobNotificationListener listener = new JobNotificationListener(db.dataSource, db.channels);
         WorkerPool pool = new WorkerPool(new WorkerProperties(true, 2, List.of("cpu"), Duration.ofSeconds(1)),
