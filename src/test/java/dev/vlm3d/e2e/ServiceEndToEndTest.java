@@ -48,8 +48,12 @@ class ServiceEndToEndTest {
     static final String ADMIN = "e2e-admin-key-0123456789";
 
     @DynamicPropertySource
-    static void database(DynamicPropertyRegistry registry) {
+    static void database(DynamicPropertyRegistry registry) throws java.io.IOException {
         TestDatabase.register(registry, TestDatabase.freshSchema(ServiceEndToEndTest.class));
+        // the API test runs on the default Postgres store; this one wires the filesystem store
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("vlm3d-e2e-artifacts");
+        registry.add("vlm3d.artifacts.store", () -> "filesystem");
+        registry.add("vlm3d.artifacts.dir", dir::toString);
     }
 
     @TestConfiguration
@@ -121,7 +125,7 @@ class ServiceEndToEndTest {
         assertThat(row.get("failures")).isEqualTo(0);
         assertThat((Integer) row.get("checkpoint_step")).isGreaterThanOrEqualTo(3);
         assertThat(row.get("worker_id")).isNull();
-        assertThat(jdbc.sql("SELECT count(*) FROM artifacts WHERE job_id = CAST(:id AS uuid) AND kind = 'CHECKPOINT'")
-                .param("id", id).query(Integer.class).single()).isEqualTo(1);
+        assertThat(jdbc.sql("SELECT count(*) FROM artifacts WHERE job_id = CAST(:id AS uuid) AND kind = 'CHECKPOINT' "
+                + "AND file_path IS NOT NULL").param("id", id).query(Integer.class).single()).isEqualTo(1);
     }
 }
