@@ -58,7 +58,9 @@ class ServiceEndToEndTest {
 
     @TestConfiguration
     static class Engine {
+        /** Primary, so it also wins over an engine factory once one is on the classpath. */
         @Bean
+        @org.springframework.context.annotation.Primary
         JobGeneratorFactory testGenerators() {
             return device -> new ScriptedGenerator(10);
         }
