@@ -1,0 +1,109 @@
+package dev.vlm3d.api;
+
+import dev.vlm3d.artifacts.ArtifactStore;
+import dev.vlm3d.jobs.JobNotificationListener;
+import dev.vlm3d.jobs.JobRepository;
+import dev.vlm3d.security.ApiKeyFilter;
+import dev.vlm3d.security.ApiKeyService;
+import dev.vlm3d.security.ApiPrincipal;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.MDC;
+import org.springframework.web.servlet.HandlerInterceptor;
+import org.springframework.web.servlet.HandlerMapping;
+import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.MethodParameter;
+import org.springframework.http.HttpStatus;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.web.bind.support.WebDataBinderFactory;
+import org.springframework.web.context.request.NativeWebRequest;
+import org.springframework.web.context.request.RequestAttributes;
+import org.springframework.web.method.support.HandlerMethodArgumentResolver;
+import org.springframework.web.method.support.ModelAndViewContainer;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+import tools.jackson.databind.json.JsonMapper;
+
+/** HTTP wiring: authentication and body-size filters, the principal argument, the API's services. */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(ApiProperties.class)
+class ApiConfiguration implements WebMvcConfigurer {
+
+    @Bean
+    FilterRegistrationBean<ApiKeyFilter> apiKeyFilter(ApiKeyService keys) {
+        FilterRegistrationBean<ApiKeyFilter> registration = new FilterRegistrationBean<>(new ApiKeyFilter(keys));
+        registration.setOrder(-100);
+        return registration;
+    }
+
+    @Bean
+    FilterRegistrationBean<RequestLimitFilter> requestLimitFilter(ApiProperties properties) {
+        FilterRegistrationBean<RequestLimitFilter> registration =
+                new FilterRegistrationBean<>(new RequestLimitFilter(properties.maxBodyBytes()));
+        registration.setOrder(-90);
+        return registration;
+    }
+
+    @Bean
+    JobViews jobViews(JobRepository jobs, ArtifactStore artifacts, JdbcClient jdbc) {
+        return new JobViews(jobs, artifacts, jdbc);
+    }
+
+    @Bean
+    JobService jobService(JobRepository jobs, ArtifactStore artifacts, ApiProperties properties, JsonMapper json,
+                          MeterRegistry meters) {
+        return new JobService(jobs, artifacts, properties, json, meters);
+    }
+
+    @Bean(destroyMethod = "close")
+    JobEventHub jobEventHub(JobRepository jobs, JobViews views, ApiProperties properties, JobNotificationListener notifications) {
+        return new JobEventHub(jobs, views, properties, notifications);
+    }
+
+    /** Request log lines about one job carry its id, like the worker's lines do. */
+    @Override
+    public void addInterceptors(InterceptorRegistry registry) {
+        registry.addInterceptor(new HandlerInterceptor() {
+            @Override
+            public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) {
+                Object variables = request.getAttribute(HandlerMapping.URI_TEMPLATE_VARIABLES_ATTRIBUTE);
+                if (variables instanceof Map<?, ?> map && map.get("id") instanceof String id
+                        && request.getRequestURI().startsWith("/jobs/")) {
+                    MDC.put("job_id", id);
+                }
+                return true;
+            }
+
+            @Override
+            public void afterCompletion(HttpServletRequest request, HttpServletResponse response, Object handler, Exception ex) {
+                MDC.remove("job_id");
+            }
+        }).addPathPatterns("/jobs/**");
+    }
+
+    @Override
+    public void addArgumentResolvers(List<HandlerMethodArgumentResolver> resolvers) {
+        resolvers.add(new HandlerMethodArgumentResolver() {
+            @Override
+            public boolean supportsParameter(MethodParameter parameter) {
+                return parameter.getParameterType() == ApiPrincipal.class;
+            }
+
+            @Override
+            public Object resolveArgument(MethodParameter parameter, ModelAndViewContainer mav, NativeWebRequest request,
+                                          WebDataBinderFactory binderFactory) {
+                Object principal = request.getAttribute(ApiPrincipal.ATTRIBUTE, RequestAttributes.SCOPE_REQUEST);
+                if (principal == null) {
+                    throw new ApiException(HttpStatus.UNAUTHORIZED, "UNAUTHENTICATED", "an API key is required");
+                }
+                return principal;
+            }
+        });
+    }
+}

@@ -1,0 +1,92 @@
+package dev.vlm3d.api;
+
+import dev.vlm3d.security.ApiKeyRecord;
+import dev.vlm3d.security.ApiKeyService;
+import dev.vlm3d.security.ApiPrincipal;
+import dev.vlm3d.security.CreatedApiKey;
+import java.net.URI;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.databind.JsonNode;
+
+/** Key management for admins: issue (the token is shown once), list and revoke API keys. */
+@RestController
+class ApiKeyController {
+
+    private static final Set<String> FIELDS = Set.of("name", "admin", "max_queued_jobs");
+
+    private final ApiKeyService keys;
+
+    ApiKeyController(ApiKeyService keys) {
+        this.keys = keys;
+    }
+
+    record ApiKeyResponse(UUID id, String name, String keyPrefix, boolean admin, int maxQueuedJobs, Instant createdAt,
+                          Instant revokedAt, String token) {
+
+        static ApiKeyResponse of(ApiKeyRecord r, String token) {
+            return new ApiKeyResponse(r.id(), r.name(), r.keyPrefix(), r.admin(), r.maxQueuedJobs(), r.createdAt(),
+                    r.revokedAt(), token);
+        }
+    }
+
+    record ApiKeyListResponse(List<ApiKeyResponse> keys) {
+    }
+
+    @PostMapping(path = "/api-keys", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<ApiKeyResponse> create(@RequestBody JsonNode body, ApiPrincipal principal) {
+        requireAdmin(principal);
+        if (body == null || !body.isObject()) throw ApiException.invalid("INVALID_FIELD", "", "the request body must be a JSON object");
+        for (Map.Entry<String, JsonNode> e : body.properties()) {
+            if (!FIELDS.contains(e.getKey())) throw ApiException.invalid("UNKNOWN_FIELD", e.getKey(), "unknown field '" + e.getKey() + "'");
+        }
+        JsonNode name = body.get("name");
+        if (name == null || !name.isString() || name.stringValue().isBlank() || name.stringValue().length() > 100) {
+            throw ApiException.invalid("INVALID_FIELD", "name", "name must be a string of 1 to 100 characters");
+        }
+        JsonNode admin = body.get("admin");
+        if (admin != null && !admin.isNull() && !admin.isBoolean()) {
+            throw ApiException.invalid("INVALID_FIELD", "admin", "admin must be a boolean");
+        }
+        JsonNode cap = body.get("max_queued_jobs");
+        if (cap != null && !cap.isNull() && (!cap.isIntegralNumber() || !cap.canConvertToInt() || cap.intValue() < 0
+                || cap.intValue() > 100_000)) {
+            throw ApiException.invalid("INVALID_FIELD", "max_queued_jobs", "max_queued_jobs must be an integer in [0, 100000]");
+        }
+        CreatedApiKey created = keys.create(name.stringValue().strip(), admin != null && admin.booleanValue(),
+                cap == null || cap.isNull() ? null : cap.intValue());
+        return ResponseEntity.created(URI.create("/api-keys/" + created.key().id()))
+                .body(ApiKeyResponse.of(created.key(), created.token()));
+    }
+
+    @GetMapping(path = "/api-keys", produces = MediaType.APPLICATION_JSON_VALUE)
+    ApiKeyListResponse list(ApiPrincipal principal) {
+        requireAdmin(principal);
+        return new ApiKeyListResponse(keys.list().stream().map(r -> ApiKeyResponse.of(r, null)).toList());
+    }
+
+    @DeleteMapping("/api-keys/{id}")
+    ResponseEntity<Void> revoke(@PathVariable UUID id, ApiPrincipal principal) {
+        requireAdmin(principal);
+        if (!keys.revoke(id)) {
+            throw new ApiException(HttpStatus.NOT_FOUND, "API_KEY_NOT_FOUND", "no active API key " + id);
+        }
+        return ResponseEntity.noContent().build();
+    }
+
+    private static void requireAdmin(ApiPrincipal principal) {
+        if (!principal.admin()) throw new ApiException(HttpStatus.FORBIDDEN, "ADMIN_REQUIRED", "this endpoint needs an admin key");
+    }
+}

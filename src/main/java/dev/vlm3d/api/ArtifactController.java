@@ -1,0 +1,119 @@
+package dev.vlm3d.api;
+
+import dev.vlm3d.artifacts.ArtifactInfo;
+import dev.vlm3d.artifacts.ArtifactKind;
+import dev.vlm3d.artifacts.ArtifactStore;
+import dev.vlm3d.jobs.Job;
+import dev.vlm3d.security.ApiPrincipal;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * Artifact listing and download. Downloads carry a strong ETag (the SHA-256 of the content), Content-Length and
+ * single-range support (RFC 9110), so large GLBs can be resumed and cached.
+ */
+@RestController
+class ArtifactController {
+
+    private static final Pattern RANGE = Pattern.compile("^bytes=(\\d*)-(\\d*)$");
+
+    private final JobService service;
+    private final ArtifactStore store;
+
+    ArtifactController(JobService service, ArtifactStore store) {
+        this.service = service;
+        this.store = store;
+    }
+
+    @GetMapping(path = "/jobs/{id}/artifacts", produces = MediaType.APPLICATION_JSON_VALUE)
+    ArtifactListResponse list(@PathVariable UUID id, ApiPrincipal principal) {
+        Job job = service.find(id, principal);
+        return new ArtifactListResponse(store.list(id, ArtifactKind.OUTPUT).stream().map(a -> JobViews.artifact(job, a)).toList());
+    }
+
+    @GetMapping("/jobs/{id}/artifacts/{name}")
+    void download(@PathVariable UUID id, @PathVariable String name, ApiPrincipal principal, HttpServletRequest request,
+                  HttpServletResponse response) throws IOException {
+        service.find(id, principal);
+        ArtifactInfo artifact = (ArtifactStore.NAME.matcher(name).matches()
+                ? store.find(id, ArtifactKind.OUTPUT, name) : java.util.Optional.<ArtifactInfo>empty())
+                .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "ARTIFACT_NOT_FOUND",
+                        "job " + id + " has no artifact named '" + name + "'"));
+        String etag = "\"" + artifact.sha256() + "\"";
+        long size = artifact.sizeBytes();
+        response.setHeader(HttpHeaders.ETAG, etag);
+        response.setHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
+        response.setHeader(HttpHeaders.CACHE_CONTROL, "private, no-cache");
+
+        String ifNoneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
+        if (ifNoneMatch != null && (ifNoneMatch.trim().equals("*") || List.of(ifNoneMatch.split("\\s*,\\s*")).contains(etag))) {
+            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+            return;
+        }
+
+        long start = 0;
+        long end = size - 1;
+        String range = request.getHeader(HttpHeaders.RANGE);
+        String ifRange = request.getHeader(HttpHeaders.IF_RANGE);
+        boolean partial = false;
+        if (range != null && (ifRange == null || ifRange.trim().equals(etag))) {
+            Matcher m = RANGE.matcher(range.trim());
+            // several ranges (a comma) are answered with the whole content, which RFC 9110 allows
+            if (m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty())) {
+                if (m.group(1).isEmpty()) {
+                    long suffix = Long.parseLong(m.group(2));
+                    start = Math.max(0, size - suffix);
+                    if (suffix == 0) start = size;
+                } else {
+                    start = Long.parseLong(m.group(1));
+                    if (!m.group(2).isEmpty()) end = Math.min(end, Long.parseLong(m.group(2)));
+                }
+                if (start >= size || start > end) {
+                    throw new ApiException(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE",
+                            "range " + range + " is outside the " + size + " bytes of '" + name + "'", List.of(), Map.of(),
+                            contentRangeUnsatisfied(size));
+                }
+                partial = true;
+            } else if (!range.contains(",")) {
+                throw new ApiException(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE",
+                        "unsupported Range header '" + range + "'", List.of(), Map.of(), contentRangeUnsatisfied(size));
+            }
+        }
+        long length = size == 0 ? 0 : end - start + 1;
+        response.setContentType(artifact.contentType());
+        response.setContentLengthLong(length);
+        if (partial) {
+            response.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
+            response.setHeader(HttpHeaders.CONTENT_RANGE, "bytes " + start + "-" + end + "/" + size);
+        } else {
+            response.setStatus(HttpServletResponse.SC_OK);
+            response.setHeader(HttpHeaders.CONTENT_DISPOSITION, "inline; filename=\"" + name + "\"");
+        }
+        if ("HEAD".equals(request.getMethod()) || length == 0) {
+            return;
+        }
+        try (InputStream in = store.open(artifact, start, length); OutputStream out = response.getOutputStream()) {
+            in.transferTo(out);
+        }
+    }
+
+    private static HttpHeaders contentRangeUnsatisfied(long size) {
+        HttpHeaders headers = new HttpHeaders();
+        headers.set(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
+        return headers;
+    }
+}

@@ -1,0 +1,81 @@
+package dev.vlm3d.api;
+
+import java.util.Map;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Turns a POST /jobs body into a {@link CreateJobRequest}. Types are checked strictly (no "42" for 42, no 42 for a
+ * prompt) because lenient coercion would store something the client did not mean.
+ */
+final class JobRequestParser {
+
+    private static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "seed", "preset", "steps", "priority", "options");
+
+    private final ApiProperties properties;
+
+    JobRequestParser(ApiProperties properties) {
+        this.properties = properties;
+    }
+
+    CreateJobRequest parse(JsonNode body) {
+        if (body == null || !body.isObject()) {
+            throw ApiException.invalid("INVALID_FIELD", "", "the request body must be a JSON object");
+        }
+        for (Map.Entry<String, JsonNode> e : body.properties()) {
+            if (!FIELDS.contains(e.getKey())) {
+                throw ApiException.invalid("UNKNOWN_FIELD", e.getKey(), "unknown field '" + e.getKey() + "'");
+            }
+        }
+        String prompt = text(body, "prompt", true);
+        String negative = text(body, "negative_prompt", false);
+        Long seed = null;
+        JsonNode seedNode = body.get("seed");
+        if (seedNode != null && !seedNode.isNull()) {
+            if (!seedNode.isIntegralNumber() || !seedNode.canConvertToLong() || seedNode.longValue() < 0) {
+                throw ApiException.invalid("INVALID_FIELD", "seed", "seed must be a non-negative 64-bit integer");
+            }
+            seed = seedNode.longValue();
+        }
+        String preset = text(body, "preset", false);
+        if (preset != null && !properties.presets().containsKey(preset)) {
+            throw ApiException.invalid("INVALID_FIELD", "preset",
+                    "preset must be one of " + String.join(", ", properties.presets().keySet()));
+        }
+        Integer steps = integer(body, "steps", 1, properties.maxSteps());
+        Integer priority = integer(body, "priority", 0, 9);
+        Map<String, Object> options = RunOptions.parse(body.get("options"));
+        String effectivePreset = preset != null ? preset : properties.defaultPreset();
+        int effectiveSteps = steps != null ? steps : properties.presets().get(effectivePreset);
+        return new CreateJobRequest(prompt, negative, seed, effectivePreset, effectiveSteps,
+                priority == null ? 0 : priority, options);
+    }
+
+    private String text(JsonNode body, String field, boolean required) {
+        JsonNode node = body.get(field);
+        if (node == null || node.isNull()) {
+            if (required) throw ApiException.invalid("INVALID_FIELD", field, field + " is required");
+            return null;
+        }
+        if (!node.isString()) throw ApiException.invalid("INVALID_FIELD", field, field + " must be a string");
+        String value = node.stringValue().strip();
+        if (required && value.isEmpty()) throw ApiException.invalid("INVALID_FIELD", field, field + " must not be empty");
+        if (value.length() > properties.maxPromptLength()) {
+            throw ApiException.invalid("PROMPT_TOO_LONG", field,
+                    field + " is longer than " + properties.maxPromptLength() + " characters");
+        }
+        if (value.chars().anyMatch(c -> c < 0x20 && c != '\n' && c != '\t')) {
+            throw ApiException.invalid("INVALID_FIELD", field, field + " must not contain control characters");
+        }
+        return value.isEmpty() ? null : value;
+    }
+
+    private static Integer integer(JsonNode body, String field, int min, int max) {
+        JsonNode node = body.get(field);
+        if (node == null || node.isNull()) return null;
+        if (!node.isIntegralNumber() || !node.canConvertToInt() || node.intValue() < min || node.intValue() > max) {
+            throw ApiException.invalid("INVALID_FIELD", field, field + " must be an integer in [" + min + ", " + max + "]");
+        }
+        return node.intValue();
+    }
+}

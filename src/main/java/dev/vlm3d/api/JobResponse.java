@@ -1,0 +1,40 @@
+package dev.vlm3d.api;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** A job as clients see it (absent fields are omitted from the JSON). */
+public record JobResponse(
+        UUID id,
+        String status,
+        String stage,
+        double progress,
+        int step,
+        int totalSteps,
+        String prompt,
+        String negativePrompt,
+        long seed,
+        String preset,
+        Map<String, Object> options,
+        int priority,
+        int attempt,
+        int maxAttempts,
+        Integer queuePosition,
+        Long etaSeconds,
+        Map<String, Object> metrics,
+        Boolean cancelRequested,
+        Instant nextAttemptAt,
+        JobError error,
+        Instant createdAt,
+        Instant startedAt,
+        Instant finishedAt,
+        Instant updatedAt,
+        List<ArtifactResponse> artifacts,
+        Map<String, String> links) {
+
+    /** The last error of a job: its final reason when FAILED, or the cause of a pending retry when QUEUED. */
+    public record JobError(String code, String message, boolean retrying) {
+    }
+}

@@ -1,0 +1,95 @@
+package dev.vlm3d.api;
+
+import dev.vlm3d.artifacts.ArtifactInfo;
+import dev.vlm3d.artifacts.ArtifactKind;
+import dev.vlm3d.artifacts.ArtifactStore;
+import dev.vlm3d.jobs.Job;
+import dev.vlm3d.jobs.JobRepository;
+import dev.vlm3d.jobs.JobStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/** Builds {@link JobResponse}s: queue position and ETA for a single job, links, artifact list. */
+class JobViews {
+
+    private final JobRepository jobs;
+    private final ArtifactStore artifacts;
+    private final JdbcClient jdbc;
+
+    JobViews(JobRepository jobs, ArtifactStore artifacts, JdbcClient jdbc) {
+        this.jobs = jobs;
+        this.artifacts = artifacts;
+        this.jdbc = jdbc;
+    }
+
+    /** The full view of one job, with queue position, ETA and artifacts. */
+    JobResponse detailed(Job job) {
+        Integer position = null;
+        Long eta = null;
+        if (job.status() == JobStatus.QUEUED) {
+            position = jobs.queuePosition(job);
+            Optional<Duration> mean = jobs.recentMeanRunTime();
+            if (mean.isPresent()) {
+                int workers = Math.max(1, jobs.countRunningWorkers());
+                double rounds = (double) position / workers + 1;
+                Duration wait = job.runAt().isAfter(Instant.now()) ? Duration.between(Instant.now(), job.runAt()) : Duration.ZERO;
+                eta = (long) Math.ceil(mean.get().toSeconds() * rounds + wait.toSeconds());
+            }
+        } else if (job.status() == JobStatus.RUNNING) {
+            eta = runningEta(job);
+        }
+        List<ArtifactResponse> files = artifacts.list(job.id(), ArtifactKind.OUTPUT).stream().map(a -> artifact(job, a)).toList();
+        return view(job, position, eta, files);
+    }
+
+    /** The list view: no per-job queries. */
+    JobResponse summary(Job job) {
+        return view(job, null, null, null);
+    }
+
+    static ArtifactResponse artifact(Job job, ArtifactInfo a) {
+        return new ArtifactResponse(a.name(), a.contentType(), a.sizeBytes(), a.sha256(), a.createdAt(),
+                "/jobs/" + job.id() + "/artifacts/" + a.name());
+    }
+
+    /** Remaining steps times the mean step time of the current attempt so far. */
+    private Long runningEta(Job job) {
+        return jdbc.sql("""
+                SELECT EXTRACT(EPOCH FROM max(recorded_at) - min(recorded_at)) / nullif(count(*) - 1, 0) AS per_step
+                FROM job_steps WHERE job_id = :id AND attempt = :attempt""")
+                .param("id", job.id()).param("attempt", job.attempt())
+                .query((rs, i) -> {
+                    double perStep = rs.getDouble("per_step");
+                    return rs.wasNull() ? null : (long) Math.ceil(perStep * Math.max(0, job.totalSteps() - job.step()));
+                })
+                .optional().orElse(null);
+    }
+
+    private JobResponse view(Job job, Integer position, Long eta, List<ArtifactResponse> files) {
+        String self = "/jobs/" + job.id();
+        Map<String, String> links = new LinkedHashMap<>();
+        links.put("self", self);
+        links.put("events", self + "/events");
+        links.put("artifacts", self + "/artifacts");
+        links.put("metrics", self + "/metrics");
+        if (!job.status().isTerminal()) links.put("cancel", self + "/cancel");
+        JobResponse.JobError error = job.errorCode() == null ? null
+                : new JobResponse.JobError(job.errorCode(), job.errorMessage(), job.status() == JobStatus.QUEUED);
+        boolean waitingForRetry = job.status() == JobStatus.QUEUED && job.runAt().isAfter(Instant.now());
+        return new JobResponse(job.id(), job.status().name(), job.stage(), round(job.progress()), job.step(), job.totalSteps(),
+                job.prompt(), job.negativePrompt(), job.seed(), job.preset(), job.options(), job.priority(), job.attempt(),
+                job.maxAttempts(), position, eta, job.latestMetrics(),
+                job.cancelRequestedAt() != null && !job.status().isTerminal() ? Boolean.TRUE : null,
+                waitingForRetry ? job.runAt() : null, error, job.createdAt(), job.startedAt(), job.finishedAt(),
+                job.updatedAt(), files, links);
+    }
+
+    private static double round(double progress) {
+        return Math.round(progress * 100) / 100.0;
+    }
+}

@@ -1,0 +1,149 @@
+package dev.vlm3d.artifacts;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * Keeps artifact bytes as files under a directory shared by all replicas (a volume every pod mounts); metadata
+ * stays in the artifacts table. Each write goes to its own file named by attempt, and the fenced row update decides
+ * which file is current, so a stale worker's file never replaces the current one.
+ */
+public class FilesystemArtifactStore implements ArtifactStore {
+
+    private final JdbcClient jdbc;
+    private final ArtifactRows rows;
+    private final Path root;
+
+    public FilesystemArtifactStore(JdbcClient jdbc, Path root) throws IOException {
+        this.jdbc = jdbc;
+        this.rows = new ArtifactRows(jdbc);
+        this.root = root.toAbsolutePath();
+        Files.createDirectories(this.root);
+    }
+
+    @Override
+    public Optional<ArtifactInfo> put(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, byte[] content)
+            throws IOException {
+        ArtifactStore.checkName(name);
+        Path target = fileFor(jobId, kind, name, attempt);
+        Files.createDirectories(target.getParent());
+        Path temp = Files.createTempFile(target.getParent(), ".upload-", ".tmp");
+        Files.write(temp, content);
+        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return record(jobId, attempt, kind, name, contentType, content.length, ArtifactRows.sha256Hex(content), target);
+    }
+
+    @Override
+    public Optional<ArtifactInfo> put(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, Path file)
+            throws IOException {
+        return put(jobId, attempt, kind, name, contentType, Files.readAllBytes(file));
+    }
+
+    private Optional<ArtifactInfo> record(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType,
+                                          long size, String sha, Path target) throws IOException {
+        Optional<String> previous = rows.find(jobId, kind, name).map(ArtifactInfo::filePath);
+        Optional<ArtifactInfo> stored = jdbc.sql("""
+                INSERT INTO artifacts (job_id, kind, name, content_type, size_bytes, sha256, attempt, file_path)
+                SELECT j.id, :kind, :name, :type, :size, :sha, :attempt, :path
+                FROM jobs j WHERE j.id = :job AND j.attempt = :attempt AND j.status = 'RUNNING'
+                FOR SHARE
+                ON CONFLICT (job_id, kind, name) DO UPDATE SET content_type = excluded.content_type,
+                    size_bytes = excluded.size_bytes, sha256 = excluded.sha256, attempt = excluded.attempt,
+                    content = NULL, file_path = excluded.file_path, created_at = now()
+                RETURNING\s""" + ArtifactRows.COLUMNS)
+                .param("job", jobId).param("kind", kind.name()).param("name", name).param("type", contentType)
+                .param("size", size).param("sha", sha).param("attempt", attempt)
+                .param("path", root.relativize(target).toString())
+                .query(ArtifactRows::map).optional();
+        if (stored.isEmpty()) {
+            Files.deleteIfExists(target);
+        } else if (previous.isPresent() && !previous.get().equals(stored.get().filePath())) {
+            Files.deleteIfExists(root.resolve(previous.get()));
+        }
+        return stored;
+    }
+
+    @Override
+    public List<ArtifactInfo> list(UUID jobId, ArtifactKind kind) {
+        return rows.list(jobId, kind);
+    }
+
+    @Override
+    public Optional<ArtifactInfo> find(UUID jobId, ArtifactKind kind, String name) {
+        return rows.find(jobId, kind, name);
+    }
+
+    @Override
+    public InputStream open(ArtifactInfo artifact, long offset, long length) throws IOException {
+        FileChannel channel = FileChannel.open(root.resolve(artifact.filePath()), StandardOpenOption.READ);
+        channel.position(offset);
+        InputStream whole = Channels.newInputStream(channel);
+        return new InputStream() {
+            private long remaining = length;
+
+            @Override
+            public int read() throws IOException {
+                if (remaining <= 0) return -1;
+                int b = whole.read();
+                if (b >= 0) remaining--;
+                return b;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (remaining <= 0) return -1;
+                int n = whole.read(b, off, (int) Math.min(len, remaining));
+                if (n > 0) remaining -= n;
+                return n;
+            }
+
+            @Override
+            public void close() throws IOException {
+                whole.close();
+            }
+        };
+    }
+
+    @Override
+    public void delete(UUID jobId, ArtifactKind kind, String name) throws IOException {
+        Optional<ArtifactInfo> found = rows.find(jobId, kind, name);
+        jdbc.sql("DELETE FROM artifacts WHERE job_id = :job AND kind = :kind AND name = :name")
+                .param("job", jobId).param("kind", kind.name()).param("name", name).update();
+        if (found.isPresent() && found.get().filePath() != null) {
+            Files.deleteIfExists(root.resolve(found.get().filePath()));
+        }
+    }
+
+    @Override
+    public void purgeJob(UUID jobId) throws IOException {
+        jdbc.sql("DELETE FROM artifacts WHERE job_id = :job").param("job", jobId).update();
+        Path dir = root.resolve(jobId.toString());
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+    }
+
+    private Path fileFor(UUID jobId, ArtifactKind kind, String name, int attempt) {
+        return root.resolve(jobId.toString()).resolve(kind.name().toLowerCase()).resolve(name + ".attempt-" + attempt);
+    }
+}

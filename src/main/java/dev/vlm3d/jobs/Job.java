@@ -1,0 +1,39 @@
+package dev.vlm3d.jobs;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+
+/** One row of the jobs table. */
+public record Job(
+        UUID id,
+        JobStatus status,
+        String prompt,
+        String negativePrompt,
+        long seed,
+        String preset,
+        Map<String, Object> options,
+        int priority,
+        UUID ownerKeyId,
+        String idempotencyKey,
+        int attempt,
+        int failures,
+        int maxAttempts,
+        String workerId,
+        Instant leaseExpiresAt,
+        Instant heartbeatAt,
+        String stage,
+        int step,
+        int totalSteps,
+        double progress,
+        Map<String, Object> latestMetrics,
+        Integer checkpointStep,
+        String errorCode,
+        String errorMessage,
+        Instant cancelRequestedAt,
+        Instant runAt,
+        Instant createdAt,
+        Instant startedAt,
+        Instant finishedAt,
+        Instant updatedAt) {
+}

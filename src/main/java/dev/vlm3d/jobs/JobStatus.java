@@ -1,0 +1,14 @@
+package dev.vlm3d.jobs;
+
+/**
+ * Job lifecycle, named as clients of text-to-3D APIs know it (Meshy/Replicate style).
+ * A job waiting for a retry after a transient failure is QUEUED with a future run_at, so clients see one
+ * "waiting" state whatever the reason for the wait.
+ */
+public enum JobStatus {
+    QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED;
+
+    public boolean isTerminal() {
+        return this == SUCCEEDED || this == FAILED || this == CANCELLED;
+    }
+}

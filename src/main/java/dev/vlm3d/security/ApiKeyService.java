@@ -1,0 +1,132 @@
+package dev.vlm3d.security;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * Issues, verifies and revokes API keys. Tokens are 256 random bits; only their SHA-256 is stored, so a leaked
+ * database does not leak usable keys, and a key is found by one index probe on its hash.
+ */
+public class ApiKeyService {
+
+    public static final String TOKEN_PREFIX = "vlm3d_";
+    private static final String BOOTSTRAP_ADMIN = "bootstrap-admin";
+    private static final Logger log = LoggerFactory.getLogger(ApiKeyService.class);
+
+    private final JdbcClient jdbc;
+    private final SecurityProperties properties;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+    private record Cached(Optional<ApiPrincipal> principal, long expiresAtNanos) {
+    }
+
+    public ApiKeyService(JdbcClient jdbc, SecurityProperties properties) {
+        this.jdbc = jdbc;
+        this.properties = properties;
+    }
+
+    public CreatedApiKey create(String name, boolean admin, Integer maxQueuedJobs) {
+        byte[] secret = new byte[32];
+        random.nextBytes(secret);
+        String token = TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        int cap = maxQueuedJobs != null ? maxQueuedJobs
+                : admin ? properties.adminMaxQueuedJobs() : properties.defaultMaxQueuedJobs();
+        return new CreatedApiKey(insert(UUID.randomUUID(), name, token, admin, cap), token);
+    }
+
+    private ApiKeyRecord insert(UUID id, String name, String token, boolean admin, int cap) {
+        return jdbc.sql("""
+                INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs)
+                VALUES (:id, :name, :prefix, :hash, :admin, :cap)
+                RETURNING *""")
+                .param("id", id).param("name", name).param("prefix", prefixOf(token)).param("hash", hash(token))
+                .param("admin", admin).param("cap", cap)
+                .query(ApiKeyService::map).single();
+    }
+
+    /**
+     * Makes the configured admin key usable: stores its hash once, and revokes an earlier bootstrap key whose secret
+     * was rotated away.
+     */
+    public void ensureBootstrapAdmin() {
+        String token = properties.adminKey();
+        if (token == null || token.isBlank()) {
+            log.warn("no vlm3d.security.admin-key configured: only keys already in the database can call the API");
+            return;
+        }
+        byte[] hash = hash(token);
+        jdbc.sql("UPDATE api_keys SET revoked_at = now() WHERE name = :name AND key_hash <> :hash AND revoked_at IS NULL")
+                .param("name", BOOTSTRAP_ADMIN).param("hash", hash).update();
+        // the configured key is authoritative: it is (re-)activated even if it was revoked or rotated away earlier
+        jdbc.sql("""
+                INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs)
+                VALUES (:id, :name, :prefix, :hash, true, :cap)
+                ON CONFLICT (key_hash) DO UPDATE SET admin = true, revoked_at = NULL""")
+                .param("id", UUID.nameUUIDFromBytes(hash)).param("name", BOOTSTRAP_ADMIN).param("prefix", prefixOf(token))
+                .param("hash", hash).param("cap", properties.adminMaxQueuedJobs()).update();
+        cache.clear();
+    }
+
+    /** The principal of a bearer token, or empty for an unknown or revoked key. */
+    public Optional<ApiPrincipal> authenticate(String token) {
+        String key = Base64.getEncoder().encodeToString(hash(token));
+        long now = System.nanoTime();
+        Cached cached = cache.get(key);
+        if (cached != null && cached.expiresAtNanos() - now > 0) {
+            return cached.principal();
+        }
+        Optional<ApiPrincipal> principal = jdbc.sql("SELECT * FROM api_keys WHERE key_hash = :hash AND revoked_at IS NULL")
+                .param("hash", hash(token)).query(ApiKeyService::map).optional()
+                .map(r -> new ApiPrincipal(r.id(), r.name(), r.admin(), r.maxQueuedJobs()));
+        if (cache.size() > 10_000) cache.clear();
+        cache.put(key, new Cached(principal, now + properties.keyCacheTtl().toNanos()));
+        return principal;
+    }
+
+    public List<ApiKeyRecord> list() {
+        return jdbc.sql("SELECT * FROM api_keys ORDER BY created_at, id").query(ApiKeyService::map).list();
+    }
+
+    public boolean revoke(UUID id) {
+        int n = jdbc.sql("UPDATE api_keys SET revoked_at = now() WHERE id = :id AND revoked_at IS NULL").param("id", id).update();
+        cache.clear();
+        return n == 1;
+    }
+
+    public Duration cacheTtl() {
+        return properties.keyCacheTtl();
+    }
+
+    static byte[] hash(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String prefixOf(String token) {
+        return token.substring(0, Math.min(token.length(), TOKEN_PREFIX.length() + 4));
+    }
+
+    private static ApiKeyRecord map(java.sql.ResultSet rs, int row) throws java.sql.SQLException {
+        java.time.OffsetDateTime created = rs.getObject("created_at", java.time.OffsetDateTime.class);
+        java.time.OffsetDateTime revoked = rs.getObject("revoked_at", java.time.OffsetDateTime.class);
+        return new ApiKeyRecord(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("key_prefix"),
+                rs.getBoolean("admin"), rs.getInt("max_queued_jobs"), created.toInstant(),
+                revoked == null ? null : revoked.toInstant());
+    }
+}
