@@ -1,0 +1,135 @@
+package dev.vlm3d.engine.export;
+
+import ai.djl.ndarray.NDManager;
+import dev.vlm3d.engine.ExportConfig;
+import dev.vlm3d.engine.Vlm3dRun;
+import dev.vlm3d.engine.render.Camera;
+import dev.vlm3d.engine.render.CameraConfig;
+import dev.vlm3d.engine.render.CameraSampler;
+import java.awt.image.BufferedImage;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+
+/**
+ * Turns a run into files: {@code mesh.glb}, {@code mesh.obj}, {@code renders/rgb_NNN.png} and
+ * {@code renders/normal_NNN.png} at the evaluation cameras, {@code turntable.gif}, {@code curves.json},
+ * {@code curves.csv} and {@code curves.png}. Call on the run's thread, between steps or after the run.
+ */
+public final class AssetExporter {
+
+    public static final String MESH_GLB = "mesh.glb";
+    public static final String MESH_OBJ = "mesh.obj";
+    public static final String TURNTABLE = "turntable.gif";
+    public static final String CURVES_JSON = "curves.json";
+    public static final String CURVES_CSV = "curves.csv";
+    public static final String CURVES_PNG = "curves.png";
+
+    private final ExportConfig config;
+
+    public AssetExporter(ExportConfig config) {
+        this.config = config;
+    }
+
+    public List<ExportedArtifact> exportAll(Vlm3dRun run, Path directory) throws IOException {
+        List<ExportedArtifact> out = new ArrayList<>(exportMesh(run, directory));
+        out.addAll(exportRenders(run, directory));
+        out.add(exportTurntable(run, directory));
+        out.addAll(exportCurves(run, directory));
+        return out;
+    }
+
+    public Mesh extractMesh(Vlm3dRun run) {
+        try (NDManager manager = NDManager.newBaseManager(run.device())) {
+            return new IsosurfaceExtractor(config).extract(run.field(), manager);
+        }
+    }
+
+    public List<ExportedArtifact> exportMesh(Vlm3dRun run, Path directory) throws IOException {
+        Mesh mesh = extractMesh(run);
+        Files.createDirectories(directory);
+        Path glb = directory.resolve(MESH_GLB);
+        try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(glb))) {
+            GlbWriter.write(mesh, o);
+        }
+        Path obj = directory.resolve(MESH_OBJ);
+        try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(obj))) {
+            ObjWriter.write(mesh, o);
+        }
+        return List.of(new ExportedArtifact(MESH_GLB, glb, "model/gltf-binary"),
+                new ExportedArtifact(MESH_OBJ, obj, "model/obj"));
+    }
+
+    /** RGB and normal renders at {@link ExportConfig#renderViews()} GPTEval3D cameras. */
+    public List<ExportedArtifact> exportRenders(Vlm3dRun run, Path directory) throws IOException {
+        CameraConfig cameras = run.config().camera();
+        List<Camera> views = CameraSampler.evaluationCameras(cameras, config.renderViews());
+        Path dir = directory.resolve("renders");
+        Files.createDirectories(dir);
+        List<ExportedArtifact> out = new ArrayList<>();
+        try (NDManager manager = NDManager.newBaseManager(run.device())) {
+            ViewRenderer renderer = viewRenderer(run, manager);
+            for (int i = 0; i < views.size(); i++) {
+                BufferedImage[] images = renderer.render(views.get(i), config.renderSize());
+                String index = String.format(Locale.ROOT, "%03d", i);
+                out.add(writePng(images[0], dir, "rgb_" + index + ".png"));
+                out.add(writePng(images[1], dir, "normal_" + index + ".png"));
+            }
+        }
+        return out;
+    }
+
+    public ExportedArtifact exportTurntable(Vlm3dRun run, Path directory) throws IOException {
+        List<Camera> views = CameraSampler.evaluationCameras(run.config().camera(), config.turntableFrames());
+        List<BufferedImage> frames = new ArrayList<>();
+        try (NDManager manager = NDManager.newBaseManager(run.device())) {
+            ViewRenderer renderer = viewRenderer(run, manager);
+            for (Camera view : views) {
+                frames.add(renderer.render(view, config.turntableSize())[0]);
+            }
+        }
+        Files.createDirectories(directory);
+        Path gif = directory.resolve(TURNTABLE);
+        try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(gif))) {
+            AnimatedGifWriter.write(frames, 80, o);
+        }
+        return new ExportedArtifact(TURNTABLE, gif, "image/gif");
+    }
+
+    public List<ExportedArtifact> exportCurves(Vlm3dRun run, Path directory) throws IOException {
+        Files.createDirectories(directory);
+        Path json = directory.resolve(CURVES_JSON);
+        Path csv = directory.resolve(CURVES_CSV);
+        Path png = directory.resolve(CURVES_PNG);
+        try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(json))) {
+            CurveWriter.writeJson(run.history(), o);
+        }
+        try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(csv))) {
+            CurveWriter.writeCsv(run.history(), o);
+        }
+        try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(png))) {
+            CurveWriter.writePlot(run.history(), o);
+        }
+        return List.of(new ExportedArtifact(CURVES_JSON, json, "application/json"),
+                new ExportedArtifact(CURVES_CSV, csv, "text/csv"),
+                new ExportedArtifact(CURVES_PNG, png, "image/png"));
+    }
+
+    private static ViewRenderer viewRenderer(Vlm3dRun run, NDManager manager) {
+        return new ViewRenderer(run.field(), run.background(), run.occupancyGrid(), run.renderer(), manager);
+    }
+
+    private static ExportedArtifact writePng(BufferedImage image, Path dir, String file) throws IOException {
+        Path path = dir.resolve(file);
+        try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(path))) {
+            ImageIO.write(image, "png", o);
+        }
+        return new ExportedArtifact("renders/" + file, path, "image/png");
+    }
+}

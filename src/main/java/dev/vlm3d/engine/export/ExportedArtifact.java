@@ -1,0 +1,13 @@
+package dev.vlm3d.engine.export;
+
+import java.nio.file.Path;
+
+/**
+ * One file produced by the exporter.
+ *
+ * @param name        stable artifact name, e.g. "mesh.glb", "renders/rgb_000.png"
+ * @param path        where it was written
+ * @param contentType MIME type
+ */
+public record ExportedArtifact(String name, Path path, String contentType) {
+}

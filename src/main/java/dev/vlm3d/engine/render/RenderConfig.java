@@ -1,0 +1,29 @@
+package dev.vlm3d.engine.render;
+
+/**
+ * nerf-volume-renderer + occupancy grid + diffuse-with-point-light material + background augmentation.
+ *
+ * @param samplesPerRay        lattice samples along the cube diagonal; step = √3·2/samplesPerRay (paper: 512)
+ * @param occupancyResolution  occupancy grid cells per axis (paper: 32)
+ * @param occupancyEvery       refresh the grid every this many steps (paper: 16)
+ * @param occupancyDecay       EMA-max decay of the grid (nerfacc: 0.95)
+ * @param occupancyThreshold   upper bound of the occupancy and alpha thresholds (nerfacc: 0.01)
+ * @param earlyStopEps         drop samples whose transmittance falls below this (nerfacc: 1e-4)
+ * @param backgroundRandomProb probability of replacing the background by one random colour (paper: 0.5)
+ * @param ambientOnlySteps     steps rendered with albedo only (paper: 5000)
+ * @param albedoProb           after that, probability of the albedo-only mode (paper: 0.25)
+ * @param texturelessProb      else, probability of textureless over diffuse shading (paper: 0.5)
+ * @param evalChunkRays        rays per chunk when rendering without gradient
+ */
+public record RenderConfig(int samplesPerRay, int occupancyResolution, int occupancyEvery, float occupancyDecay,
+        float occupancyThreshold, float earlyStopEps, float backgroundRandomProb, int ambientOnlySteps,
+        float albedoProb, float texturelessProb, int evalChunkRays) {
+
+    public static RenderConfig paper() {
+        return new RenderConfig(512, 32, 16, 0.95f, 0.01f, 1e-4f, 0.5f, 5000, 0.25f, 0.5f, 8192);
+    }
+
+    public double stepSize() {
+        return Math.sqrt(3.0) * 2.0 / samplesPerRay;
+    }
+}
