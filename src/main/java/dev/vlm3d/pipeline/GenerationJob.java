@@ -136,13 +136,39 @@ public final class GenerationJob implements AutoCloseable {
         return run.history();
     }
 
-    /** Writes the mesh (GLB, OBJ), evaluation renders, turntable and curves into {@code directory}. */
+    /**
+     * Writes the mesh (GLB, OBJ), evaluation renders, turntable and curves into {@code directory}.
+     *
+     * @throws EmptyMeshException when the density has no surface at the export threshold (a GLB of nothing is not
+     *                            valid glTF, and not a result)
+     */
     public List<ExportedArtifact> export(Path directory) throws IOException, InterruptedException {
+        List<ExportedArtifact> files;
         TRAINING.lockInterruptibly();
         try {
-            return new AssetExporter(config.export()).exportAll(run, directory);
+            files = new AssetExporter(config.export()).exportAll(run, directory);
         } finally {
             TRAINING.unlock();
+        }
+        for (ExportedArtifact f : files) {
+            if (f.name().equals(AssetExporter.MESH_OBJ) && !hasVertex(f.path())) {
+                throw new EmptyMeshException("the optimized density has no surface at the export threshold "
+                        + config.export().isoThreshold() + " after " + run.currentStep() + " steps");
+            }
+        }
+        return files;
+    }
+
+    private static boolean hasVertex(Path obj) throws IOException {
+        try (var lines = java.nio.file.Files.lines(obj)) {
+            return lines.anyMatch(l -> l.startsWith("v "));
+        }
+    }
+
+    /** The run produced no surface to export. */
+    public static final class EmptyMeshException extends IOException {
+        public EmptyMeshException(String message) {
+            super(message);
         }
     }
 

@@ -131,6 +131,8 @@ public final class Vlm3dJobGenerator implements JobGenerator {
             List<ExportedArtifact> files;
             try {
                 files = job.export(dir);
+            } catch (GenerationJob.EmptyMeshException e) {
+                throw GenerationException.permanentFailure("EMPTY_MESH", e.getMessage(), e);
             } catch (IOException | RuntimeException e) {
                 throw GenerationException.transientFailure("EXPORT_FAILED", "export failed: " + e.getMessage(), e);
             }
