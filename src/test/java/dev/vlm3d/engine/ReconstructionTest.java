@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReconstructionTest {
 
-    static final int STEPS = Integer.getInteger("test.recon.steps", 150);
+    static final int STEPS = Integer.getInteger("test.recon.steps", 100);
 
     @Test
     void loopRebuildsAnalyticSphereAndExportsValidAssets(@TempDir Path dir) throws Exception {
@@ -57,6 +57,8 @@ class ReconstructionTest {
             double median = sorted[sorted.length / 2];
             long near = java.util.Arrays.stream(radii)
                     .filter(r -> Math.abs(r - SphereTargetGuidance.RADIUS) < 0.1).count();
+            System.out.printf(java.util.Locale.ROOT, "reconstruction: %d faces, median radius %.4f, %.1f%% within 0.1,"
+                    + " mean colour error %.4f%n", mesh.triangleCount(), median, 100.0 * near / radii.length, colourError);
             assertEquals(SphereTargetGuidance.RADIUS, median, 0.05, "median vertex radius");
             assertTrue(near >= 0.9 * radii.length, near + " of " + radii.length + " vertices within 0.1 of the radius");
             assertTrue(colourError < 0.08, "mean vertex colour error " + colourError);

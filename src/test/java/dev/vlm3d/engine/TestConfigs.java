@@ -12,12 +12,27 @@ final class TestConfigs {
     private TestConfigs() {
     }
 
+    /** The tiny run config (random backgrounds, shading after half the steps) at another size and sample count. */
+    static RunConfig small(int steps, int size, int samples) {
+        RunConfig base = RunConfig.tiny(steps);
+        CameraConfig c = base.camera();
+        CameraConfig camera = new CameraConfig(List.of(size), List.of(4), List.of(), 4, c.distanceMin(),
+                c.distanceMax(), true, FOVY, FOVY, c.elevationMinDeg(), c.elevationMaxDeg(), c.lightDistanceMin(),
+                c.lightDistanceMax(), c.lightPerturb(), c.evalViews(), c.evalElevationDeg(), c.evalDistance(),
+                c.evalFovyDeg(), c.evalSize());
+        RenderConfig r = base.render();
+        RenderConfig render = new RenderConfig(samples, r.occupancyResolution(), r.occupancyEvery(),
+                r.occupancyDecay(), r.occupancyThreshold(), r.earlyStopEps(), r.backgroundRandomProb(),
+                r.ambientOnlySteps(), r.albedoProb(), r.texturelessProb(), r.evalChunkRays());
+        return base.withCamera(camera).withRender(render);
+    }
+
     /** Albedo-only rendering, fixed FOV (the sphere double needs it), no random background. */
     static RunConfig reconstruction(int steps, int size) {
         RunConfig base = RunConfig.tiny(steps);
         CameraConfig c = base.camera();
         CameraConfig camera = new CameraConfig(List.of(size), List.of(4), List.of(), 4, c.distanceMin(),
-                c.distanceMax(), true, FOVY, FOVY, -10f, 40f, c.lightDistanceMin(), c.lightDistanceMax(),
+                c.distanceMax(), true, FOVY, FOVY, -30f, 60f, c.lightDistanceMin(), c.lightDistanceMax(),
                 c.lightPerturb(), c.evalViews(), c.evalElevationDeg(), c.evalDistance(), c.evalFovyDeg(),
                 c.evalSize());
         RenderConfig r = base.render();

@@ -12,7 +12,8 @@ import dev.vlm3d.engine.field.NerfField;
 /**
  * Density level set → coloured mesh, following threestudio's mesh exporter: σ on an n³ lattice over the box,
  * marching tetrahedra at the threshold, optionally again inside the first mesh's bounds grown by 10% per side
- * (coarse to fine), components below a fraction of the largest removed, vertex colours = albedo at the vertices.
+ * (coarse to fine), components below a fraction of the largest removed, vertex colours = albedo composited along
+ * the inward normal (see {@link #compositeAlbedo}).
  */
 public final class IsosurfaceExtractor {
 
@@ -44,7 +45,56 @@ public final class IsosurfaceExtractor {
             mesh = extractIn(field, manager, lo, hi);
         }
         mesh = MeshCleanup.removeSmallComponents(mesh, config.minComponentFraction());
-        return mesh.withColors(evaluate(field, manager, mesh.positions(), true));
+        double spacing = Math.max(hi[0] - lo[0], Math.max(hi[1] - lo[1], hi[2] - lo[2])) / (config.isoResolution() - 1);
+        return mesh.withColors(compositeAlbedo(field, manager, mesh, 2 * spacing, COLOR_SAMPLES));
+    }
+
+    private static final int COLOR_SAMPLES = 16;
+
+    /**
+     * Vertex colour = the albedo the volume renderer composites along the inward normal through the vertex, over
+     * ±{@code halfLength}. A field with a soft density shell puts the level set in front of where rendering gathers
+     * its colour, and the albedo network is only trained where the rendering weights are large, so the raw albedo at
+     * the vertex is biased towards whatever the low-weight front of the shell holds.
+     */
+    static float[] compositeAlbedo(NerfField field, NDManager manager, Mesh mesh, double halfLength, int samples) {
+        int nv = mesh.vertexCount();
+        float[] normals = mesh.vertexNormals();
+        float[] p = mesh.positions();
+        float[] points = new float[nv * samples * 3];
+        double delta = 2 * halfLength / samples;
+        for (int v = 0; v < nv; v++) {
+            for (int k = 0; k < samples; k++) {
+                double t = halfLength - (k + 0.5) * delta;
+                for (int d = 0; d < 3; d++) {
+                    double x = p[v * 3 + d] + normals[v * 3 + d] * t;
+                    points[(v * samples + k) * 3 + d] = (float) Math.max(-1, Math.min(1, x));
+                }
+            }
+        }
+        float[] sigma = evaluate(field, manager, points, false);
+        float[] albedo = evaluate(field, manager, points, true);
+        float[] vertexAlbedo = evaluate(field, manager, p, true);
+        float[] out = new float[nv * 3];
+        for (int v = 0; v < nv; v++) {
+            double transmittance = 1;
+            double weightSum = 0;
+            double[] c = new double[3];
+            for (int k = 0; k < samples; k++) {
+                int s = v * samples + k;
+                double alpha = 1 - Math.exp(-sigma[s] * delta);
+                double w = transmittance * alpha;
+                for (int d = 0; d < 3; d++) {
+                    c[d] += w * albedo[s * 3 + d];
+                }
+                weightSum += w;
+                transmittance *= 1 - alpha;
+            }
+            for (int d = 0; d < 3; d++) {
+                out[v * 3 + d] = weightSum > 1e-6 ? (float) (c[d] / weightSum) : vertexAlbedo[v * 3 + d];
+            }
+        }
+        return out;
     }
 
     private Mesh extractIn(NerfField field, NDManager manager, double[] lo, double[] hi) {

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * Multi-resolution hash encoding (Instant-NGP / tcnn "HashGrid" semantics) in plain tensor ops.
@@ -17,7 +19,7 @@ import ai.djl.ndarray.types.Shape;
  * neighbouring cells just as well. Emulating XOR bit by bit would cost ~19×3 extra kernels per level.
  *
  * <p>All rows live in one table parameter {@code [ΣT_l, F]} (level-major), initialized in [−1e-4, 1e-4]. Lookups go
- * through advanced indexing, whose backward is the scatter-add DJL does not expose directly.
+ * through F.embedding, whose backward is the scatter-add DJL does not expose directly.
  */
 public final class HashGridEncoding {
 
@@ -107,7 +109,9 @@ public final class HashGridEncoding {
         NDArray f = frac.expandDims(2);                                          // [N,L,1,3]
         NDArray cornerWeights = f.mul(corners).add(f.neg().add(1).mul(corners.neg().add(1)));
         NDArray weight = cornerWeights.prod(new int[] {3});                      // [N,L,8]
-        NDArray values = table.get(index);                                       // [N,L,8,F]
+        // F.embedding: its CPU backward is deterministic, unlike advanced indexing's parallel index_put_ accumulate,
+        // whose run-to-run rounding noise Adam (eps 1e-15) amplifies into full learning-rate steps
+        NDArray values = JniUtils.embedding((PtNDArray) index, (PtNDArray) table, false); // [N,L,8,F]
         NDArray encoded = values.mul(weight.expandDims(3)).sum(new int[] {2});  // [N,L,F]
         return encoded.reshape(n, (long) levels * featuresPerLevel);
     }
