@@ -25,8 +25,8 @@ import java.util.List;
  *       over the run, a 128³ mesh and 8 evaluation renders. The SDS timestep range keeps its absolute 8,000-step
  *       annealing (it is a property of the loaded guidance model), so t stays in the upper range.</li>
  *   <li>{@code preview}: CPU-sized, the default with the tiny random models: a small hash grid, 32² renders of one
- *       4-view group, 64 samples per ray, 40 steps with every schedule compressed to the run, the mesh extracted at density 5 (the
- *       initial blob is σ ≈ 10 at the centre, and a few dozen steps barely move it). It shows that the whole
+ *       4-view group, 64 samples per ray, 40 steps with every schedule compressed to the run (the engine's {@code RunConfig.tiny}). It
+ *       shows that the whole
  *       pipeline runs, not what the method produces.</li>
  * </ul>
  */
@@ -62,7 +62,7 @@ public final class Presets {
         RunConfig base = switch (options.preset()) {
             case PAPER -> RunConfig.paper().withCheckpointEvery(250);
             case FAST -> fast(steps);
-            case PREVIEW -> preview(steps);
+            case PREVIEW -> RunConfig.tiny(steps).withCheckpointEvery(10);
             default -> throw new IllegalArgumentException("unknown preset " + options.preset());
         };
         LossConfig loss = base.loss();
@@ -71,16 +71,6 @@ public final class Presets {
         // the reward runs on every step of the run (the released code stops it at 10,000, which is the paper's end)
         loss = new LossConfig(loss.lambdaGuidance(), loss.lambdaOrient(), lambdaVlm, steps);
         return base.withSeed(seed).withMaxSteps(steps).withLoss(loss);
-    }
-
-    private static RunConfig preview(int steps) {
-        RunConfig tiny = RunConfig.tiny(steps);
-        ExportConfig e = tiny.export();
-        // a few dozen steps barely move the initial density blob (σ ≈ 10 at the centre): extract at σ = 5 so the short
-        // run still has a surface to export
-        ExportConfig export = new ExportConfig(e.isoResolution(), 5f, e.coarseToFine(), e.minComponentFraction(),
-                e.renderViews(), e.renderSize(), e.turntableFrames(), e.turntableSize());
-        return tiny.withExport(export).withCheckpointEvery(10);
     }
 
     private static RunConfig fast(int steps) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.vlm3d.engine.field.Parameter;
@@ -36,6 +37,7 @@ class ScalarOperandsInLoopTest {
         // shaded steps (normals, diffuse shading) from step 2 on, orientation loss on, guidance weight ≠ 1
         RunConfig config = RunConfig.tiny(STEPS)
                 .withLoss(new LossConfig(0.7, new Schedule(0, 10, 100, STEPS), Schedule.constant(0.5), STEPS));
+        Engine.getEngine("PyTorch"); // loads libtorch before its thread count is read
         int threads = JniUtils.getNumThreads();
         List<float[]> quiet;
         List<float[]> churned;
