@@ -43,7 +43,7 @@ public final class GenerateCommand {
               --device cpu|gpu0|…             device (default: cpu)
               --vlm-precision FP32|FP16_WEIGHTS, --diffusion-precision FLOAT32|FLOAT16
               --cache-dir DIR                 where the tiny models are generated (default: ~/.cache/vlm3d)
-              --threads N                     libtorch CPU threads (default: libtorch's)
+              --threads N                     libtorch CPU threads (default: 1; 0 = libtorch's default)
               --lambda-vlm-start X --lambda-vlm-end X --lambda-vlm-anneal-steps N
               --vlm-question selected|a|b  --vlm-views all|one  --backbone mvdream|sd21  --no-reward
             """;
@@ -169,7 +169,7 @@ public final class GenerateCommand {
         String device = "cpu";
         QwenVlPrecision vlmPrecision;
         String diffusionPrecision;
-        Integer threads;
+        Integer threads = 1;
         boolean help;
         final Map<String, Object> options = new LinkedHashMap<>();
 
