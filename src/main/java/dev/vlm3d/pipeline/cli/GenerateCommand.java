@@ -57,11 +57,23 @@ public final class GenerateCommand {
         System.exit(run(args, System.out, System.err));
     }
 
-    /** Without Spring Boot's logging setup logback would print DJL's DEBUG lines; keep warnings and our own INFO. */
+    /**
+     * Without Spring Boot's logging setup logback would print DJL's DEBUG lines to stdout. Keep our warnings and our
+     * own INFO, on stderr: stdout lists the files written.
+     */
     private static void quietLogging() {
         if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
-            context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.WARN);
+            ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+            root.setLevel(ch.qos.logback.classic.Level.WARN);
+            context.getLogger("ai.djl").setLevel(ch.qos.logback.classic.Level.ERROR);
             context.getLogger("dev.vlm3d").setLevel(ch.qos.logback.classic.Level.INFO);
+            root.iteratorForAppenders().forEachRemaining(appender -> {
+                if (appender instanceof ch.qos.logback.core.ConsoleAppender<?> console) {
+                    console.stop();
+                    console.setTarget("System.err");
+                    console.start();
+                }
+            });
         }
     }
 
