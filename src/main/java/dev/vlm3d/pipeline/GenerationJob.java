@@ -8,7 +8,6 @@ import dev.vlm3d.engine.export.AssetExporter;
 import dev.vlm3d.engine.export.ExportedArtifact;
 import dev.vlm3d.engine.guidance.Guidance;
 import dev.vlm3d.engine.guidance.MvDreamGuidanceModel;
-import dev.vlm3d.engine.guidance.SdsNoise;
 import dev.vlm3d.engine.reward.Reward;
 import dev.vlm3d.engine.reward.RewardOptions;
 import java.io.ByteArrayInputStream;
@@ -65,7 +64,8 @@ public final class GenerationJob implements AutoCloseable {
         Guidance guidance = null;
         Reward reward = null;
         try {
-            guidance = guidanceModel.forPrompt(prompt, negativePrompt, SdsNoise.seeded(seed));
+            StepSeededNoise noise = new StepSeededNoise(seed);
+            guidance = StepSeededNoise.reseeding(guidanceModel.forPrompt(prompt, negativePrompt, noise), noise);
             if (options.reward()) {
                 reward = models.vlm().forPrompt(prompt, new RewardOptions(options.question(), options.singleView(),
                         RewardOptions.Form.LOGIT_DIFFERENCE), 0);
