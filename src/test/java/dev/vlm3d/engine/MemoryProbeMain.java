@@ -17,7 +17,7 @@ final class MemoryProbeMain {
     public static void main(String[] args) {
         int steps = Integer.parseInt(args[0]);
         int every = Integer.parseInt(args[1]);
-        RunConfig config = TestConfigs.small(steps, 16, 32);
+        RunConfig config = TestConfigs.small(steps, 8, 16);
         try (Vlm3dRun run = new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), null, Device.cpu())) {
             run.run(RunHooks.listening(r -> {
                 if (r.step() % every == 0 || r.step() == steps - 1) {
