@@ -38,7 +38,7 @@ import java.util.Map;
  *
  * <pre>
  * ./mvnw -q -o test-compile exec:java -Dexec.classpathScope=test \
- *     -Dexec.mainClass=dev.vlm3d.bench.EngineStepBenchmark [-Dexec.args="SIZE VIEWS SAMPLES WARMUP STEPS"]
+ *     -Dexec.mainClass=dev.vlm3d.bench.EngineStepBenchmark [-Dexec.args="SIZE VIEWS SAMPLES WARMUP STEPS ENCODING_POINTS"]
  * </pre>
  */
 public final class EngineStepBenchmark {
@@ -50,6 +50,14 @@ public final class EngineStepBenchmark {
         int samples = args.length > 2 ? Integer.parseInt(args[2]) : 128;
         int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 5;
         int steps = args.length > 4 ? Integer.parseInt(args[4]) : 20;
+        int encodingPoints = args.length > 5 ? Integer.parseInt(args[5]) : 262_144;
+        if (steps > 0) {
+            stepCost(size, views, samples, warmup, steps);
+        }
+        encodingThroughput(FieldConfig.paper(), encodingPoints, 2, 5);
+    }
+
+    private static void stepCost(int size, int views, int samples, int warmup, int steps) {
 
         RunConfig paper = RunConfig.paper();
         CameraConfig c = paper.camera();
@@ -81,7 +89,6 @@ public final class EngineStepBenchmark {
                 + "optimizer %.1f | total %.1f  (mean %d samples with gradient per step)%n",
                 sum[0] / steps, sum[1] / steps, sum[2] / steps, sum[3] / steps, sum[4] / steps, sum[5] / steps,
                 kept[0] / steps);
-        encodingThroughput(FieldConfig.paper(), 262_144, 3, 10);
     }
 
     private static void add(double[] sum, StepReport rep) {
@@ -121,8 +128,8 @@ public final class EngineStepBenchmark {
                     }
                 }
             }
-            System.out.printf(Locale.ROOT, "hash encoding (%d levels, 2^%d table, %d points/batch): forward %.2f M "
-                    + "points/s, forward+backward %.2f M points/s%n", fc.levels(), fc.log2TableSize(), points,
+            System.out.printf(Locale.ROOT, "hash encoding (%d levels, 2^%d table, %d points/batch): forward %.3f M "
+                    + "points/s, forward+backward %.3f M points/s%n", fc.levels(), fc.log2TableSize(), points,
                     points * iterations / forward / 1e6, points * iterations / both / 1e6);
         }
     }
