@@ -6,7 +6,7 @@ import ai.djl.pytorch.jni.JniUtils;
 /**
  * libtorch's intra-op thread count. With OpenMP the setting belongs to the calling thread, so call this on the thread
  * that runs the steps (a worker's own thread, the CLI's main thread). One thread avoids OpenMP oversubscription on a
- * CPU shared with other busy processes, where spinning threads made steps 20× slower in our runs.
+ * CPU shared with other busy processes, where spinning threads slowed steps by an order of magnitude in test runs.
  */
 public final class CpuThreads {
 
