@@ -1,12 +1,14 @@
 package dev.vlm3d.api;
 
 import java.time.Duration;
-import java.util.Map;
+import dev.vlm3d.pipeline.GenerationOptions;
+import dev.vlm3d.pipeline.Presets;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * Request limits and defaults of the REST API. {@code presets} maps a preset name to its number of optimisation
- * steps; a request's explicit {@code steps} wins over its preset.
+ * Request limits and defaults of the REST API. The presets themselves (paper, fast, preview) are defined once in
+ * {@link Presets}; {@code defaultPreset} names the one a request without {@code preset} gets, and a request's
+ * explicit {@code steps} wins over its preset's.
  */
 @ConfigurationProperties("vlm3d.api")
 public record ApiProperties(
@@ -14,7 +16,6 @@ public record ApiProperties(
         Long maxBodyBytes,
         Integer maxSteps,
         String defaultPreset,
-        Map<String, Integer> presets,
         Integer maxAttempts,
         Duration sseTimeout,
         Duration sseHeartbeat,
@@ -25,15 +26,15 @@ public record ApiProperties(
         if (maxPromptLength == null) maxPromptLength = 1000;
         if (maxBodyBytes == null) maxBodyBytes = 64L * 1024;
         if (maxSteps == null) maxSteps = 20_000;
-        if (presets == null || presets.isEmpty()) presets = Map.of("draft", 2_500, "standard", 10_000, "high", 20_000);
-        if (defaultPreset == null) defaultPreset = "standard";
+        if (defaultPreset == null) defaultPreset = Presets.DEFAULT;
         if (maxAttempts == null) maxAttempts = 3;
         if (sseTimeout == null) sseTimeout = Duration.ofMinutes(30);
         if (sseHeartbeat == null) sseHeartbeat = Duration.ofSeconds(15);
         if (defaultPageSize == null) defaultPageSize = 20;
         if (maxPageSize == null) maxPageSize = 100;
-        if (!presets.containsKey(defaultPreset)) {
-            throw new IllegalArgumentException("vlm3d.api.default-preset '" + defaultPreset + "' is not in vlm3d.api.presets");
+        if (!Presets.NAMES.contains(defaultPreset)) {
+            throw new IllegalArgumentException("vlm3d.api.default-preset '" + defaultPreset + "' is not one of " + Presets.NAMES);
         }
+        if (maxSteps > GenerationOptions.MAX_STEPS) maxSteps = GenerationOptions.MAX_STEPS;
     }
 }

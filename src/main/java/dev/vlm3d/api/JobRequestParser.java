@@ -1,5 +1,7 @@
 package dev.vlm3d.api;
 
+import dev.vlm3d.pipeline.GenerationOptions;
+import dev.vlm3d.pipeline.Presets;
 import java.util.Map;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
@@ -38,17 +40,16 @@ final class JobRequestParser {
             seed = seedNode.longValue();
         }
         String preset = text(body, "preset", false);
-        if (preset != null && !properties.presets().containsKey(preset)) {
-            throw ApiException.invalid("INVALID_FIELD", "preset",
-                    "preset must be one of " + String.join(", ", properties.presets().keySet()));
+        if (preset != null && !Presets.NAMES.contains(preset)) {
+            throw ApiException.invalid("INVALID_FIELD", "preset", "preset must be one of " + String.join(", ", Presets.NAMES));
         }
         Integer steps = integer(body, "steps", 1, properties.maxSteps());
         Integer priority = integer(body, "priority", 0, 9);
-        Map<String, Object> options = RunOptions.parse(body.get("options"));
-        String effectivePreset = preset != null ? preset : properties.defaultPreset();
-        int effectiveSteps = steps != null ? steps : properties.presets().get(effectivePreset);
-        return new CreateJobRequest(prompt, negative, seed, effectivePreset, effectiveSteps,
-                priority == null ? 0 : priority, options);
+        // the job stores its effective options (preset values + overrides), so what runs is what the API echoes
+        GenerationOptions effective = RunOptions.resolve(preset != null ? preset : properties.defaultPreset(), steps,
+                body.get("options"));
+        return new CreateJobRequest(prompt, negative, seed, effective.preset(), effective.steps(),
+                priority == null ? 0 : priority, effective.toMap());
     }
 
     private String text(JsonNode body, String field, boolean required) {

@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import dev.vlm3d.nn.Scalars;
 
 /**
  * One VLM3D optimization: a NeRF field and background optimized with AdamW against a guidance term (SDS) and a
@@ -147,20 +148,20 @@ public final class Vlm3dRun implements AutoCloseable {
                         batch.elevations(), batch.azimuths(), batch.distances(), s, config.maxSteps()));
                 guidanceValue = g.lossValue();
                 g.stats().forEach((k, v) -> stats.put("guidance." + k, v));
-                loss = g.loss().mul((float) config.loss().lambdaGuidance());
+                loss = g.loss().mul(Scalars.like(g.loss(), config.loss().lambdaGuidance()));
             }
             t2 = System.nanoTime();
             if (rewardOn) {
                 RewardResult r = reward.compute(out.rgb());
                 rewardValue = r.value();
                 r.stats().forEach((k, v) -> stats.put("reward." + k, v));
-                NDArray term = r.reward().mul((float) -lambdaVlm);
+                NDArray term = r.reward().mul(Scalars.like(r.reward(), -lambdaVlm));
                 loss = loss == null ? term : loss.add(term);
             }
             t3 = System.nanoTime();
             if (out.orientationLoss() != null && lambdaOrient != 0.0) {
                 orientValue = out.orientationLoss().toType(DataType.FLOAT32, false).getFloat();
-                NDArray term = out.orientationLoss().mul((float) lambdaOrient);
+                NDArray term = out.orientationLoss().mul(Scalars.like(out.orientationLoss(), lambdaOrient));
                 loss = loss == null ? term : loss.add(term);
             }
             if (loss == null) {

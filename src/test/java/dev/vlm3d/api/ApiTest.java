@@ -11,6 +11,7 @@ import dev.vlm3d.artifacts.ArtifactStore;
 import dev.vlm3d.jobs.ClaimedJob;
 import dev.vlm3d.jobs.JobQueue;
 import dev.vlm3d.jobs.StepUpdate;
+import dev.vlm3d.pipeline.Presets;
 import dev.vlm3d.testsupport.ContractClient;
 import dev.vlm3d.testsupport.ContractClient.Exchange;
 import dev.vlm3d.testsupport.TestDatabase;
@@ -108,18 +109,25 @@ class ApiTest {
     @Test
     void submitQueuesAJobAndGetShowsIt() {
         Exchange created = api.send(post("/jobs", """
-                {"prompt": "a ceramic teapot shaped like a snail", "negative_prompt": "blurry", "preset": "draft",
-                 "options": {"guidance_scale": 50, "render_resolution": 128}}""").token(alice));
+                {"prompt": "a ceramic teapot shaped like a snail", "negative_prompt": "blurry", "preset": "fast",
+                 "options": {"lambda_vlm_start": 100, "vlm_views": "one", "reward": true}}""").token(alice));
 
         assertThat(created.status()).isEqualTo(202);
         JsonNode job = created.json();
         String id = job.get("id").stringValue();
         assertThat(created.header("Location")).isEqualTo("/jobs/" + id);
         assertThat(job.get("status").stringValue()).isEqualTo("QUEUED");
-        assertThat(job.get("total_steps").intValue()).isEqualTo(2500);
+        assertThat(job.get("total_steps").intValue()).isEqualTo(Presets.defaults("fast").steps());
         assertThat(job.get("queue_position").intValue()).isZero();
         assertThat(job.get("seed").isIntegralNumber()).isTrue();
-        assertThat(job.get("options").get("render_resolution").intValue()).isEqualTo(128);
+        // the effective options: the overrides plus every other value of the preset
+        JsonNode options = job.get("options");
+        assertThat(options.get("lambda_vlm_start").doubleValue()).isEqualTo(100.0);
+        assertThat(options.get("vlm_views").stringValue()).isEqualTo("one");
+        assertThat(options.get("lambda_vlm_end").doubleValue()).isEqualTo(Presets.defaults("fast").lambdaVlmEnd());
+        assertThat(options.get("vlm_question").stringValue()).isEqualTo("selected");
+        assertThat(options.get("backbone").stringValue()).isEqualTo("mvdream");
+        assertThat(job.get("preset").stringValue()).isEqualTo("fast");
 
         Exchange fetched = api.send(get("/jobs/" + id).token(alice));
         assertThat(fetched.status()).isEqualTo(200);
@@ -202,9 +210,13 @@ class ApiTest {
                 Arguments.of("{\"prompt\": \"a cat\", \"priority\": true}", "INVALID_FIELD"),
                 Arguments.of("{\"prompt\": \"a cat\", \"preset\": \"ultra\"}", "INVALID_FIELD"),
                 Arguments.of("{\"prompt\": \"a cat\", \"colour\": \"red\"}", "UNKNOWN_FIELD"),
-                Arguments.of("{\"prompt\": \"a cat\", \"options\": {\"guidance_scal\": 50}}", "UNKNOWN_OPTION"),
-                Arguments.of("{\"prompt\": \"a cat\", \"options\": {\"guidance_scale\": \"high\"}}", "INVALID_FIELD"),
-                Arguments.of("{\"prompt\": \"a cat\", \"options\": {\"batch_views\": 100}}", "INVALID_FIELD"),
+                Arguments.of("{\"prompt\": \"a cat\", \"options\": {\"guidance_scale\": 50}}", "UNKNOWN_OPTION"),
+                Arguments.of("{\"prompt\": \"a cat\", \"options\": {\"lambda_vlm_start\": \"high\"}}", "INVALID_FIELD"),
+                Arguments.of("{\"prompt\": \"a cat\", \"options\": {\"lambda_vlm_end\": 1e6}}", "INVALID_FIELD"),
+                Arguments.of("{\"prompt\": \"a cat\", \"options\": {\"vlm_question\": \"c\"}}", "INVALID_FIELD"),
+                Arguments.of("{\"prompt\": \"a cat\", \"options\": {\"reward\": \"off\"}}", "INVALID_FIELD"),
+                Arguments.of("{\"prompt\": \"a cat\", \"options\": {\"backbone\": \"sdxl\"}}", "INVALID_FIELD"),
+                Arguments.of("{\"prompt\": \"a cat\", \"options\": {\"lambda_vlm_anneal_steps\": 2.5}}", "INVALID_FIELD"),
                 Arguments.of("{\"prompt\": \"a cat\", \"options\": [1, 2]}", "INVALID_FIELD"));
     }
 

@@ -14,12 +14,12 @@ import org.junit.jupiter.api.Assumptions;
  * when no {@code node} binary exists; with node present but tools/node_modules missing it fails, so CI cannot pass
  * silently without validating.
  */
-final class GltfValidator {
+public final class GltfValidator {
 
     private GltfValidator() {
     }
 
-    static String validate(Path file) throws IOException, InterruptedException {
+    public static String validate(Path file) throws IOException, InterruptedException {
         Path tools = Path.of("tools").toAbsolutePath();
         Assumptions.assumeTrue(nodeAvailable(), "node is not installed; the glTF validator cannot run");
         if (!Files.isDirectory(tools.resolve("node_modules/gltf-validator"))) {

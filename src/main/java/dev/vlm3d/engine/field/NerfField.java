@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import java.util.ArrayList;
 import java.util.List;
+import dev.vlm3d.nn.Scalars;
 
 /**
  * The implicit volume: hash encoding → density MLP (+ magic3d blob bias, softplus) and feature MLP (→ sigmoid
@@ -60,8 +61,11 @@ public final class NerfField {
         long n = x.getShape().get(0);
         NDArray shifted = x.expandDims(0).add(offsets).maximum(-1).minimum(1).reshape(3 * n, 3);
         NDArray sigmaShifted = density(shifted).reshape(3, n);
-        NDArray grad = sigmaShifted.sub(sigmaAtX.expandDims(0)).div(config.normalEps()).transpose(1, 0); // [N,3]
-        NDArray norm = grad.square().sum(new int[] {1}, true).sqrt().maximum(1e-12);
+        NDArray diff = sigmaShifted.sub(sigmaAtX.expandDims(0));
+        // tensor constants: a Java-number operand is freed before backward on CPU (see nn.Scalars)
+        NDArray grad = diff.div(Scalars.like(diff, config.normalEps())).transpose(1, 0); // [N,3]
+        NDArray length = grad.square().sum(new int[] {1}, true).sqrt();
+        NDArray norm = length.maximum(Scalars.like(length, 1e-12));
         return grad.neg().div(norm);
     }
 

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.vlm3d.engine.field.EnvironmentBackground;
 import dev.vlm3d.engine.field.NerfField;
+import dev.vlm3d.nn.Scalars;
 
 /**
  * NeRF volume rendering with nerfacc semantics in plain tensors (spec §10.2).
@@ -98,7 +99,8 @@ public final class VolumeRenderer {
         NDArray color = shade(albedo, normals, x, lights.get(rayOfSample), options);
 
         NDArray sigmaDense = scatterToLattice(sigma, keep, rays, slots);
-        NDArray tau = sigmaDense.mul(step);
+        // tensor constants on the gradient path: a Java-number operand is freed before backward on CPU (nn.Scalars)
+        NDArray tau = sigmaDense.mul(Scalars.like(sigmaDense, step));
         NDArray transmittance = tau.cumSum(1).sub(tau).neg().exp();
         NDArray alpha = tau.neg().exp().neg().add(1);
         NDArray weights = transmittance.mul(alpha);                                          // [R,K]
@@ -121,9 +123,11 @@ public final class VolumeRenderer {
             NDArray normalDense = scatterToLattice(normals, keep, rays, slots);
             normalImage = weights.expandDims(2).mul(normalDense).sum(new int[] {1});
             NDArray keptWeights = weights.flatten().get(keptIdx).stopGradient();
-            NDArray facing = normals.mul(directions.get(rayOfSample)).sum(new int[] {1}).maximum(0);
+            NDArray cosine = normals.mul(directions.get(rayOfSample)).sum(new int[] {1});
+            NDArray facing = cosine.maximum(Scalars.like(cosine, 0));
             float hitRays = opacity.gt(0).toType(DataType.FLOAT32, false).sum().getFloat();
-            orientation = keptWeights.mul(facing.square()).sum().div(Math.max(hitRays, 1f));
+            NDArray weighted = keptWeights.mul(facing.square()).sum();
+            orientation = weighted.div(Scalars.like(weighted, Math.max(hitRays, 1f)));
         }
         int b = batchShape[0];
         int h = batchShape[1];
@@ -139,7 +143,8 @@ public final class VolumeRenderer {
         NDArray toLight = lights.sub(x);
         NDArray lightDir = toLight.div(toLight.square().sum(new int[] {1}, true).sqrt().maximum(1e-12));
         float r = options.diffuseRatio();
-        NDArray shade = normals.mul(lightDir).sum(new int[] {1}, true).maximum(0).mul(r).add(1 - r); // [N,1]
+        NDArray cosine = normals.mul(lightDir).sum(new int[] {1}, true);
+        NDArray shade = cosine.maximum(Scalars.like(cosine, 0)).mul(Scalars.like(cosine, r)).add(1 - r); // [N,1]
         if (options.shading() == ShadingMode.TEXTURELESS) {
             return shade.broadcast(new Shape(albedo.getShape().get(0), 3));
         }

@@ -1,0 +1,80 @@
+package dev.vlm3d.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.vlm3d.engine.RunConfig;
+import dev.vlm3d.engine.reward.RewardOptions.QuestionTemplate;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The presets against the spec (§1, §11) and the validation of per-job overrides. */
+class PresetsTest {
+
+    @Test
+    void paperIsTheOfficialRun() {
+        GenerationOptions paper = GenerationOptions.resolve("paper", null, Map.of());
+        assertThat(paper.steps()).isEqualTo(10_000);
+        assertThat(paper.question()).isEqualTo(QuestionTemplate.SELECTED);
+        assertThat(paper.singleView()).isFalse();
+        assertThat(paper.reward()).isTrue();
+        assertThat(paper.backbone()).isEqualTo(Backbone.MVDREAM);
+        RunConfig config = Presets.runConfig(paper, 0);
+        // spec §11: λ_qwen(s) = 300 − 299·min(s,10000)/10000; §17: 150.5 at step 5000
+        assertThat(config.loss().lambdaVlm().at(0)).isEqualTo(300.0);
+        assertThat(config.loss().lambdaVlm().at(5000)).isEqualTo(150.5);
+        assertThat(config.loss().lambdaVlm().at(10_000)).isEqualTo(1.0);
+        assertThat(config.loss().lambdaOrient().at(2500)).isEqualTo(505.0);
+        assertThat(config.loss().vlmUntilStep()).isEqualTo(10_000);
+        assertThat(config.camera().resolutionAt(4999)).isEqualTo(64);
+        assertThat(config.camera().resolutionAt(5000)).isEqualTo(256);
+        assertThat(config.camera().batchSizeAt(0)).isEqualTo(8);
+        assertThat(config.camera().batchSizeAt(5000)).isEqualTo(4);
+        assertThat(config.render().samplesPerRay()).isEqualTo(512);
+        assertThat(config.maxSteps()).isEqualTo(10_000);
+    }
+
+    @Test
+    void fastAndPreviewAreCheaperSchedulesOfTheSameMethod() {
+        RunConfig fast = Presets.runConfig(GenerationOptions.resolve("fast", null, null), 1);
+        assertThat(fast.maxSteps()).isEqualTo(2500);
+        assertThat(fast.camera().batchSizeAt(0)).isEqualTo(4);
+        assertThat(fast.loss().lambdaVlm().at(2500)).isEqualTo(1.0);
+        RunConfig preview = Presets.runConfig(GenerationOptions.resolve(null, null, null), 1);
+        assertThat(preview.maxSteps()).isEqualTo(Presets.defaults(Presets.DEFAULT).steps());
+        assertThat(preview.camera().resolutionAt(0)).isLessThanOrEqualTo(64);
+        assertThat(preview.checkpointEvery()).isPositive();
+    }
+
+    @Test
+    void overridesAreAppliedAndStepsScaleTheAnnealWhenItIsNotGiven() {
+        GenerationOptions o = GenerationOptions.resolve("paper", 2000, Map.of("lambda_vlm_start", 100,
+                "lambda_vlm_end", 2.5, "vlm_question", "B", "vlm_views", "one", "reward", false, "backbone", "sd21"));
+        assertThat(o.steps()).isEqualTo(2000);
+        assertThat(o.lambdaVlmAnnealSteps()).isEqualTo(2000);
+        assertThat(o.question()).isEqualTo(QuestionTemplate.B);
+        assertThat(o.singleView()).isTrue();
+        assertThat(o.reward()).isFalse();
+        assertThat(o.backbone()).isEqualTo(Backbone.SD21);
+        assertThat(Presets.runConfig(o, 0).loss().lambdaVlm().at(1000)).isEqualTo(100 + (2.5 - 100) / 2);
+        assertThat(GenerationOptions.resolve("paper", 2000, Map.of("lambda_vlm_anneal_steps", 500))
+                .lambdaVlmAnnealSteps()).isEqualTo(500);
+        // stored form round-trips
+        assertThat(GenerationOptions.fromStored("paper", 2000, o.toMap())).isEqualTo(o);
+    }
+
+    @Test
+    void invalidOverridesNameTheField() {
+        assertThatThrownBy(() -> GenerationOptions.resolve("paper", null, Map.of("guidance_scale", 7)))
+                .isInstanceOf(InvalidOptionException.class).hasMessageContaining("unknown option");
+        assertThatThrownBy(() -> GenerationOptions.resolve("paper", null, Map.of("lambda_vlm_start", -1)))
+                .isInstanceOfSatisfying(InvalidOptionException.class,
+                        e -> assertThat(e.field()).isEqualTo("options.lambda_vlm_start"));
+        assertThatThrownBy(() -> GenerationOptions.resolve("paper", null, Map.of("reward", "yes")))
+                .isInstanceOf(InvalidOptionException.class);
+        assertThatThrownBy(() -> GenerationOptions.resolve("paper", 0, Map.of()))
+                .isInstanceOfSatisfying(InvalidOptionException.class, e -> assertThat(e.field()).isEqualTo("steps"));
+        assertThatThrownBy(() -> GenerationOptions.resolve("ultra", null, Map.of()))
+                .isInstanceOfSatisfying(InvalidOptionException.class, e -> assertThat(e.field()).isEqualTo("preset"));
+    }
+}
