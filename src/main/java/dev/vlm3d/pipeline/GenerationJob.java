@@ -65,7 +65,8 @@ public final class GenerationJob implements AutoCloseable {
         Reward reward = null;
         try {
             StepSeededNoise noise = new StepSeededNoise(seed);
-            guidance = StepSeededNoise.reseeding(guidanceModel.forPrompt(prompt, negativePrompt, noise), noise);
+            guidance = StepSeededNoise.reseeding(guidanceModel.forPrompt(prompt, negativePrompt, noise)
+                    .withTimestepHorizonScale(Presets.timestepHorizonScale(options)), noise);
             if (options.reward()) {
                 reward = models.vlm().forPrompt(prompt, new RewardOptions(options.question(), options.singleView(),
                         RewardOptions.Form.LOGIT_DIFFERENCE), 0);

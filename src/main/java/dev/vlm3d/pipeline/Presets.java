@@ -22,8 +22,9 @@ import java.util.List;
  *       0.5 (Q10); the resolution switch exactly at step 5000 (Q1); the step-1 camera quirk skipped (Q2).</li>
  *   <li>{@code fast}: a cheaper schedule of the same method: 2,500 steps, 64² renders of one 4-view group
  *       throughout, 256 samples per ray, albedo-only shading and the λ_orient ramp over the first half, λ_VLM 300 → 1
- *       over the run, a 128³ mesh and 8 evaluation renders. The SDS timestep range keeps its absolute 8,000-step
- *       annealing (it is a property of the loaded guidance model), so t stays in the upper range.</li>
+ *       over the run, a 128³ mesh and 8 evaluation renders. The SDS timestep annealing is stretched to the run
+ *       (its ramps end at 80% of the steps, as the official ones end at 8,000 of 10,000), see
+ *       {@link #timestepHorizonScale}.</li>
  *   <li>{@code preview}: CPU-sized, the default with the tiny random models: a small hash grid, 32² renders of one
  *       4-view group, 64 samples per ray, 40 steps with every schedule compressed to the run (the engine's {@code RunConfig.tiny}). It
  *       shows that the whole
@@ -54,6 +55,15 @@ public final class Presets {
             default -> throw new InvalidOptionException("INVALID_FIELD", "preset",
                     "preset must be one of " + String.join(", ", NAMES));
         };
+    }
+
+    /**
+     * How much to stretch the SDS timestep annealing (whose official ramps end at step 8000): {@code paper} keeps the
+     * absolute horizon whatever its step count (the released config runs 20,000 steps on the same ramps); the
+     * shorter presets scale it to their length ({@code steps / 10000}) so that t anneals down within the run.
+     */
+    public static double timestepHorizonScale(GenerationOptions options) {
+        return PAPER.equals(options.preset()) ? 1.0 : options.steps() / 10_000.0;
     }
 
     /** The engine configuration of a run with these options. */

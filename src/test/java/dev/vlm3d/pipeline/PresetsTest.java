@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.vlm3d.engine.RunConfig;
+import dev.vlm3d.engine.guidance.SdsOptions;
 import dev.vlm3d.engine.reward.RewardOptions.QuestionTemplate;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,30 @@ class PresetsTest {
         assertThat(config.camera().batchSizeAt(5000)).isEqualTo(4);
         assertThat(config.render().samplesPerRay()).isEqualTo(512);
         assertThat(config.maxSteps()).isEqualTo(10_000);
+    }
+
+    @Test
+    void sdsTimestepAnnealingKeepsThePaperHorizonAndStretchesToShorterRuns() {
+        SdsOptions sds = SdsOptions.mvdream();
+        GenerationOptions paper = GenerationOptions.resolve("paper", null, Map.of());
+        GenerationOptions fast = GenerationOptions.resolve("fast", null, null);
+        double paperScale = Presets.timestepHorizonScale(paper);
+        double fastScale = Presets.timestepHorizonScale(fast);
+        // spec §17: at step 4000 of the paper run t ∈ [500, 740]; from step 8000 on [20, 500]
+        assertThat(range(sds, 4000, paperScale)).containsExactly(500, 740);
+        assertThat(range(sds, 8000, paperScale)).containsExactly(20, 500);
+        // fast (2,500 steps): the same shape at the same fraction of the run
+        assertThat(range(sds, 1000, fastScale)).containsExactly(500, 740);
+        assertThat(range(sds, 2000, fastScale)).containsExactly(20, 500);
+        assertThat(range(sds, 0, fastScale)).containsExactly(980, 980);
+        // paper keeps the absolute horizon when a job asks for the released config's 20,000 steps
+        GenerationOptions paper20k = GenerationOptions.resolve("paper", 20_000, Map.of());
+        assertThat(Presets.timestepHorizonScale(paper20k)).isEqualTo(1.0);
+    }
+
+    private static int[] range(SdsOptions sds, int step, double scale) {
+        return new int[] {sds.minStepPercent().stretched(scale).truncatedAt(step, 1000),
+            sds.maxStepPercent().stretched(scale).truncatedAt(step, 1000)};
     }
 
     @Test

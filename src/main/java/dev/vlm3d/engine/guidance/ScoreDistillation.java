@@ -77,9 +77,18 @@ public final class ScoreDistillation {
 
     /** The inclusive timestep range at an optimizer step: int(T·pmin(step)), int(T·pmax(step)). */
     public int[] timestepRange(long globalStep) {
+        return timestepRange(globalStep, 1.0);
+    }
+
+    /**
+     * The timestep bounds at {@code globalStep} with the annealing horizon stretched by {@code horizonScale}: the
+     * official ramps end at step 8000 of a 10,000-step run, so a shorter run scales them to keep the same shape.
+     */
+    public int[] timestepRange(long globalStep, double horizonScale) {
         int steps = schedule.numTrainTimesteps();
-        return new int[] {options.minStepPercent().truncatedAt(globalStep, steps),
-            options.maxStepPercent().truncatedAt(globalStep, steps)};
+        StepRamp min = horizonScale == 1.0 ? options.minStepPercent() : options.minStepPercent().stretched(horizonScale);
+        StepRamp max = horizonScale == 1.0 ? options.maxStepPercent() : options.maxStepPercent().stretched(horizonScale);
+        return new int[] {min.truncatedAt(globalStep, steps), max.truncatedAt(globalStep, steps)};
     }
 
     /** last_hidden_state [1, L, C] of one prompt, computed without a graph. */

@@ -19,6 +19,7 @@ public final class SdsGuidance implements Guidance {
     private final NDArray cond;
     private final NDArray uncond;
     private final SdsNoise noise;
+    private double timestepHorizonScale = 1.0;
 
     SdsGuidance(ScoreDistillation sds, NDManager jobManager, String prompt, String negativePrompt, SdsNoise noise) {
         this.sds = sds;
@@ -31,6 +32,18 @@ public final class SdsGuidance implements Guidance {
             jobManager.close();
             throw e;
         }
+    }
+
+    /**
+     * Stretches the timestep annealing of this job by {@code scale} (1 = the configured absolute horizon). Runs on a
+     * shorter schedule than the paper's use {@code steps / 10000} so that t still anneals down within the run.
+     */
+    public SdsGuidance withTimestepHorizonScale(double scale) {
+        if (!(scale > 0) || Double.isInfinite(scale)) {
+            throw new IllegalArgumentException("timestep horizon scale must be positive, was " + scale);
+        }
+        this.timestepHorizonScale = scale;
+        return this;
     }
 
     public NDArray promptEmbedding() {
@@ -50,7 +63,7 @@ public final class SdsGuidance implements Guidance {
         int n = (int) latent.size();
         // the backward pass reads the posterior noise, so it must be libtorch-owned (see Scalars)
         NDArray epsVae = Scalars.owned(m.create(noise.gaussian(n), latent));
-        int[] range = sds.timestepRange(input.globalStep());
+        int[] range = sds.timestepRange(input.globalStep(), timestepHorizonScale);
         int t = noise.timestep(range[0], range[1]);
         NDArray eps = Scalars.owned(m.create(noise.gaussian(n), latent));
         float[] c2w = sds.pipeline().unet().hasCameraEmbedding() ? input.c2w().toFloatArray() : null;

@@ -11,6 +11,13 @@ public record StepRamp(int startStep, double startValue, double endValue, int en
         return new StepRamp(0, value, value, 1);
     }
 
+    /** The same ramp over a horizon stretched by {@code factor} (start and end steps scaled, at least 1 apart). */
+    public StepRamp stretched(double factor) {
+        int start = (int) Math.round(startStep * factor);
+        int end = Math.max(start + 1, (int) Math.round(endStep * factor));
+        return new StepRamp(start, startValue, endValue, end);
+    }
+
     public double at(long step) {
         double r = (double) (step - startStep) / (double) (endStep - startStep);
         r = Math.max(Math.min(1.0, r), 0.0);
