@@ -9,13 +9,12 @@ import dev.vlm3d.engine.field.ParameterGroup;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * torch.optim.AdamW over our parameters with the moments owned here (created once, outside any NDScope) and one step
- * counter per group, so per-group learning rates and exact checkpoint/resume work (djl.md §4.3). A group that took
- * no part in a step (e.g. the background network under a random solid background) is skipped entirely, like torch
- * skips parameters whose grad is None.
+ * counter per group, so per-group learning rates and exact checkpoint/resume work. Every group steps every step: on
+ * random-solid-background steps the background network has a zero gradient (not none), and AdamW still applies its
+ * momentum and weight decay, as in the released code (docs/paper-vs-code.md).
  */
 public final class AdamW {
 
@@ -49,20 +48,14 @@ public final class AdamW {
         };
     }
 
-    /** One AdamW step for every parameter outside {@code inactive}; gradients are zeroed afterwards. */
-    public void step(Set<ParameterGroup> inactive) {
+    /** One AdamW step for every parameter; gradients are zeroed afterwards. */
+    public void step() {
         for (ParameterGroup g : ParameterGroup.values()) {
-            if (!inactive.contains(g)) {
-                steps.merge(g, 1, Integer::sum);
-            }
+            steps.merge(g, 1, Integer::sum);
         }
         for (int i = 0; i < parameters.size(); i++) {
             Parameter p = parameters.get(i);
             PtNDArray w = (PtNDArray) p.array();
-            if (inactive.contains(p.group())) {
-                JniUtils.zeroGrad(w);
-                continue;
-            }
             int t = steps.get(p.group());
             float lr = learningRate(p.group());
             float biasCorrection = (float) (lr * Math.sqrt(1 - Math.pow(config.beta2(), t))
@@ -73,6 +66,13 @@ public final class AdamW {
                         config.eps(), true);
             }
             JniUtils.zeroGrad(w);
+        }
+    }
+
+    /** Drops the accumulated gradients without an update (a skipped step). */
+    public void zeroGradients() {
+        for (Parameter p : parameters) {
+            JniUtils.zeroGrad((PtNDArray) p.array());
         }
     }
 

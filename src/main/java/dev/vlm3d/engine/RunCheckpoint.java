@@ -25,7 +25,8 @@ import java.util.Map;
 final class RunCheckpoint {
 
     private static final long MAGIC = 0x564c4d33445f434bL; // "VLM3D_CK"
-    private static final int VERSION = 1;
+    /** 2 added each step's memory figure and skip flags; version 1 checkpoints still load. */
+    private static final int VERSION = 2;
     private static final int CHUNK_FLOATS = 1 << 20;
 
     private RunCheckpoint() {
@@ -74,6 +75,10 @@ final class RunCheckpoint {
                 out.writeUTF(e.getKey());
                 out.writeDouble(e.getValue());
             }
+            out.writeLong(r.memory().bytes());
+            out.writeUTF(r.memory().source().name());
+            out.writeBoolean(r.skipped());
+            out.writeInt(r.skippedSteps());
         }
         out.flush();
     }
@@ -84,7 +89,7 @@ final class RunCheckpoint {
             throw new IOException("not a VLM3D run checkpoint");
         }
         int version = in.readInt();
-        if (version != VERSION) {
+        if (version != VERSION && version != 1) {
             throw new IOException("unsupported checkpoint version " + version);
         }
         long seed = in.readLong();
@@ -156,10 +161,21 @@ final class RunCheckpoint {
             for (int k = 0; k < n; k++) {
                 stats.put(in.readUTF(), in.readDouble());
             }
+            StepMemory memory = StepMemory.UNKNOWN;
+            boolean skipped = false;
+            int skippedSteps = 0;
+            if (version >= 2) {
+                long bytes = in.readLong();
+                memory = new StepMemory(bytes, StepMemory.Source.valueOf(in.readUTF()));
+                skipped = in.readBoolean();
+                skippedSteps = in.readInt();
+            }
             run.mutableHistory().add(new StepReport(s, max, v[0], v[1], v[2], v[3], v[4], v[5], res, batch, samples,
-                    new StepTiming(t[0], t[1], t[2], t[3], t[4], t[5]), Map.copyOf(stats)));
+                    new StepTiming(t[0], t[1], t[2], t[3], t[4], t[5]), Map.copyOf(stats), memory, skipped,
+                    skippedSteps));
         }
         run.setCurrentStep(step);
+        run.restoreSkipCounters();
     }
 
     private static void writeTensor(DataOutputStream out, String name, NDArray array) throws IOException {

@@ -18,8 +18,11 @@ import java.util.Map;
  * @param samples         samples evaluated with gradient
  * @param timing          phase timings
  * @param stats           extra numbers from the guidance ("guidance.*") and reward ("reward.*")
+ * @param memory          the step's memory figure (peak RSS on the CPU, device memory in use on a GPU)
+ * @param skipped         the update was skipped because the loss or a gradient was not finite
+ * @param skippedSteps    skipped steps of the run so far, this one included
  */
 public record StepReport(int step, int maxSteps, double totalLoss, double guidanceLoss, double reward,
         double orientationLoss, double lambdaVlm, double lambdaOrient, int resolution, int batchSize, long samples,
-        StepTiming timing, Map<String, Double> stats) {
+        StepTiming timing, Map<String, Double> stats, StepMemory memory, boolean skipped, int skippedSteps) {
 }

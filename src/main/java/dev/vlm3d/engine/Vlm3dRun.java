@@ -11,16 +11,15 @@ import ai.djl.training.GradientCollector;
 import dev.vlm3d.engine.field.EnvironmentBackground;
 import dev.vlm3d.engine.field.NerfField;
 import dev.vlm3d.engine.field.Parameter;
-import dev.vlm3d.engine.field.ParameterGroup;
 import dev.vlm3d.engine.guidance.Guidance;
 import dev.vlm3d.engine.guidance.GuidanceInput;
 import dev.vlm3d.engine.guidance.GuidanceResult;
 import dev.vlm3d.engine.render.CameraBatch;
 import dev.vlm3d.engine.render.CameraSampler;
 import dev.vlm3d.engine.render.OccupancyGrid;
+import dev.vlm3d.engine.render.RayBatch;
 import dev.vlm3d.engine.render.RenderConfig;
 import dev.vlm3d.engine.render.RenderOptions;
-import dev.vlm3d.engine.render.RenderOutput;
 import dev.vlm3d.engine.render.ShadingMode;
 import dev.vlm3d.engine.render.VolumeRenderer;
 import dev.vlm3d.engine.reward.Reward;
@@ -30,11 +29,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SplittableRandom;
 import dev.vlm3d.nn.Scalars;
 
@@ -47,7 +44,9 @@ import dev.vlm3d.nn.Scalars;
  * background coins from a {@link SplittableRandom}, torch draws (ray jitter, occupancy jitter, and whatever the
  * guidance samples) from {@code Engine.setRandomSeed} reseeded per step — so a resumed run replays the exact same
  * steps without saving generator state. Memory: parameters, moments and the occupancy grid live in the run's manager;
- * everything of a step lives in an NDScope closed at the end of the step.
+ * everything of a step lives in an NDScope closed at the end of the step, and every block inside it that makes
+ * temporaries (a ray chunk, a hash lookup, a network block) has a scope of its own, so a step's peak is set by
+ * {@link RenderConfig#chunkRays()} and the networks, not by the resolution or the view count (docs/engine.md).
  *
  * <p>{@code guidance} or {@code reward} may be null (reward-only or guidance-only runs).
  */
@@ -65,16 +64,30 @@ public final class Vlm3dRun implements AutoCloseable {
     private final AdamW optimizer;
     private final List<Parameter> parameters;
     private final List<StepReport> history = new ArrayList<>();
+    private final StepMemory.Probe memoryProbe;
     private int step;
+    private int consecutiveSkips;
+    private int skippedSteps;
+
+    /**
+     * Consecutive non-finite steps after which the run stops. A skipped step leaves the state untouched (torch's
+     * GradScaler does the same in the released fp16-mixed run); a run of them means the field or a term diverged.
+     */
+    public static final int NON_FINITE_LIMIT = 10;
 
     public Vlm3dRun(RunConfig config, Guidance guidance, Reward reward, Device device) {
+        this(config, guidance, reward, device, DataType.FLOAT32);
+    }
+
+    /** @param dtype of the field, the background and the renders (float64 for the engine's exactness tests) */
+    Vlm3dRun(RunConfig config, Guidance guidance, Reward reward, Device device, DataType dtype) {
         this.config = config;
         this.guidance = guidance;
         this.reward = reward;
         this.manager = NDManager.newBaseManager(device);
         Engine.getInstance().setRandomSeed(seedFor(config.seed(), -1));
-        this.field = new NerfField(config.field(), manager, DataType.FLOAT32);
-        this.background = new EnvironmentBackground(config.field(), manager, DataType.FLOAT32);
+        this.field = new NerfField(config.field(), manager, dtype);
+        this.background = new EnvironmentBackground(config.field(), manager, dtype);
         this.grid = new OccupancyGrid(config.render(), manager);
         this.renderer = new VolumeRenderer(config.render());
         this.cameras = new CameraSampler(config.camera());
@@ -82,6 +95,7 @@ public final class Vlm3dRun implements AutoCloseable {
         all.addAll(background.parameters());
         this.parameters = List.copyOf(all);
         this.optimizer = new AdamW(parameters, config.optimizer(), manager);
+        this.memoryProbe = new StepMemory.Probe(device);
     }
 
     /** Run until {@link RunConfig#maxSteps()}. */
@@ -89,7 +103,11 @@ public final class Vlm3dRun implements AutoCloseable {
         return runUntil(config.maxSteps(), hooks);
     }
 
-    /** Run steps {@code step() .. endStep−1}; returns early when the cancel hook fires. */
+    /**
+     * Run steps {@code step() .. endStep−1}; returns early when the cancel hook fires.
+     *
+     * @throws NonFiniteStepException after {@link #NON_FINITE_LIMIT} consecutive skipped steps
+     */
     public RunOutcome runUntil(int endStep, RunHooks hooks) {
         int end = Math.min(endStep, config.maxSteps());
         while (step < end) {
@@ -99,6 +117,9 @@ public final class Vlm3dRun implements AutoCloseable {
             StepReport report = step();
             history.add(report);
             hooks.listener().onStep(report);
+            if (consecutiveSkips >= NON_FINITE_LIMIT) {
+                throw new NonFiniteStepException(report.step(), consecutiveSkips);
+            }
             if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) {
                 try {
                     hooks.checkpoints().save(step, this::saveCheckpoint);
@@ -110,9 +131,65 @@ public final class Vlm3dRun implements AutoCloseable {
         return RunOutcome.COMPLETED;
     }
 
+    /**
+     * One step, top to bottom: refresh the occupancy grid, plan the step's randomness, compute the gradients of the
+     * loss terms (two render passes, see {@link #computeGradients}), and update the parameters unless the loss or a
+     * gradient is not finite.
+     */
     private StepReport step() {
         int s = step;
-        long t0 = System.nanoTime();
+        memoryProbe.startStep();
+        long start = System.nanoTime();
+        StepPlan plan = plan(s);
+        StepResult result;
+        boolean finite;
+        long optimizerStart;
+        try (NDScope scope = new NDScope();
+                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            result = computeGradients(plan, collector);
+            optimizerStart = System.nanoTime();
+            double gradNorm = gradientNorm();
+            result.stats().put("grad_norm", gradNorm);
+            finite = Double.isFinite(result.total()) && Double.isFinite(gradNorm);
+            // in-place updates of leaves must not be recorded
+            JniUtils.setGradMode(false);
+            try {
+                if (finite) {
+                    optimizer.step();
+                } else {
+                    optimizer.zeroGradients();
+                }
+            } finally {
+                JniUtils.setGradMode(true);
+            }
+        }
+        long end = System.nanoTime();
+        if (finite) {
+            consecutiveSkips = 0;
+        } else {
+            consecutiveSkips++;
+            skippedSteps++;
+        }
+        step = s + 1;
+        StepPhases p = result.phases();
+        StepTiming timing = new StepTiming(ms(p.render()), ms(p.guidance()), ms(p.reward()), ms(p.backward()),
+                ms(end - optimizerStart), ms(end - start));
+        return new StepReport(s, config.maxSteps(), result.total(), result.reported("guidance"),
+                result.reported("reward"), result.reported("orientation"), plan.lambdaVlm(), plan.lambdaOrient(),
+                plan.cameras().height(), plan.cameras().size(), result.samples(), timing,
+                Collections.unmodifiableMap(result.stats()), memoryProbe.endStep(), !finite, skippedSteps);
+    }
+
+    /** Everything random or scheduled about step s, drawn from (seed, s) so that a resumed run replays it. */
+    record StepPlan(int step, CameraBatch cameras, RayBatch rays, RenderOptions options, double lambdaOrient,
+            double lambdaVlm) {
+    }
+
+    /**
+     * Draws step s's randomness in a fixed order: the occupancy refresh (torch RNG), cameras and shading/background
+     * coins (SplittableRandom), the ray jitter (torch RNG). The guidance draws its noise after this.
+     */
+    StepPlan plan(int s) {
         SplittableRandom rng = new SplittableRandom(seedFor(config.seed(), s));
         Engine.getInstance().setRandomSeed(seedFor(config.seed(), s));
         if (s % config.render().occupancyEvery() == 0) {
@@ -120,72 +197,105 @@ public final class Vlm3dRun implements AutoCloseable {
         }
         CameraBatch batch = cameras.sample(rng, s);
         RenderOptions options = trainingOptions(rng, s);
+        RayBatch rays = RayBatch.of(batch, manager, field.dtype(), true);
         double lambdaOrient = config.loss().lambdaOrient().at(s);
         boolean rewardOn = reward != null && s < config.loss().vlmUntilStep();
         double lambdaVlm = rewardOn ? config.loss().lambdaVlm().at(s) : 0.0;
-        rewardOn &= lambdaVlm != 0.0;
+        return new StepPlan(s, batch, rays, options, lambdaOrient, lambdaVlm);
+    }
 
+    /**
+     * The step's gradients, accumulated into the parameters' {@code .grad}:
+     * <ol>
+     *   <li>pass 1 renders the images without gradient, in ray chunks;</li>
+     *   <li>the image terms (guidance, reward) take the images as a leaf, and their backward gives dL/dimage;</li>
+     *   <li>pass 2 re-renders chunk by chunk with gradient, injecting dL/dimage and the orientation loss.</li>
+     * </ol>
+     * Must run inside the step's scope and gradient collector.
+     */
+    StepResult computeGradients(StepPlan plan, GradientCollector collector) {
+        long t0 = System.nanoTime();
+        CameraBatch batch = plan.cameras();
+        int[] shape = {batch.size(), batch.height(), batch.width()};
+        VolumeRenderer.ImagePass images = renderer.renderImages(field, background, grid, plan.rays(), shape,
+                plan.options());
+        NDArray rgb = images.rgb();
+        rgb.setRequiresGradient(true);
+        long t1 = System.nanoTime();
+
+        List<LossTerm> terms = new ArrayList<>();
+        Map<String, Double> reported = new LinkedHashMap<>();
         Map<String, Double> stats = new LinkedHashMap<>();
-        double guidanceValue = Double.NaN;
-        double rewardValue = Double.NaN;
-        double orientValue = Double.NaN;
-        double total;
-        long samples;
-        long t1;
-        long t2;
-        long t3;
-        long t4;
-        try (NDScope scope = new NDScope();
-                GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            NDArray[] rays = batch.rays(manager, DataType.FLOAT32);
-            RenderOutput out = renderer.render(field, background, grid, rays[0], rays[1], rays[2],
-                    new int[] {batch.size(), batch.height(), batch.width()}, options);
-            samples = out.samples();
-            t1 = System.nanoTime();
-            NDArray loss = null;
-            if (guidance != null) {
-                GuidanceResult g = guidance.compute(new GuidanceInput(out.rgb(), batch.c2w(manager),
-                        batch.elevations(), batch.azimuths(), batch.distances(), s, config.maxSteps()));
-                guidanceValue = g.lossValue();
-                g.stats().forEach((k, v) -> stats.put("guidance." + k, v));
-                loss = g.loss().mul(Scalars.like(g.loss(), config.loss().lambdaGuidance()));
-            }
-            t2 = System.nanoTime();
-            if (rewardOn) {
-                RewardResult r = reward.compute(out.rgb());
-                rewardValue = r.value();
-                r.stats().forEach((k, v) -> stats.put("reward." + k, v));
-                NDArray term = r.reward().mul(Scalars.like(r.reward(), -lambdaVlm));
-                loss = loss == null ? term : loss.add(term);
-            }
-            t3 = System.nanoTime();
-            if (out.orientationLoss() != null && lambdaOrient != 0.0) {
-                orientValue = out.orientationLoss().toType(DataType.FLOAT32, false).getFloat();
-                NDArray term = out.orientationLoss().mul(Scalars.like(out.orientationLoss(), lambdaOrient));
-                loss = loss == null ? term : loss.add(term);
-            }
-            if (loss == null) {
-                throw new IllegalStateException("no loss term is active at step " + s);
-            }
-            total = loss.toType(DataType.FLOAT32, false).getFloat();
-            collector.backward(loss);
-            t4 = System.nanoTime();
-            Set<ParameterGroup> inactive = options.solidBackground() != null
-                    ? EnumSet.of(ParameterGroup.BACKGROUND) : EnumSet.noneOf(ParameterGroup.class);
-            // in-place updates of leaves must not be recorded
-            JniUtils.setGradMode(false);
-            try {
-                optimizer.step(inactive);
-            } finally {
-                JniUtils.setGradMode(true);
-            }
+        NDArray imageLoss = null;
+        if (guidance != null) {
+            GuidanceResult g = guidance.compute(new GuidanceInput(rgb, batch.c2w(manager), batch.elevations(),
+                    batch.azimuths(), batch.distances(), plan.step(), config.maxSteps()));
+            imageLoss = addTerm(imageLoss, terms, "guidance", config.loss().lambdaGuidance(), g.loss());
+            reported.put("guidance", g.lossValue());
+            g.stats().forEach((k, v) -> stats.put("guidance." + k, v));
         }
-        long t5 = System.nanoTime();
-        step = s + 1;
-        StepTiming timing = new StepTiming(ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3), ms(t5 - t4),
-                ms(t5 - t0));
-        return new StepReport(s, config.maxSteps(), total, guidanceValue, rewardValue, orientValue, lambdaVlm,
-                lambdaOrient, batch.height(), batch.size(), samples, timing, Collections.unmodifiableMap(stats));
+        long t2 = System.nanoTime();
+        if (plan.lambdaVlm() != 0.0) {
+            RewardResult r = reward.compute(rgb);
+            imageLoss = addTerm(imageLoss, terms, "reward", -plan.lambdaVlm(), r.reward());
+            reported.put("reward", r.value());
+            r.stats().forEach((k, v) -> stats.put("reward." + k, v));
+        }
+        long t3 = System.nanoTime();
+        NDArray rgbGradient = rgb.zerosLike();
+        if (imageLoss != null) {
+            collector.backward(imageLoss);
+            rgbGradient = rgb.getGradient();
+        }
+        double orientation = renderer.backpropagate(field, background, grid, plan.rays(), plan.options(), images,
+                rgbGradient, plan.lambdaOrient(), collector);
+        if (!Double.isNaN(orientation)) {
+            terms.add(new LossTerm("orientation", plan.lambdaOrient(), orientation));
+            reported.put("orientation", orientation);
+        }
+        long t4 = System.nanoTime();
+        if (terms.stream().allMatch(t -> t.weight() == 0.0)) {
+            throw new IllegalStateException("no loss term is active at step " + plan.step());
+        }
+        double total = terms.stream().mapToDouble(LossTerm::weighted).sum();
+        return new StepResult(List.copyOf(terms), total, reported, stats, images.samples(),
+                new StepPhases(t1 - t0, t2 - t1, t3 - t2, t4 - t3));
+    }
+
+    private static NDArray addTerm(NDArray sum, List<LossTerm> terms, String name, double weight, NDArray value) {
+        terms.add(new LossTerm(name, weight, value.toType(DataType.FLOAT64, false).getDouble()));
+        NDArray weighted = value.mul(Scalars.like(value, weight));
+        return sum == null ? weighted : sum.add(weighted);
+    }
+
+    /**
+     * The loss terms of one step and what they reported.
+     *
+     * @param terms    the differentiated terms with their weights
+     * @param total    Σ weight·value
+     * @param reported per term, the value its curves show (NaN-free: absent terms are missing)
+     */
+    record StepResult(List<LossTerm> terms, double total, Map<String, Double> reported, Map<String, Double> stats,
+            long samples, StepPhases phases) {
+
+        double reported(String name) {
+            return reported.getOrDefault(name, Double.NaN);
+        }
+    }
+
+    /** Nanoseconds of pass 1, the guidance, the reward, and the backward passes (image terms and pass 2). */
+    record StepPhases(long render, long guidance, long reward, long backward) {
+    }
+
+    /** √Σ‖∇θ‖² over all parameters (one host sync). */
+    private double gradientNorm() {
+        NDArray sum = null;
+        for (Parameter p : parameters) {
+            NDArray g = p.array().getGradient();
+            NDArray squares = g.toType(DataType.FLOAT64, false).square().sum();
+            sum = sum == null ? squares : sum.add(squares);
+        }
+        return Math.sqrt(sum.getDouble());
     }
 
     private RenderOptions trainingOptions(SplittableRandom rng, int s) {
@@ -205,7 +315,7 @@ public final class Vlm3dRun implements AutoCloseable {
         double bgCoin = rng.nextDouble();
         float[] solid = {(float) rng.nextDouble(), (float) rng.nextDouble(), (float) rng.nextDouble()};
         boolean normals = config.loss().lambdaOrient().at(s) != 0.0 || mode != ShadingMode.ALBEDO;
-        return new RenderOptions(true, mode, ratio, normals, bgCoin < rc.backgroundRandomProb() ? solid : null);
+        return new RenderOptions(mode, ratio, normals, bgCoin < rc.backgroundRandomProb() ? solid : null);
     }
 
     private static int seedFor(long seed, int step) {
@@ -243,6 +353,15 @@ public final class Vlm3dRun implements AutoCloseable {
 
     void setCurrentStep(int s) {
         this.step = s;
+    }
+
+    /** After a restore: the skip counters follow from the restored history. */
+    void restoreSkipCounters() {
+        skippedSteps = history.isEmpty() ? 0 : history.get(history.size() - 1).skippedSteps();
+        consecutiveSkips = 0;
+        for (int i = history.size() - 1; i >= 0 && history.get(i).skipped(); i--) {
+            consecutiveSkips++;
+        }
     }
 
     public NerfField field() {

@@ -2,6 +2,7 @@ package dev.vlm3d.pipeline;
 
 import dev.vlm3d.engine.RunConfig;
 import dev.vlm3d.engine.RunHooks;
+import dev.vlm3d.engine.StepMemory;
 import dev.vlm3d.engine.StepReport;
 import dev.vlm3d.engine.Vlm3dRun;
 import dev.vlm3d.engine.export.AssetExporter;
@@ -206,6 +207,19 @@ public final class GenerationJob implements AutoCloseable {
         m.put("guidance_ms", r.timing().guidanceMs());
         m.put("reward_ms", r.timing().rewardMs());
         m.put("backward_ms", r.timing().backwardMs());
+        m.put("optimizer_ms", r.timing().optimizerMs());
+        m.put("samples", (double) r.samples());
+        Double norm = r.stats().get("grad_norm");
+        if (norm != null) {
+            m.put("grad_norm", norm);
+        }
+        if (r.memory().bytes() >= 0) {
+            // peak_rss_mb on the CPU, device_used_mb on a GPU (see engine.StepMemory)
+            m.put(r.memory().source() == StepMemory.Source.DEVICE_USED ? "device_used_mb" : "peak_rss_mb",
+                    r.memory().megabytes());
+        }
+        m.put("skipped", r.skipped() ? 1.0 : 0.0);
+        m.put("skipped_steps", (double) r.skippedSteps());
         return m;
     }
 

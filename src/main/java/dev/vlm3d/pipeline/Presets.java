@@ -94,7 +94,7 @@ public final class Presets {
         int half = Math.max(1, steps / 2);
         RenderConfig render = new RenderConfig(256, r.occupancyResolution(), r.occupancyEvery(), r.occupancyDecay(),
                 r.occupancyThreshold(), r.earlyStopEps(), r.backgroundRandomProb(), half, r.albedoProb(),
-                r.texturelessProb(), r.evalChunkRays());
+                r.texturelessProb(), r.chunkRays());
         LossConfig loss = new LossConfig(1.0, new Schedule(0, 10, 1000, half), paper.loss().lambdaVlm(), steps);
         ExportConfig export = new ExportConfig(128, 25f, true, 0.01f, 8, 256, 30, 256);
         return paper.withCamera(camera).withRender(render).withLoss(loss).withExport(export).withCheckpointEvery(100);

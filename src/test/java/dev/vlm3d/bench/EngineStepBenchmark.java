@@ -68,7 +68,7 @@ public final class EngineStepBenchmark {
         RenderConfig r = paper.render();
         RenderConfig render = new RenderConfig(samples, r.occupancyResolution(), r.occupancyEvery(),
                 r.occupancyDecay(), r.occupancyThreshold(), r.earlyStopEps(), r.backgroundRandomProb(),
-                r.ambientOnlySteps(), r.albedoProb(), r.texturelessProb(), r.evalChunkRays());
+                r.ambientOnlySteps(), r.albedoProb(), r.texturelessProb(), r.chunkRays());
         int total = warmup + steps;
         RunConfig config = paper.withMaxSteps(total).withCheckpointEvery(0).withCamera(camera).withRender(render)
                 .withLoss(new LossConfig(1.0, paper.loss().lambdaOrient(), Schedule.constant(1), total));

@@ -17,6 +17,7 @@ import dev.vlm3d.engine.field.Parameter;
 import dev.vlm3d.engine.render.Camera;
 import dev.vlm3d.engine.render.CameraBatch;
 import dev.vlm3d.engine.render.OccupancyGrid;
+import dev.vlm3d.engine.render.RayBatch;
 import dev.vlm3d.engine.render.RenderConfig;
 import dev.vlm3d.engine.render.RenderOptions;
 import dev.vlm3d.engine.render.RenderOutput;
@@ -31,8 +32,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * float64 central finite differences against autograd for the hash encoding, the finite-difference normals and the
- * full renderer (rgb, opacity, depth, composited normals, diffuse shading). The orientation loss is left out of the
+ * float64 central finite differences against autograd for the hash encoding, the analytic normals (their gradients
+ * into the table and the density MLP, through the explicit ∇σ) and the full renderer (rgb, opacity, depth, composited normals, diffuse shading). The orientation loss is left out of the
  * renderer check: it weights by stopgrad(w) on purpose, so its autograd gradient is not the derivative of its value;
  * its path through the normals is what the normal check covers. Entries checked: the largest-gradient entries of
  * each parameter plus random ones. Pruning thresholds are zeroed in the renderer check so that the sample set does
@@ -55,7 +56,7 @@ class GradientCheckTest {
     }
 
     private static FieldConfig smallField() {
-        return new FieldConfig(4, 2, 10, 4, 32, 16, 10f, 0.5f, 0.05f, 8);
+        return new FieldConfig(4, 2, 10, 4, 32, 16, 10f, 0.5f, 8);
     }
 
     private NerfField field() {
@@ -87,7 +88,7 @@ class GradientCheckTest {
         NerfField field = field();
         NDArray x = manager.randomUniform(-0.6f, 0.6f, new Shape(32, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
         NDArray weights = manager.randomNormal(new Shape(32, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
-        Supplier<NDArray> loss = () -> field.normals(x, field.density(x)).mul(weights).sum();
+        Supplier<NDArray> loss = () -> field.densityAlbedoAndNormals(x).get(2).mul(weights).sum();
         for (Parameter p : field.parameters()) {
             if (!p.name().contains("feature_network")) { // normals depend on density only
                 check("normals." + p.name(), p.array(), loss);
@@ -105,14 +106,13 @@ class GradientCheckTest {
         VolumeRenderer renderer = new VolumeRenderer(rc);
         Camera camera = Camera.orbit(20, 30, 2.0, 40, new double[] {1.5, 0.5, 1.0});
         CameraBatch batch = new CameraBatch(List.of(camera), 4, 4);
-        NDArray[] rays = batch.rays(manager, DataType.FLOAT64);
+        RayBatch rays = RayBatch.of(batch, manager, DataType.FLOAT64, false);
         NDArray wRgb = manager.randomNormal(new Shape(1, 4, 4, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
         NDArray wNormal = manager.randomNormal(new Shape(1, 4, 4, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
         NDArray wScalar = manager.randomNormal(new Shape(1, 4, 4, 1), DataType.FLOAT32).toType(DataType.FLOAT64, false);
-        RenderOptions options = new RenderOptions(false, ShadingMode.DIFFUSE, 0.7f, true, null);
+        RenderOptions options = new RenderOptions(ShadingMode.DIFFUSE, 0.7f, true, null);
         Supplier<NDArray> loss = () -> {
-            RenderOutput out = renderer.render(field, background, grid, rays[0], rays[1], rays[2],
-                    new int[] {1, 4, 4}, options);
+            RenderOutput out = renderer.render(field, background, grid, rays, new int[] {1, 4, 4}, options);
             return out.rgb().mul(wRgb).sum().add(out.normal().mul(wNormal).sum())
                     .add(out.opacity().mul(wScalar).sum()).add(out.depth().mul(wScalar).sum().mul(0.1));
         };

@@ -23,7 +23,7 @@ final class TestConfigs {
         RenderConfig r = base.render();
         RenderConfig render = new RenderConfig(samples, r.occupancyResolution(), r.occupancyEvery(),
                 r.occupancyDecay(), r.occupancyThreshold(), r.earlyStopEps(), r.backgroundRandomProb(),
-                r.ambientOnlySteps(), r.albedoProb(), r.texturelessProb(), r.evalChunkRays());
+                r.ambientOnlySteps(), r.albedoProb(), r.texturelessProb(), r.chunkRays());
         return base.withCamera(camera).withRender(render);
     }
 
@@ -38,7 +38,7 @@ final class TestConfigs {
         RenderConfig r = base.render();
         RenderConfig render = new RenderConfig(r.samplesPerRay(), r.occupancyResolution(), r.occupancyEvery(),
                 r.occupancyDecay(), r.occupancyThreshold(), r.earlyStopEps(), 0f, Integer.MAX_VALUE, r.albedoProb(),
-                r.texturelessProb(), r.evalChunkRays());
+                r.texturelessProb(), r.chunkRays());
         double orient = Double.parseDouble(System.getProperty("test.orient", "0"));
         LossConfig loss = new LossConfig(1.0, new Schedule(0, orient, orient, 0), Schedule.constant(0), 0);
         // ten times the paper's learning rates: a few hundred CPU steps instead of thousands

@@ -10,6 +10,7 @@ import dev.vlm3d.engine.field.NerfField;
 import dev.vlm3d.engine.render.Camera;
 import dev.vlm3d.engine.render.CameraBatch;
 import dev.vlm3d.engine.render.OccupancyGrid;
+import dev.vlm3d.engine.render.RayBatch;
 import dev.vlm3d.engine.render.RenderOptions;
 import dev.vlm3d.engine.render.RenderOutput;
 import dev.vlm3d.engine.render.VolumeRenderer;
@@ -40,18 +41,16 @@ public final class ViewRenderer {
         float[] rgb = new float[rays * 3];
         float[] normal = new float[rays * 3];
         float[] opacity = new float[rays];
-        int chunk = renderer.config().evalChunkRays();
+        int chunk = renderer.config().chunkRays(manager.getDevice());
         boolean grad = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try (NDScope scope = new NDScope()) {
-            NDArray[] all = new CameraBatch(List.of(camera), size, size).rays(manager, field.dtype());
+            RayBatch all = RayBatch.of(new CameraBatch(List.of(camera), size, size), manager, field.dtype(), false);
             for (int start = 0; start < rays; start += chunk) {
                 int end = Math.min(rays, start + chunk);
                 try (NDScope inner = new NDScope()) {
-                    String range = start + ":" + end;
-                    RenderOutput out = renderer.render(field, background, grid, all[0].get(range),
-                            all[1].get(range), all[2].get(range), new int[] {1, 1, end - start},
-                            RenderOptions.evaluation(true));
+                    RenderOutput out = renderer.render(field, background, grid, all.slice(start, end),
+                            new int[] {1, 1, end - start}, RenderOptions.evaluation(true));
                     copy(out.rgb(), rgb, start * 3);
                     copy(out.normal(), normal, start * 3);
                     copy(out.opacity(), opacity, start);

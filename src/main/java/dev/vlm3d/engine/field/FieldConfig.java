@@ -11,19 +11,18 @@ package dev.vlm3d.engine.field;
  * @param hiddenDim           width of the one hidden layer of the density and feature MLPs (paper: 64)
  * @param blobScale           magic3d blob density bias amplitude (paper: 10)
  * @param blobStd             magic3d blob radius (paper: 0.5)
- * @param normalEps           finite-difference step for normals, in world units (threestudio: 0.01)
  * @param backgroundHidden    width of the two hidden layers of the background MLP (paper: 16)
  */
 public record FieldConfig(int levels, int featuresPerLevel, int log2TableSize, int baseResolution,
-        int finestResolution, int hiddenDim, float blobScale, float blobStd, float normalEps, int backgroundHidden) {
+        int finestResolution, int hiddenDim, float blobScale, float blobStd, int backgroundHidden) {
 
     public static FieldConfig paper() {
-        return new FieldConfig(16, 2, 19, 16, 4096, 64, 10f, 0.5f, 0.01f, 16);
+        return new FieldConfig(16, 2, 19, 16, 4096, 64, 10f, 0.5f, 16);
     }
 
     /** A few-thousand-parameter field for CPU tests. */
     public static FieldConfig tiny() {
-        return new FieldConfig(6, 2, 14, 8, 64, 32, 10f, 0.5f, 0.02f, 16);
+        return new FieldConfig(6, 2, 14, 8, 64, 32, 10f, 0.5f, 16);
     }
 
     public int encodedDim() {

@@ -5,18 +5,19 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
+import dev.vlm3d.nn.Lifetimes;
+import dev.vlm3d.nn.Scalars;
 import java.util.ArrayList;
 import java.util.List;
-import dev.vlm3d.nn.Scalars;
 
 /**
  * The implicit volume: hash encoding → density MLP (+ magic3d blob bias, softplus) and feature MLP (→ sigmoid
  * albedo). Positions are world coordinates inside the [−1, 1]³ box.
  *
- * <p>Normals use forward finite differences of the activated density ({@code n = −∇σ/‖∇σ‖}, step
- * {@link FieldConfig#normalEps()}, offsets clamped into the box, threestudio's sign). They need only first-order
- * autograd, so the orientation loss differentiates through them with DJL's ordinary backward. The analytic
- * normal of the shading config would need double backward, which the DJL GradientCollector does not offer.
+ * <p>Normals are analytic, {@code n = −∇σ/‖∇σ‖} as in the official shading config (threestudio's sign). DJL has no
+ * double backward, so ∇σ is written out in first-order ops (the hash encoding's Jacobian, the density MLP's input
+ * gradient, the blob term and softplus') and the orientation loss differentiates through it with the ordinary
+ * backward. One encoding pass per sample serves σ, albedo and the normal.
  */
 public final class NerfField {
 
@@ -25,7 +26,11 @@ public final class NerfField {
     private final HashGridEncoding encoding;
     private final BiasFreeMlp densityNetwork;
     private final BiasFreeMlp featureNetwork;
-    private final NDArray offsets; // [3, 1, 3] unit steps scaled by eps
+    // constants of the blob bias b(x) = scale·(1 − ‖x‖/std), libtorch-owned (see nn.Scalars)
+    private final NDArray blobScale;
+    private final NDArray blobSlope;   // −scale/std
+    private final NDArray tiny;
+    private final NDArray normEps;
 
     public NerfField(FieldConfig config, NDManager manager, DataType dtype) {
         this.config = config;
@@ -33,47 +38,84 @@ public final class NerfField {
         this.encoding = new HashGridEncoding(config, manager, dtype);
         this.densityNetwork = new BiasFreeMlp(manager, dtype, config.encodedDim(), config.hiddenDim(), 1);
         this.featureNetwork = new BiasFreeMlp(manager, dtype, config.encodedDim(), config.hiddenDim(), 3);
-        float e = config.normalEps();
-        this.offsets = manager.create(new float[] {e, 0, 0, 0, e, 0, 0, 0, e}, new ai.djl.ndarray.types.Shape(3, 1, 3))
-                .toType(dtype, false);
+        this.blobScale = Scalars.of(manager, config.blobScale(), dtype);
+        this.blobSlope = Scalars.of(manager, -config.blobScale() / config.blobStd(), dtype);
+        this.tiny = Scalars.of(manager, 1e-20, dtype);
+        this.normEps = Scalars.of(manager, 1e-12, dtype);
     }
 
     /** Activated density σ [N] at world positions x [N, 3]. */
     public NDArray density(NDArray x) {
-        return densityFromEncoding(x, encoding.encode(x));
+        return Lifetimes.scopedArray(() -> {
+            NDArray raw = densityNetwork.forward(encoding.encode(x)).squeeze(1);
+            return Activation.softPlus(raw.add(blob(x, radius(x))));
+        });
     }
 
     /** σ [N] and albedo [N, 3] in (0, 1), sharing one encoding pass. */
     public NDList densityAndAlbedo(NDArray x) {
-        NDArray enc = encoding.encode(x);
-        return new NDList(densityFromEncoding(x, enc), Activation.sigmoid(featureNetwork.forward(enc)));
+        return Lifetimes.scoped(() -> {
+            NDArray enc = encoding.encode(x);
+            NDArray raw = densityNetwork.forward(enc).squeeze(1);
+            return new NDList(Activation.softPlus(raw.add(blob(x, radius(x)))),
+                    Activation.sigmoid(featureNetwork.forward(enc)));
+        });
     }
 
     /** Albedo [N, 3] only (mesh vertex colours). */
     public NDArray albedo(NDArray x) {
-        return Activation.sigmoid(featureNetwork.forward(encoding.encode(x)));
+        return Lifetimes.scopedArray(() -> Activation.sigmoid(featureNetwork.forward(encoding.encode(x))));
+    }
+
+    /** σ [N] and its gradient ∇σ [N, 3] with respect to x, analytically. */
+    public NDList densityAndGradient(NDArray x) {
+        return Lifetimes.scoped(() -> {
+            NDList enc = encoding.encodeWithJacobian(x);
+            Density d = densityWithGradient(x, enc.get(0), enc.get(1));
+            return new NDList(d.sigma(), d.gradient());
+        });
+    }
+
+    /** σ [N], albedo [N, 3] and unit normals n = −∇σ/‖∇σ‖ [N, 3], from one encoding pass. */
+    public NDList densityAlbedoAndNormals(NDArray x) {
+        return Lifetimes.scoped(() -> {
+            NDList enc = encoding.encodeWithJacobian(x);
+            Density d = densityWithGradient(x, enc.get(0), enc.get(1));
+            NDArray albedo = Activation.sigmoid(featureNetwork.forward(enc.get(0)));
+            return new NDList(d.sigma(), albedo, normalize(d.gradient()));
+        });
     }
 
     /**
-     * Unit normals [N, 3] by forward differences, given σ at x (so the centre evaluation is shared with rendering).
+     * σ = softplus(raw + b): ∇σ = sigmoid(raw + b)·(∇raw + ∇b), ∇raw = J_encᵀ·(d raw / d enc), ∇b = −scale/std·x/‖x‖.
      */
-    public NDArray normals(NDArray x, NDArray sigmaAtX) {
-        long n = x.getShape().get(0);
-        NDArray shifted = x.expandDims(0).add(offsets).maximum(-1).minimum(1).reshape(3 * n, 3);
-        NDArray sigmaShifted = density(shifted).reshape(3, n);
-        NDArray diff = sigmaShifted.sub(sigmaAtX.expandDims(0));
-        // tensor constants: a Java-number operand is freed before backward on CPU (see nn.Scalars)
-        NDArray grad = diff.div(Scalars.like(diff, config.normalEps())).transpose(1, 0); // [N,3]
-        NDArray length = grad.square().sum(new int[] {1}, true).sqrt();
-        NDArray norm = length.maximum(Scalars.like(length, 1e-12));
-        return grad.neg().div(norm);
+    private Density densityWithGradient(NDArray x, NDArray enc, NDArray jacobian) {
+        NDList mlp = densityNetwork.forwardWithInputGradient(enc);
+        NDArray raw = mlp.get(0).squeeze(1);
+        NDArray dRawDEnc = mlp.get(1);                                                   // [N, D]
+        NDArray dRawDx = dRawDEnc.expandDims(1).matMul(jacobian).squeeze(1);             // [N, 3]
+        NDArray r = radius(x);
+        NDArray pre = raw.add(blob(x, r));
+        NDArray dBlobDx = x.div(r.expandDims(1)).mul(blobSlope);
+        NDArray gradient = Activation.sigmoid(pre).expandDims(1).mul(dRawDx.add(dBlobDx));
+        return new Density(Activation.softPlus(pre), gradient);
     }
 
-    private NDArray densityFromEncoding(NDArray x, NDArray enc) {
-        NDArray raw = densityNetwork.forward(enc).squeeze(1);
-        NDArray radius = x.square().sum(new int[] {1}).add(1e-20).sqrt();
-        NDArray blob = radius.div(config.blobStd()).neg().add(1).mul(config.blobScale());
-        return Activation.softPlus(raw.add(blob));
+    private record Density(NDArray sigma, NDArray gradient) {
+    }
+
+    private NDArray normalize(NDArray gradient) {
+        NDArray length = gradient.square().sum(new int[] {1}, true).sqrt().maximum(normEps);
+        return gradient.neg().div(length);
+    }
+
+    private NDArray radius(NDArray x) {
+        return x.square().sum(new int[] {1}).add(tiny).sqrt();
+    }
+
+    private NDArray blob(NDArray x, NDArray radius) {
+        // scale·(1 − r/std) = scale + (−scale/std)·r
+        return radius.mul(blobSlope).add(blobScale);
     }
 
     public List<Parameter> parameters() {

@@ -49,7 +49,7 @@ public final class OccupancyGrid {
             int cells = resolution * resolution * resolution;
             NDArray jitter = manager.randomUniform(0f, 1f, new Shape(cells, 3), DataType.FLOAT32);
             NDArray x = cellCorners.add(jitter).mul(2.0 / resolution).sub(1).toType(field.dtype(), false);
-            int chunk = Math.max(config.evalChunkRays() * 8, 1);
+            int chunk = Math.max(config.chunkRays(manager.getDevice()) * 8, 1);
             NDArray sigma = null;
             for (int start = 0; start < cells; start += chunk) {
                 int end = Math.min(cells, start + chunk);

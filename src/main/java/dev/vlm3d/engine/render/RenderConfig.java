@@ -1,5 +1,7 @@
 package dev.vlm3d.engine.render;
 
+import ai.djl.Device;
+
 /**
  * nerf-volume-renderer + occupancy grid + diffuse-with-point-light material + background augmentation.
  *
@@ -13,14 +15,39 @@ package dev.vlm3d.engine.render;
  * @param ambientOnlySteps     steps rendered with albedo only (paper: 5000)
  * @param albedoProb           after that, probability of the albedo-only mode (paper: 0.25)
  * @param texturelessProb      else, probability of textureless over diffuse shading (paper: 0.5)
- * @param evalChunkRays        rays per chunk when rendering without gradient
+ * @param chunkRays            rays per chunk in every render (both training passes, evaluation, occupancy updates):
+ *                             the knob that sets a step's peak memory; 0 picks the device's default
+ *                             ({@link #chunkRays(Device)})
  */
 public record RenderConfig(int samplesPerRay, int occupancyResolution, int occupancyEvery, float occupancyDecay,
         float occupancyThreshold, float earlyStopEps, float backgroundRandomProb, int ambientOnlySteps,
-        float albedoProb, float texturelessProb, int evalChunkRays) {
+        float albedoProb, float texturelessProb, int chunkRays) {
 
     public static RenderConfig paper() {
-        return new RenderConfig(512, 32, 16, 0.95f, 0.01f, 1e-4f, 0.5f, 5000, 0.25f, 0.5f, 8192);
+        return new RenderConfig(512, 32, 16, 0.95f, 0.01f, 1e-4f, 0.5f, 5000, 0.25f, 0.5f, 0);
+    }
+
+    /** Rays per chunk on the CPU when {@code chunkRays} is 0: a few hundred MB of temporaries at 512 samples. */
+    public static final int CPU_CHUNK_RAYS = 4096;
+    /** Rays per chunk on a GPU when {@code chunkRays} is 0: a few GB at 512 samples, few enough chunks to keep it busy. */
+    public static final int GPU_CHUNK_RAYS = 65536;
+
+    /** The chunk size in effect on {@code device}. */
+    public int chunkRays(Device device) {
+        if (chunkRays > 0) {
+            return chunkRays;
+        }
+        return device.isGpu() ? GPU_CHUNK_RAYS : CPU_CHUNK_RAYS;
+    }
+
+    public RenderConfig withChunkRays(int rays) {
+        return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
+                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, rays);
+    }
+
+    public RenderConfig withSamplesPerRay(int samples) {
+        return new RenderConfig(samples, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
+                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays);
     }
 
     public double stepSize() {

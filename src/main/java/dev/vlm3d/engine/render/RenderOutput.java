@@ -9,10 +9,9 @@ import ai.djl.ndarray.NDArray;
  * @param opacity         [B, H, W, 1]
  * @param depth           [B, H, W, 1] Σ w·t (not divided by opacity, as nerfacc)
  * @param normal          [B, H, W, 3] Σ w·n, or null when normals were not requested
- * @param weights         [B·H·W, K] per-slot volume-rendering weights on the sample lattice
  * @param orientationLoss scalar Σ stopgrad(w)·max(0, n·d)² / #rays with opacity > 0, or null without normals
- * @param samples         number of samples evaluated with gradient
+ * @param samples         number of samples evaluated (after pruning)
  */
-public record RenderOutput(NDArray rgb, NDArray opacity, NDArray depth, NDArray normal, NDArray weights,
-        NDArray orientationLoss, long samples) {
+public record RenderOutput(NDArray rgb, NDArray opacity, NDArray depth, NDArray normal, NDArray orientationLoss,
+        long samples) {
 }

@@ -1,5 +1,6 @@
 package dev.vlm3d.pipeline.cli;
 
+import dev.vlm3d.engine.StepMemory;
 import dev.vlm3d.engine.StepReport;
 import java.io.PrintStream;
 import java.util.Locale;
@@ -36,10 +37,11 @@ final class ProgressBar {
         int filled = (int) ((long) WIDTH * done / total);
         Double t = r.stats().get("guidance.timestep");
         String line = String.format(Locale.ROOT,
-                "[%s%s] %d/%d  loss %.4g  sds %.4g  reward %s  λ_vlm %.3g  t %s  %.2f s/step  ETA %s",
+                "[%s%s] %d/%d  loss %.4g  sds %.4g  reward %s  λ_vlm %.3g  t %s  %.2f s/step  %s  ETA %s%s",
                 "#".repeat(filled), ".".repeat(WIDTH - filled), done, total, r.totalLoss(), r.guidanceLoss(),
                 Double.isNaN(r.reward()) ? "off" : String.format(Locale.ROOT, "%.4f", r.reward()), r.lambdaVlm(),
-                t == null ? "-" : Integer.toString(t.intValue()), perStep, clock(eta));
+                t == null ? "-" : Integer.toString(t.intValue()), perStep, memory(r), clock(eta),
+                r.skippedSteps() > 0 ? "  skipped " + r.skippedSteps() : "");
         if (terminal) {
             err.print("\r" + line);
             err.flush();
@@ -50,6 +52,15 @@ final class ProgressBar {
             lastPrintedPercent = percent;
             err.println(line);
         }
+    }
+
+    /** "peak 1234 MB" (CPU: the step's peak RSS) or "gpu 1234 MB" (device memory in use). */
+    static String memory(StepReport r) {
+        if (r.memory().bytes() < 0) {
+            return "mem -";
+        }
+        String label = r.memory().source() == StepMemory.Source.DEVICE_USED ? "gpu" : "peak";
+        return String.format(Locale.ROOT, "%s %.0f MB", label, r.memory().megabytes());
     }
 
     void finish() {
