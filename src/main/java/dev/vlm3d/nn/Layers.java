@@ -90,20 +90,22 @@ public final class Layers {
         long lq = q.getShape().get(qAxis);
         NDArray kT = k.swapAxes(-1, -2);
         if (queryChunk <= 0 || lq <= queryChunk) {
-            return attentionBlock(q, kT, v, mask, scale);
+            return Lifetimes.scopedArray(() -> attentionBlock(q, kT, v, mask, scale));
         }
         NDList parts = new NDList();
         for (long start = 0; start < lq; start += queryChunk) {
+            long from = start;
             long end = Math.min(lq, start + queryChunk);
-            NDArray qBlock = q.get(sliceOnAxis(q.getShape().dimension(), qAxis, start, end));
-            NDArray maskBlock = null;
-            if (mask != null && mask.getShape().get(mask.getShape().dimension() - 2) == lq) {
-                maskBlock = mask.get(sliceOnAxis(mask.getShape().dimension(), mask.getShape().dimension() - 2,
-                        start, end));
-            } else {
-                maskBlock = mask;
-            }
-            parts.add(attentionBlock(qBlock, kT, v, maskBlock, scale));
+            // each query block's scores die with the block: chunking lowers the peak only with its own scope
+            parts.add(Lifetimes.scopedArray(() -> {
+                NDArray qBlock = q.get(sliceOnAxis(q.getShape().dimension(), qAxis, from, end));
+                NDArray maskBlock = mask;
+                if (mask != null && mask.getShape().get(mask.getShape().dimension() - 2) == lq) {
+                    maskBlock = mask.get(sliceOnAxis(mask.getShape().dimension(), mask.getShape().dimension() - 2,
+                            from, end));
+                }
+                return attentionBlock(qBlock, kT, v, maskBlock, scale);
+            }));
         }
         return NDArrays.concat(parts, qAxis);
     }

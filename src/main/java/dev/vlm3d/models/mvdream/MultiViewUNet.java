@@ -1,5 +1,6 @@
 package dev.vlm3d.models.mvdream;
 
+import dev.vlm3d.nn.Lifetimes;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -160,6 +161,10 @@ public final class MultiViewUNet implements AutoCloseable {
     }
 
     private NDArray resBlock(NDArray x, NDArray emb, ResNames p) {
+        return Lifetimes.scopedArray(() -> resBlockBody(x, emb, p));
+    }
+
+    private NDArray resBlockBody(NDArray x, NDArray emb, ResNames p) {
         float eps = config.resnetEps();
         NDArray h = conv(Layers.silu(groupNorm(x, p.norm1, eps)), p.conv1, 1, 1);
         NDArray e = Layers.linear(Layers.silu(emb), w.get(p.embProj + ".weight"), w.get(p.embProj + ".bias"));
@@ -170,6 +175,10 @@ public final class MultiViewUNet implements AutoCloseable {
     }
 
     private NDArray transformer(NDArray x, NDArray context, String p, int heads, int numFrames) {
+        return Lifetimes.scopedArray(() -> transformerBody(x, context, p, heads, numFrames));
+    }
+
+    private NDArray transformerBody(NDArray x, NDArray context, String p, int heads, int numFrames) {
         long n = x.getShape().get(0);
         long c = x.getShape().get(1);
         long hh = x.getShape().get(2);

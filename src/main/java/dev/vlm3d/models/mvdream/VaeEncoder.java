@@ -1,5 +1,6 @@
 package dev.vlm3d.models.mvdream;
 
+import dev.vlm3d.nn.Lifetimes;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -82,6 +83,10 @@ public final class VaeEncoder implements AutoCloseable {
     }
 
     private NDArray resnet(NDArray x, String p) {
+        return Lifetimes.scopedArray(() -> resnetBody(x, p));
+    }
+
+    private NDArray resnetBody(NDArray x, String p) {
         NDArray h = conv(Layers.silu(norm(x, p + ".norm1")), p + ".conv1", 1, 1);
         h = conv(Layers.silu(norm(h, p + ".norm2")), p + ".conv2", 1, 1);
         NDArray skip = w.has(p + ".conv_shortcut.weight") ? conv(x, p + ".conv_shortcut", 1, 0) : x;
@@ -91,6 +96,10 @@ public final class VaeEncoder implements AutoCloseable {
     /** Single-head self-attention over all H·W positions (diffusers stores q/k/v/out as Linear; older files as
      * 1×1 convs or under query/key/value/proj_attn). */
     private NDArray midAttention(NDArray x, String p) {
+        return Lifetimes.scopedArray(() -> midAttentionBody(x, p));
+    }
+
+    private NDArray midAttentionBody(NDArray x, String p) {
         long n = x.getShape().get(0);
         long ch = x.getShape().get(1);
         long hh = x.getShape().get(2);

@@ -3,6 +3,7 @@ package dev.vlm3d.models.qwen25vl;
 import static dev.vlm3d.models.qwen25vl.QwenVlWeightNames.visionBlock;
 
 import ai.djl.ndarray.NDArray;
+import dev.vlm3d.nn.Lifetimes;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -76,24 +77,10 @@ public final class QwenVlVision {
         double scale = 1.0 / Math.sqrt(headDim);
 
         for (int b = 0; b < config.depth(); b++) {
-            NDArray h = ops.rmsNorm(x, weights.get(visionBlock(b, "norm1.weight")), NORM_EPS);
-            NDArray qkv = ops.linear(h, weights.get(visionBlock(b, "attn.qkv.weight")),
-                    weights.get(visionBlock(b, "attn.qkv.bias"))).reshape(n, 3, heads, headDim);
-            NDList parts = qkv.split(3, 1);
-            NDArray q = Rotary.apply(parts.get(0).squeeze(1), cos, sin);
-            NDArray k = Rotary.apply(parts.get(1).squeeze(1), cos, sin);
-            NDArray v = parts.get(2).squeeze(1);
-            BlockDiagonalAttention.Plan plan = config.isFullAttention(b) ? imagePlan : windowPlan;
-            NDArray o = BlockDiagonalAttention.attend(q, k, v, plan, scale).reshape(n, dim);
-            x = x.add(ops.linear(o, weights.get(visionBlock(b, "attn.proj.weight")),
-                    weights.get(visionBlock(b, "attn.proj.bias"))));
-            h = ops.rmsNorm(x, weights.get(visionBlock(b, "norm2.weight")), NORM_EPS);
-            NDArray gate = ops.linear(h, weights.get(visionBlock(b, "mlp.gate_proj.weight")),
-                    weights.get(visionBlock(b, "mlp.gate_proj.bias")));
-            NDArray up = ops.linear(h, weights.get(visionBlock(b, "mlp.up_proj.weight")),
-                    weights.get(visionBlock(b, "mlp.up_proj.bias")));
-            x = x.add(ops.linear(Layers.silu(gate).mul(up), weights.get(visionBlock(b, "mlp.down_proj.weight")),
-                    weights.get(visionBlock(b, "mlp.down_proj.bias"))));
+            // each block in its own scope: only its output and what autograd saved outlive it
+            NDArray xIn = x;
+            int block = b;
+            x = Lifetimes.scopedArray(() -> block(xIn, block, cos, sin, scale, imagePlan, windowPlan));
             if (trace != null) {
                 trace.record("vision_block_out_" + b,
                         x.reshape(n / unit, unit, dim).get(unitRestore).reshape(n, dim));
@@ -175,5 +162,32 @@ public final class QwenVlVision {
             f[i] = (float) values[i];
         }
         return m.create(f, new Shape(rows, cols));
+    }
+
+    private NDArray block(NDArray x, int b, NDArray cos, NDArray sin, double scale,
+            BlockDiagonalAttention.Plan imagePlan, BlockDiagonalAttention.Plan windowPlan) {
+        long n = x.getShape().get(0);
+        int dim = config.hiddenSize();
+        int heads = config.numHeads();
+        int headDim = config.headDim();
+        NDArray h = ops.rmsNorm(x, weights.get(visionBlock(b, "norm1.weight")), NORM_EPS);
+        NDArray qkv = ops.linear(h, weights.get(visionBlock(b, "attn.qkv.weight")),
+                weights.get(visionBlock(b, "attn.qkv.bias"))).reshape(n, 3, heads, headDim);
+        NDList parts = qkv.split(3, 1);
+        NDArray q = Rotary.apply(parts.get(0).squeeze(1), cos, sin);
+        NDArray k = Rotary.apply(parts.get(1).squeeze(1), cos, sin);
+        NDArray v = parts.get(2).squeeze(1);
+        BlockDiagonalAttention.Plan plan = config.isFullAttention(b) ? imagePlan : windowPlan;
+        NDArray o = BlockDiagonalAttention.attend(q, k, v, plan, scale).reshape(n, dim);
+        x = x.add(ops.linear(o, weights.get(visionBlock(b, "attn.proj.weight")),
+                weights.get(visionBlock(b, "attn.proj.bias"))));
+        h = ops.rmsNorm(x, weights.get(visionBlock(b, "norm2.weight")), NORM_EPS);
+        NDArray gate = ops.linear(h, weights.get(visionBlock(b, "mlp.gate_proj.weight")),
+                weights.get(visionBlock(b, "mlp.gate_proj.bias")));
+        NDArray up = ops.linear(h, weights.get(visionBlock(b, "mlp.up_proj.weight")),
+                weights.get(visionBlock(b, "mlp.up_proj.bias")));
+        x = x.add(ops.linear(Layers.silu(gate).mul(up), weights.get(visionBlock(b, "mlp.down_proj.weight")),
+                weights.get(visionBlock(b, "mlp.down_proj.bias"))));
+        return x;
     }
 }
