@@ -116,7 +116,7 @@ public final class Vlm3dRun implements AutoCloseable {
         SplittableRandom rng = new SplittableRandom(seedFor(config.seed(), s));
         Engine.getInstance().setRandomSeed(seedFor(config.seed(), s));
         if (s % config.render().occupancyEvery() == 0) {
-            grid.update(field);
+            grid.update(field, s, config.seed());
         }
         CameraBatch batch = cameras.sample(rng, s);
         RenderOptions options = trainingOptions(rng, s);

@@ -14,13 +14,32 @@ package dev.vlm3d.engine.render;
  * @param albedoProb           after that, probability of the albedo-only mode (paper: 0.25)
  * @param texturelessProb      else, probability of textureless over diffuse shading (paper: 0.5)
  * @param evalChunkRays        rays per chunk when rendering without gradient
+ * @param occupancyWarmupSteps refreshes before this step re-evaluate every cell; later ones a random quarter of the
+ *                             cells plus up to a quarter of the occupied ones (nerfacc: 256)
  */
 public record RenderConfig(int samplesPerRay, int occupancyResolution, int occupancyEvery, float occupancyDecay,
         float occupancyThreshold, float earlyStopEps, float backgroundRandomProb, int ambientOnlySteps,
-        float albedoProb, float texturelessProb, int evalChunkRays) {
+        float albedoProb, float texturelessProb, int evalChunkRays, int occupancyWarmupSteps) {
+
+    /** nerfacc's OccGridEstimator.update_every_n_steps default. */
+    public static final int NERFACC_WARMUP_STEPS = 256;
+
+    /** The same with nerfacc's occupancy warm-up of {@value #NERFACC_WARMUP_STEPS} steps. */
+    public RenderConfig(int samplesPerRay, int occupancyResolution, int occupancyEvery, float occupancyDecay,
+            float occupancyThreshold, float earlyStopEps, float backgroundRandomProb, int ambientOnlySteps,
+            float albedoProb, float texturelessProb, int evalChunkRays) {
+        this(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold, earlyStopEps,
+                backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, evalChunkRays,
+                NERFACC_WARMUP_STEPS);
+    }
 
     public static RenderConfig paper() {
         return new RenderConfig(512, 32, 16, 0.95f, 0.01f, 1e-4f, 0.5f, 5000, 0.25f, 0.5f, 8192);
+    }
+
+    public RenderConfig withOccupancyWarmupSteps(int steps) {
+        return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
+                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, evalChunkRays, steps);
     }
 
     public double stepSize() {
