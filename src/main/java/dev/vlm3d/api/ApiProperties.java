@@ -6,9 +6,9 @@ import dev.vlm3d.pipeline.Presets;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * Request limits and defaults of the REST API. The presets themselves (paper, fast, preview) are defined once in
- * {@link Presets}; {@code defaultPreset} names the one a request without {@code preset} gets, and a request's
- * explicit {@code steps} wins over its preset's.
+ * Request limits and defaults of the REST API. The presets themselves (paper, paper-released, fast, preview) are
+ * defined once in {@link Presets}; {@code defaultPreset} names the one a request without {@code preset} gets, and a
+ * request's explicit {@code steps} wins over its preset's.
  */
 @ConfigurationProperties("vlm3d.api")
 public record ApiProperties(

@@ -5,7 +5,7 @@ package dev.vlm3d.engine;
  *
  * @param isoResolution      lattice points per axis for the isosurface (128–256)
  * @param isoThreshold       density level set (implicit-volume default 25)
- * @param coarseToFine       extract again inside the first mesh's box grown by 10% (threestudio)
+ * @param coarseToFine       extract again inside the cleaned first mesh's box grown by 10% (threestudio)
  * @param minComponentFraction drop connected components with fewer faces than this fraction of the largest (0.01)
  * @param renderViews        evaluation views rendered to PNG (RGB and normals)
  * @param renderSize         size of the evaluation renders in pixels

@@ -6,7 +6,8 @@ package dev.vlm3d.engine;
  * @param lambdaGuidance weight of the guidance (SDS) term (paper: 1)
  * @param lambdaOrient   orientation loss schedule (paper: [0, 10, 1000, 5000])
  * @param lambdaVlm      reward schedule (paper: [0, 300, 1, 10000])
- * @param vlmUntilStep   the reward is evaluated only for steps below this (released code: 10000, quirk Q5)
+ * @param vlmUntilStep   the reward is evaluated only for steps below this (released code: 10000 of its 20000 steps,
+ *                       docs/paper-vs-code.md)
  */
 public record LossConfig(double lambdaGuidance, Schedule lambdaOrient, Schedule lambdaVlm, int vlmUntilStep) {
 

@@ -16,12 +16,20 @@ public record RunConfig(long seed, int maxSteps, int checkpointEvery, FieldConfi
         RenderConfig render, OptimizerConfig optimizer, LossConfig loss, ExportConfig export) {
 
     /**
-     * The official VLM3D run: MVDream-threestudio's shading config plus the reward (spec §1), 10k steps (the paper's
-     * annealing horizon; the released config says 20000 with the reward off after 10000).
+     * The VLM3D run of the paper: MVDream-threestudio's shading config plus the reward, 10,000 steps (the paper's
+     * annealing horizon), see docs/paper-vs-code.md.
      */
     public static RunConfig paper() {
         return new RunConfig(0, 10000, 1000, FieldConfig.paper(), CameraConfig.paper(), RenderConfig.paper(),
                 OptimizerConfig.paper(), LossConfig.paper(), ExportConfig.paper());
+    }
+
+    /**
+     * The released VLM3D config: the same run for 20,000 steps, with the reward only below step 10,000 (its guidance
+     * stops calling the VLM after 10,000 calls), so steps 10,000 onwards are SDS only.
+     */
+    public static RunConfig paperReleased() {
+        return paper().withMaxSteps(20000).withLoss(LossConfig.paper());
     }
 
     /**

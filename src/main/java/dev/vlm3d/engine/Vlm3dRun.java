@@ -41,8 +41,8 @@ import dev.vlm3d.nn.Scalars;
  *
  * <p>Threading: all calls must come from one thread (DJL grad mode is per thread; only one GradientCollector may be
  * open per JVM, and a step holds it). Randomness: every draw of step s derives from (seed, s) — cameras, shading and
- * background coins from a {@link SplittableRandom}, torch draws (ray jitter, occupancy jitter, and whatever the
- * guidance samples) from {@code Engine.setRandomSeed} reseeded per step — so a resumed run replays the exact same
+ * background coins from a {@link SplittableRandom}, torch draws (ray jitter and whatever the guidance samples; the occupancy
+ * refresh draws from its own (seed, step) generator) from {@code Engine.setRandomSeed} reseeded per step — so a resumed run replays the exact same
  * steps without saving generator state. Memory: parameters, moments and the occupancy grid live in the run's manager;
  * everything of a step lives in an NDScope closed at the end of the step, and every block inside it that makes
  * temporaries (a ray chunk, a hash lookup, a network block) has a scope of its own, so a step's peak is set by
@@ -186,14 +186,15 @@ public final class Vlm3dRun implements AutoCloseable {
     }
 
     /**
-     * Draws step s's randomness in a fixed order: the occupancy refresh (torch RNG), cameras and shading/background
-     * coins (SplittableRandom), the ray jitter (torch RNG). The guidance draws its noise after this.
+     * Draws step s's randomness in a fixed order: the occupancy refresh (its own (seed, step) generator), cameras and
+     * shading/background coins (SplittableRandom), the ray jitter (torch RNG). The guidance draws its noise after
+     * this.
      */
     StepPlan plan(int s) {
         SplittableRandom rng = new SplittableRandom(seedFor(config.seed(), s));
         Engine.getInstance().setRandomSeed(seedFor(config.seed(), s));
         if (s % config.render().occupancyEvery() == 0) {
-            grid.update(field);
+            grid.update(field, s, config.seed());
         }
         CameraBatch batch = cameras.sample(rng, s);
         RenderOptions options = trainingOptions(rng, s);

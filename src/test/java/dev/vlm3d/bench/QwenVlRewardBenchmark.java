@@ -17,12 +17,13 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * CPU timing of the VLM reward on the tiny fixture model (the shapes of a real step: 8 renders of 256×256 → 8 × 252²,
- * 81 image tokens each, the paper's selected question), and the FLOP count and memory estimate of the 7B model for the
- * same input.
+ * CPU timing of the VLM reward on the tiny fixture model (the shapes of a real step before step 5000: 8 renders of
+ * 64² → bilinear 256² → 8 × 252², 81 image tokens each, the paper's selected question), and the FLOP count and memory
+ * estimate of the 7B model for the same input.
  *
  * <p>Run: {@code ./mvnw -q test-compile exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=dev.vlm3d.bench.QwenVlRewardBenchmark -Dai.djl.offline=true} (optional args: views, iterations)
+ * -Dexec.mainClass=dev.vlm3d.bench.QwenVlRewardBenchmark -Dai.djl.offline=true} (optional args: views, iterations,
+ * render size; 4 views of 256 are the steps from 5000 on)
  */
 public final class QwenVlRewardBenchmark {
 
@@ -35,7 +36,7 @@ public final class QwenVlRewardBenchmark {
     public static void main(String[] args) {
         int views = args.length > 0 ? Integer.parseInt(args[0]) : 8;
         int iterations = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        int size = 256;
+        int size = args.length > 2 ? Integer.parseInt(args[2]) : 64;
         Engine.getInstance().setRandomSeed(1);
         try (QwenVlReward reward = QwenVlReward.load(SET.resolve("model-fp32"), SET.resolve("tokenizer"),
                 Device.cpu(), QwenVlPrecision.FP32);
@@ -83,7 +84,9 @@ public final class QwenVlRewardBenchmark {
         }
         QwenVlConfig big = QwenVlConfig.read(CONFIG_7B);
         for (QwenVlPrecision p : new QwenVlPrecision[] {QwenVlPrecision.FP32, QwenVlPrecision.FP16_WEIGHTS}) {
-            QwenVlCost.Estimate e = QwenVlCost.estimate(big, views, size, size, 150, p);
+            // the model sees the renders at the released 256² whatever their size (smart_resize then makes 252²)
+            int seen = QwenVlReward.RELEASED_INPUT_SIZE;
+            QwenVlCost.Estimate e = QwenVlCost.estimate(big, views, seen, seen, 150, p);
             double gib = 1024.0 * 1024 * 1024;
             System.out.printf(Locale.ROOT, "7B %-12s %d views 252x252, S=%d: forward %.3e FLOP, fwd+bwd %.3e FLOP; "
                     + "weights %.1f GiB + activations %.1f GiB%n", p, views, e.sequenceLength(), e.forwardFlops(),

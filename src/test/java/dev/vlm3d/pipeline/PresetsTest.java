@@ -9,7 +9,7 @@ import dev.vlm3d.engine.reward.RewardOptions.QuestionTemplate;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The presets against the spec (§1, §11) and the validation of per-job overrides. */
+/** The presets against the paper and the released config (docs/paper-vs-code.md) and the per-job overrides. */
 class PresetsTest {
 
     @Test
@@ -21,7 +21,7 @@ class PresetsTest {
         assertThat(paper.reward()).isTrue();
         assertThat(paper.backbone()).isEqualTo(Backbone.MVDREAM);
         RunConfig config = Presets.runConfig(paper, 0);
-        // spec §11: λ_qwen(s) = 300 − 299·min(s,10000)/10000; §17: 150.5 at step 5000
+        // λ_qwen(s) = 300 − 299·min(s,10000)/10000, so 150.5 at step 5000
         assertThat(config.loss().lambdaVlm().at(0)).isEqualTo(300.0);
         assertThat(config.loss().lambdaVlm().at(5000)).isEqualTo(150.5);
         assertThat(config.loss().lambdaVlm().at(10_000)).isEqualTo(1.0);
@@ -36,13 +36,39 @@ class PresetsTest {
     }
 
     @Test
+    void paperReleasedIsTheReleasedConfigWithTheRewardBelowStep10000() {
+        GenerationOptions released = GenerationOptions.resolve("paper-released", null, Map.of());
+        assertThat(Presets.NAMES).contains("paper-released");
+        assertThat(released.steps()).isEqualTo(20_000);
+        assertThat(released.lambdaVlmAnnealSteps()).isEqualTo(10_000);
+        RunConfig config = Presets.runConfig(released, 0);
+        assertThat(config.maxSteps()).isEqualTo(20_000);
+        assertThat(config.loss().vlmUntilStep()).isEqualTo(10_000);
+        assertThat(config.loss().lambdaVlm().at(9_999)).isGreaterThan(1.0);
+        assertThat(config.loss().lambdaVlm().at(15_000)).isEqualTo(1.0);
+        assertThat(Presets.timestepHorizonScale(released)).isEqualTo(1.0);
+        // the rest of the run is the paper's
+        RunConfig paper = Presets.runConfig(GenerationOptions.resolve("paper", null, Map.of()), 0);
+        assertThat(config.camera()).isEqualTo(paper.camera());
+        assertThat(config.render()).isEqualTo(paper.render());
+        assertThat(config.optimizer()).isEqualTo(paper.optimizer());
+        assertThat(config.loss().lambdaOrient()).isEqualTo(paper.loss().lambdaOrient());
+        // paper keeps the reward on for its whole (shorter) run
+        assertThat(paper.loss().vlmUntilStep()).isEqualTo(paper.maxSteps());
+        // a shorter paper-released run keeps the shape: the reward for the first half
+        RunConfig half = Presets.runConfig(GenerationOptions.resolve("paper-released", 4_000, Map.of()), 0);
+        assertThat(half.loss().vlmUntilStep()).isEqualTo(2_000);
+        assertThat(half.loss().lambdaVlm().at(2_000)).isEqualTo(1.0);
+    }
+
+    @Test
     void sdsTimestepAnnealingKeepsThePaperHorizonAndStretchesToShorterRuns() {
         SdsOptions sds = SdsOptions.mvdream();
         GenerationOptions paper = GenerationOptions.resolve("paper", null, Map.of());
         GenerationOptions fast = GenerationOptions.resolve("fast", null, null);
         double paperScale = Presets.timestepHorizonScale(paper);
         double fastScale = Presets.timestepHorizonScale(fast);
-        // spec §17: at step 4000 of the paper run t ∈ [500, 740]; from step 8000 on [20, 500]
+        // at step 4000 of the paper run t ∈ [500, 740]; from step 8000 on [20, 500] (the released ramps)
         assertThat(range(sds, 4000, paperScale)).containsExactly(500, 740);
         assertThat(range(sds, 8000, paperScale)).containsExactly(20, 500);
         // fast (2,500 steps): the same shape at the same fraction of the run

@@ -11,9 +11,10 @@ import dev.vlm3d.engine.field.NerfField;
 
 /**
  * Density level set → coloured mesh, following threestudio's mesh exporter: σ on an n³ lattice over the box,
- * marching tetrahedra at the threshold, optionally again inside the first mesh's bounds grown by 10% per side
- * (coarse to fine), components below a fraction of the largest removed, vertex colours = albedo composited along
- * the inward normal (see {@link #compositeAlbedo}).
+ * marching tetrahedra at the threshold, components below a fraction of the largest removed, and (coarse to fine)
+ * the same again inside the cleaned first mesh's bounds grown by 10% per side; vertex colours = albedo composited
+ * along the inward normal (see {@link #compositeAlbedo}). As in threestudio's {@code _isosurface}, the clean-up runs
+ * on the coarse pass too, so a floater does not widen the fine box.
  */
 public final class IsosurfaceExtractor {
 
@@ -21,14 +22,33 @@ public final class IsosurfaceExtractor {
 
     private final ExportConfig config;
 
+    /** σ at points [x0, y0, z0, x1, …] → one value per point. */
+    @FunctionalInterface
+    interface Density {
+        float[] at(float[] xyz);
+    }
+
+    /** A mesh before colouring and the box its last pass was extracted in. */
+    record Geometry(Mesh mesh, double[] lo, double[] hi) {
+    }
+
     public IsosurfaceExtractor(ExportConfig config) {
         this.config = config;
     }
 
     public Mesh extract(NerfField field, NDManager manager) {
+        Geometry g = geometry(xyz -> evaluate(field, manager, xyz, false));
+        double[] lo = g.lo();
+        double[] hi = g.hi();
+        double spacing = Math.max(hi[0] - lo[0], Math.max(hi[1] - lo[1], hi[2] - lo[2])) / (config.isoResolution() - 1);
+        return g.mesh().withColors(compositeAlbedo(field, manager, g.mesh(), 2 * spacing, COLOR_SAMPLES));
+    }
+
+    /** The cleaned level set of the full box, then (coarse to fine) of the box around it. */
+    Geometry geometry(Density density) {
         double[] lo = {-1, -1, -1};
         double[] hi = {1, 1, 1};
-        Mesh mesh = extractIn(field, manager, lo, hi);
+        Mesh mesh = clean(extractIn(density, lo, hi));
         if (config.coarseToFine() && mesh.vertexCount() > 0) {
             double[] mn = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
             double[] mx = {-Double.MAX_VALUE, -Double.MAX_VALUE, -Double.MAX_VALUE};
@@ -42,11 +62,13 @@ public final class IsosurfaceExtractor {
                 lo[d] = Math.max(-1, mn[d] - grow);
                 hi[d] = Math.min(1, mx[d] + grow);
             }
-            mesh = extractIn(field, manager, lo, hi);
+            mesh = clean(extractIn(density, lo, hi));
         }
-        mesh = MeshCleanup.removeSmallComponents(mesh, config.minComponentFraction());
-        double spacing = Math.max(hi[0] - lo[0], Math.max(hi[1] - lo[1], hi[2] - lo[2])) / (config.isoResolution() - 1);
-        return mesh.withColors(compositeAlbedo(field, manager, mesh, 2 * spacing, COLOR_SAMPLES));
+        return new Geometry(mesh, lo, hi);
+    }
+
+    private Mesh clean(Mesh mesh) {
+        return MeshCleanup.removeSmallComponents(mesh, config.minComponentFraction());
     }
 
     private static final int COLOR_SAMPLES = 16;
@@ -97,7 +119,7 @@ public final class IsosurfaceExtractor {
         return out;
     }
 
-    private Mesh extractIn(NerfField field, NDManager manager, double[] lo, double[] hi) {
+    private Mesh extractIn(Density density, double[] lo, double[] hi) {
         int n = config.isoResolution();
         float[] points = new float[n * n * n * 3];
         int q = 0;
@@ -110,8 +132,7 @@ public final class IsosurfaceExtractor {
                 }
             }
         }
-        float[] sigma = evaluate(field, manager, points, false);
-        return MarchingTetrahedra.extract(sigma, n, lo, hi, config.isoThreshold());
+        return MarchingTetrahedra.extract(density.at(points), n, lo, hi, config.isoThreshold());
     }
 
     /** σ (albedo=false, one value per point) or albedo (three values per point), without gradient, chunked. */

@@ -25,7 +25,7 @@ public record SdsOptions(Form form, double guidanceScale, double reconStdRescale
     /** The two SDS surrogates. */
     public enum Form { X0_RECONSTRUCTION, DREAMFUSION }
 
-    /** The quality negatives of MVDream's threestudio config (§1.6 of the pipeline spec), verbatim. */
+    /** The quality negatives of MVDream-threestudio's mvdream-sd21-shading.yaml, verbatim. */
     public static final String MVDREAM_NEGATIVE_PROMPT = "ugly, bad anatomy, blurry, pixelated obscure, unnatural "
             + "colors, poor lighting, dull, and unclear, cropped, lowres, low quality, artifacts, duplicate, morbid, "
             + "mutilated, poorly drawn face, deformed, dehydrated, bad proportions";

@@ -27,7 +27,8 @@ public final class CameraSampler {
             if (rng.nextDouble() < 0.5) {
                 elevation = uniform(rng, config.elevationMinDeg(), config.elevationMaxDeg());
             } else {
-                // MVDream's legacy "uniform on sphere" branch, kept as in the reference data module (quirk Q3)
+                // MVDream's legacy "uniform on sphere" branch (it covers only [0°, 19.47°]), kept as released; see
+                // docs/paper-vs-code.md
                 double p0 = (config.elevationMinDeg() + 90) / 180.0;
                 double p1 = (config.elevationMaxDeg() + 90) / 180.0;
                 elevation = Math.toDegrees(Math.asin(2 * uniform(rng, p0, p1) - 1));

@@ -7,73 +7,152 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.vlm3d.engine.field.NerfField;
+import dev.vlm3d.nn.Scalars;
+import java.util.SplittableRandom;
 
 /**
- * nerfacc's OccGridEstimator (one level over [−1, 1]³) as plain tensors: an EMA-max of σ·step per cell, binarized
- * at min(mean of the positive cells, threshold). Every update re-evaluates all cells at a jittered point; nerfacc
- * switches to 2·(R³/4) random cells after 256 steps, which at 32³ saves little and would add randomness to replay.
+ * nerfacc's OccGridEstimator (v0.5.2, the version threestudio pins; one level over [−1, 1]³) as plain arrays: an
+ * EMA-max of σ·step per cell, binarized at min(mean of all cells, threshold).
+ *
+ * <p>A refresh before {@link RenderConfig#occupancyWarmupSteps()} re-evaluates every cell; later ones R³/4 uniformly
+ * drawn cells plus R³/4 drawn among the occupied ones (all of them when fewer), and only the drawn cells decay. The
+ * draws and the in-cell jitter come from a generator seeded by (run seed, step), so a resumed run refreshes the same
+ * cells at the same points. A cell drawn twice takes the larger of its new values (the scatter-max nerfacc's
+ * comment intends; its indexed assignment keeps an arbitrary one), see docs/paper-vs-code.md.
  */
 public final class OccupancyGrid {
+
+    /** Keeps the grid's draws apart from the run's other per-step streams. */
+    private static final long STREAM = 0x6F63635F67726964L;
 
     private final NDManager manager;
     private final int resolution;
     private final RenderConfig config;
-    private NDArray occupancy; // [R³] float32, EMA of σ·step
-    private NDArray binary;    // [R³] bool
+    private float[] values;     // host copy of the occupancy, the source of truth for updates
+    private NDArray occupancy;  // [R³] float32, EMA of σ·step
+    private NDArray binary;     // [R³] bool
     private float meanOccupancy;
-    private final NDArray cellCorners; // [R³, 3] integer cell coordinates as float32
 
     public OccupancyGrid(RenderConfig config, NDManager manager) {
         this.manager = manager;
         this.config = config;
         this.resolution = config.occupancyResolution();
         int cells = resolution * resolution * resolution;
-        float[] ijk = new float[cells * 3];
-        for (int c = 0; c < cells; c++) {
-            ijk[c * 3] = c / (resolution * resolution);
-            ijk[c * 3 + 1] = (c / resolution) % resolution;
-            ijk[c * 3 + 2] = c % resolution;
-        }
-        cellCorners = manager.create(ijk, new Shape(cells, 3));
+        values = new float[cells];
         occupancy = manager.zeros(new Shape(cells), DataType.FLOAT32);
         // nerfacc starts all-false and fills at step 0; starting all-true lets a render run before any update
         binary = manager.ones(new Shape(cells), DataType.BOOLEAN);
         meanOccupancy = config.occupancyThreshold();
     }
 
-    /** Refresh from the field's density, without gradient. Uses the torch RNG for the in-cell jitter. */
-    public void update(NerfField field) {
+    /**
+     * The refresh of step {@code step} (nerfacc's {@code _update}), from the field's density without gradient.
+     *
+     * @param seed the run's seed; with {@code step} it fixes which cells are drawn and where they are sampled
+     */
+    public void update(NerfField field, int step, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + (step + 1L) * 0xD1B54A32D192ED03L
+                ^ STREAM);
+        int[] cells = step < config.occupancyWarmupSteps() ? allCells() : sampledCells(rng);
+        float[] occ = evaluate(field, cells, rng);
+        float[] next = values.clone();
+        boolean[] drawn = new boolean[values.length];
+        float decay = config.occupancyDecay();
+        for (int k = 0; k < cells.length; k++) {
+            int c = cells[k];
+            next[c] = drawn[c] ? Math.max(next[c], occ[k]) : Math.max(values[c] * decay, occ[k]);
+            drawn[c] = true;
+        }
+        set(next);
+    }
+
+    private int[] allCells() {
+        int[] all = new int[values.length];
+        for (int c = 0; c < all.length; c++) {
+            all[c] = c;
+        }
+        return all;
+    }
+
+    /** R³/4 uniform cells with replacement, then R³/4 occupied cells with replacement, or every occupied one. */
+    private int[] sampledCells(SplittableRandom rng) {
+        int total = values.length;
+        int n = total / 4;
+        boolean[] occupied = binary.toBooleanArray();
+        int occupiedCount = 0;
+        for (boolean o : occupied) {
+            occupiedCount += o ? 1 : 0;
+        }
+        int[] occupiedCells = new int[occupiedCount];
+        for (int c = 0, q = 0; c < total; c++) {
+            if (occupied[c]) {
+                occupiedCells[q++] = c;
+            }
+        }
+        int fromOccupied = Math.min(n, occupiedCount);
+        int[] cells = new int[n + fromOccupied];
+        for (int k = 0; k < n; k++) {
+            cells[k] = rng.nextInt(total);
+        }
+        for (int k = 0; k < fromOccupied; k++) {
+            cells[n + k] = n < occupiedCount ? occupiedCells[rng.nextInt(occupiedCount)] : occupiedCells[k];
+        }
+        return cells;
+    }
+
+    /** σ·step at a jittered point of each cell: x = −1 + 2·(ijk + U[0,1)³)/R. */
+    private float[] evaluate(NerfField field, int[] cells, SplittableRandom rng) {
+        float[] x = new float[cells.length * 3];
+        float scale = 2f / resolution;
+        for (int k = 0; k < cells.length; k++) {
+            int c = cells[k];
+            int[] ijk = {c / (resolution * resolution), (c / resolution) % resolution, c % resolution};
+            for (int d = 0; d < 3; d++) {
+                // a float in [0, 1) on a 2⁻²⁴ lattice (a cast double could round up to 1)
+                x[k * 3 + d] = (ijk[d] + rng.nextInt(1 << 24) * 0x1p-24f) * scale - 1f;
+            }
+        }
+        float step = (float) config.stepSize();
+        float[] occ = new float[cells.length];
+        int chunk = Math.max(config.chunkRays(manager.getDevice()) * 8, 1);
         boolean grad = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
-        try (NDScope scope = new NDScope()) {
-            int cells = resolution * resolution * resolution;
-            NDArray jitter = manager.randomUniform(0f, 1f, new Shape(cells, 3), DataType.FLOAT32);
-            NDArray x = cellCorners.add(jitter).mul(2.0 / resolution).sub(1).toType(field.dtype(), false);
-            int chunk = Math.max(config.chunkRays(manager.getDevice()) * 8, 1);
-            NDArray sigma = null;
-            for (int start = 0; start < cells; start += chunk) {
-                int end = Math.min(cells, start + chunk);
-                NDArray part = field.density(x.get(start + ":" + end)).toType(DataType.FLOAT32, false);
-                sigma = sigma == null ? part : sigma.concat(part);
+        try {
+            for (int start = 0; start < cells.length; start += chunk) {
+                int end = Math.min(cells.length, start + chunk);
+                try (NDScope scope = new NDScope()) {
+                    NDArray points = manager.create(java.util.Arrays.copyOfRange(x, start * 3, end * 3),
+                            new Shape(end - start, 3)).toType(field.dtype(), false);
+                    float[] sigma = field.density(points).toType(DataType.FLOAT32, false).toFloatArray();
+                    for (int k = 0; k < sigma.length; k++) {
+                        occ[start + k] = sigma[k] * step;
+                    }
+                }
             }
-            NDArray value = sigma.mul(config.stepSize());
-            NDArray updated = occupancy.mul(config.occupancyDecay()).maximum(value);
-            NDArray positive = updated.gt(0);
-            float positiveCount = positive.toType(DataType.FLOAT32, false).sum().getFloat();
-            float mean = positiveCount > 0 ? updated.sum().getFloat() / positiveCount : 0f;
-            float threshold = Math.min(mean, config.occupancyThreshold());
-            NDArray newBinary = updated.gt(threshold);
-            meanOccupancy = updated.mean().getFloat();
-            replace(updated, newBinary);
         } finally {
             JniUtils.setGradMode(grad);
         }
+        return occ;
+    }
+
+    /** Takes {@code next} as the occupancy and binarizes it at min(mean(occ[occ ≥ 0]), threshold). */
+    private void set(float[] next) {
+        double sum = 0;
+        for (float v : next) {
+            sum += v;
+        }
+        float mean = (float) (sum / next.length);
+        float threshold = Math.min(mean, config.occupancyThreshold());
+        boolean[] bin = new boolean[next.length];
+        for (int c = 0; c < next.length; c++) {
+            bin[c] = next[c] > threshold;
+        }
+        values = next;
+        meanOccupancy = mean;
+        replace(Scalars.owned(manager.create(next)), Scalars.owned(manager.create(bin)));
     }
 
     private void replace(NDArray newOccupancy, NDArray newBinary) {
-        NDScope.unregister(newOccupancy, newBinary);
-        newOccupancy.attach(manager);
-        newBinary.attach(manager);
         occupancy.close();
         binary.close();
         occupancy = newOccupancy;
@@ -95,19 +174,27 @@ public final class OccupancyGrid {
     }
 
     public float[] occupancyValues() {
-        return occupancy.toFloatArray();
+        return values.clone();
     }
 
-    public void restore(float[] values) {
-        try (NDScope scope = new NDScope()) {
-            NDArray occ = manager.create(values);
-            NDArray positive = occ.gt(0);
-            float positiveCount = positive.toType(DataType.FLOAT32, false).sum().getFloat();
-            float mean = positiveCount > 0 ? occ.sum().getFloat() / positiveCount : 0f;
-            NDArray bin = positiveCount > 0 ? occ.gt(Math.min(mean, config.occupancyThreshold()))
-                    : manager.ones(occ.getShape(), DataType.BOOLEAN);
-            meanOccupancy = positiveCount > 0 ? occ.mean().getFloat() : config.occupancyThreshold();
-            replace(occ, bin);
+    /** The state {@link #occupancyValues} returned; the binary grid follows from it as after an update. */
+    public void restore(float[] restored) {
+        if (restored.length != values.length) {
+            throw new IllegalArgumentException("occupancy grid of " + restored.length + " cells, expected "
+                    + values.length);
+        }
+        boolean updated = false;
+        for (float v : restored) {
+            updated |= v != 0f;
+        }
+        if (updated) {
+            set(restored.clone());
+        } else {
+            // the state before the first refresh: nothing evaluated yet, everything may be rendered
+            values = restored.clone();
+            meanOccupancy = config.occupancyThreshold();
+            replace(manager.zeros(new Shape(values.length), DataType.FLOAT32),
+                    manager.ones(new Shape(values.length), DataType.BOOLEAN));
         }
     }
 

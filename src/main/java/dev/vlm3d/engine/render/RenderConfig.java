@@ -18,10 +18,24 @@ import ai.djl.Device;
  * @param chunkRays            rays per chunk in every render (both training passes, evaluation, occupancy updates):
  *                             the knob that sets a step's peak memory; 0 picks the device's default
  *                             ({@link #chunkRays(Device)})
+ * @param occupancyWarmupSteps refreshes before this step re-evaluate every cell; later ones a random quarter of the
+ *                             cells plus up to a quarter of the occupied ones (nerfacc: 256)
  */
 public record RenderConfig(int samplesPerRay, int occupancyResolution, int occupancyEvery, float occupancyDecay,
         float occupancyThreshold, float earlyStopEps, float backgroundRandomProb, int ambientOnlySteps,
-        float albedoProb, float texturelessProb, int chunkRays) {
+        float albedoProb, float texturelessProb, int chunkRays, int occupancyWarmupSteps) {
+
+    /** nerfacc's OccGridEstimator.update_every_n_steps default. */
+    public static final int NERFACC_WARMUP_STEPS = 256;
+
+    /** The same with nerfacc's occupancy warm-up of {@value #NERFACC_WARMUP_STEPS} steps. */
+    public RenderConfig(int samplesPerRay, int occupancyResolution, int occupancyEvery, float occupancyDecay,
+            float occupancyThreshold, float earlyStopEps, float backgroundRandomProb, int ambientOnlySteps,
+            float albedoProb, float texturelessProb, int chunkRays) {
+        this(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold, earlyStopEps,
+                backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays,
+                NERFACC_WARMUP_STEPS);
+    }
 
     public static RenderConfig paper() {
         return new RenderConfig(512, 32, 16, 0.95f, 0.01f, 1e-4f, 0.5f, 5000, 0.25f, 0.5f, 0);
@@ -42,12 +56,17 @@ public record RenderConfig(int samplesPerRay, int occupancyResolution, int occup
 
     public RenderConfig withChunkRays(int rays) {
         return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
-                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, rays);
+                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, rays, occupancyWarmupSteps);
     }
 
     public RenderConfig withSamplesPerRay(int samples) {
         return new RenderConfig(samples, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
-                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays);
+                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays, occupancyWarmupSteps);
+    }
+
+    public RenderConfig withOccupancyWarmupSteps(int steps) {
+        return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
+                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays, steps);
     }
 
     public double stepSize() {

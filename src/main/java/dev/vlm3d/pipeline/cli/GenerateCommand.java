@@ -34,7 +34,7 @@ public final class GenerateCommand {
 
     static final String USAGE = """
             usage: java -jar vlm3d-server.jar generate --prompt "TEXT" --out DIR [options]
-              --preset paper|fast|preview     run preset (default: preview)
+              --preset NAME                   paper, paper-released, fast or preview (default: preview)
               --steps N                       optimizer steps (default: the preset's)
               --seed N                        random seed (default: 0)
               --negative TEXT                 negative prompt (default: MVDream's quality negatives)
