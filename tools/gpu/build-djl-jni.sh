@@ -154,12 +154,21 @@ case "$(uname -m)" in
   *) die "unsupported machine $(uname -m)" ;;
 esac
 
-if [[ "$FLAVOR" == cu* && -z "$CUDA_INC" ]]; then
-  for c in "${CUDA_HOME:-}/include" "$(dirname "$(command -v nvcc 2>/dev/null || echo /x/x)")/../include" \
-           /usr/local/cuda/include "${TORCH:-/x}/../nvidia/cu13/include" "${TORCH:-/x}/../nvidia/cuda_runtime/include"; do
-    if [[ -f "$c/cuda_runtime_api.h" ]]; then CUDA_INC="$(cd "$c" && pwd)"; break; fi
-  done
-  [[ -n "$CUDA_INC" ]] || die "flavor $FLAVOR needs CUDA headers (cuda_runtime_api.h): pass --cuda-include DIR"
+CUDA_INCS=()
+if [[ "$FLAVOR" == cu* ]]; then
+  if [[ -n "$CUDA_INC" ]]; then
+    [[ -f "$CUDA_INC/cuda_runtime_api.h" ]] || die "--cuda-include $CUDA_INC has no cuda_runtime_api.h"
+    CUDA_INCS=("$CUDA_INC")
+  else
+    # the toolkit's headers and, for pip wheels, the nvidia-* packages' (cuBLAS, cuSPARSE, ... for ATen/cuda headers)
+    for c in "${CUDA_HOME:-/x}/include" "$(dirname "$(command -v nvcc 2>/dev/null || echo /x/x)")/../include" \
+             /usr/local/cuda/include "${TORCH:-/x}"/../nvidia/*/include; do
+      [[ -d "$c" ]] && ls "$c"/*.h >/dev/null 2>&1 && CUDA_INCS+=("$(cd "$c" && pwd)")
+    done
+    found_runtime=0
+    for c in "${CUDA_INCS[@]}"; do [[ -f "$c/cuda_runtime_api.h" ]] && found_runtime=1; done
+    (( found_runtime )) || die "flavor $FLAVOR needs CUDA headers (cuda_runtime_api.h): pass --cuda-include DIR"
+  fi
 fi
 
 # the DJL cache folder, resolved exactly as ai.djl.util.Utils.getEngineCacheDir() does
@@ -271,7 +280,10 @@ fi
 CXXFLAGS=(-std=c++17 -O2 -fPIC -DNDEBUG -w "-D_GLIBCXX_USE_CXX11_ABI=$CXX11_ABI"
   -I"$WORK/include" -I"$JAVA_DIR/include" -I"$JNI_MD_DIR" -I"$DJL_SRC/api/src/main/native"
   -I"$TORCH_INC" -I"$TORCH_INC/torch/csrc/api/include" "${DEFINES[@]}")
-if [[ "$FLAVOR" == cu* ]]; then CXXFLAGS+=(-DUSE_CUDA -I"$CUDA_INC"); fi
+if [[ "$FLAVOR" == cu* ]]; then
+  CXXFLAGS+=(-DUSE_CUDA)
+  for c in "${CUDA_INCS[@]}"; do CXXFLAGS+=(-I"$c"); done
+fi
 # shellcheck disable=SC2206 # split on purpose: several flags in one argument
 [[ -n "$EXTRA_CXXFLAGS" ]] && CXXFLAGS+=($EXTRA_CXXFLAGS)
 CXX="${CXX:-g++}"

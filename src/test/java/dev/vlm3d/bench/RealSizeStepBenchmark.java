@@ -44,7 +44,7 @@ import java.util.Map;
  * <pre>
  * # on a GPU (tools/gpu/run.sh does this):
  * java -cp … dev.vlm3d.bench.RealSizeStepBenchmark --device gpu0 --size real --modes FP32,FP16_WEIGHTS \
- *     --warmup 1 --steps 3 --json out/realsize.json
+ *     --warmup 1 --steps 3 --budget-seconds 300 --json out/realsize.json
  * # on the CPU, scaled down (what RealSizeStepBenchmarkTest runs):
  * ./mvnw -q -o test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.vlm3d.bench.RealSizeStepBenchmark \
  *     -Dexec.args="--size reduced --device cpu --modes FP32 --warmup 1 --steps 2"
@@ -58,7 +58,8 @@ public final class RealSizeStepBenchmark {
 
     /** Parsed arguments. */
     record Options(RealSizeModels.Size size, String device, List<String> modes, List<String> phases, int warmup,
-            int steps, Path json, Integer samples, Integer phaseAResolution, Integer phaseBResolution) {
+            int steps, Path json, Integer samples, Integer phaseAResolution, Integer phaseBResolution,
+            double budgetSeconds) {
 
         static Options parse(String[] args) {
             RealSizeModels.Size size = RealSizeModels.Size.REAL;
@@ -71,6 +72,7 @@ public final class RealSizeStepBenchmark {
             Integer samples = null;
             Integer resA = null;
             Integer resB = null;
+            double budget = Double.POSITIVE_INFINITY;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 if (i + 1 >= args.length) {
@@ -88,6 +90,7 @@ public final class RealSizeStepBenchmark {
                     case "--samples" -> samples = Integer.parseInt(v);
                     case "--phase-a-resolution" -> resA = Integer.parseInt(v);
                     case "--phase-b-resolution" -> resB = Integer.parseInt(v);
+                    case "--budget-seconds" -> budget = Double.parseDouble(v);
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             }
@@ -108,7 +111,7 @@ public final class RealSizeStepBenchmark {
                 resA = resA != null ? resA : 16;
                 resB = resB != null ? resB : 32;
             }
-            return new Options(size, device, modes, phases, warmup, steps, json, samples, resA, resB);
+            return new Options(size, device, modes, phases, warmup, steps, json, samples, resA, resB, budget);
         }
     }
 
@@ -120,7 +123,10 @@ public final class RealSizeStepBenchmark {
         JsonObject result = run(Options.parse(args), System.out);
         boolean anyMeasured = false;
         for (var m : result.getAsJsonArray("modes")) {
-            anyMeasured |= m.getAsJsonObject().has("phases") && !m.getAsJsonObject().has("error");
+            for (var p : m.getAsJsonObject().has("phases") ? m.getAsJsonObject().getAsJsonArray("phases")
+                    : new JsonArray()) {
+                anyMeasured |= p.getAsJsonObject().has("seconds_per_step");
+            }
         }
         // the JSON holds why (skipped / error); a run that measured nothing is a failed run
         System.exit(anyMeasured ? 0 : 1);
@@ -128,6 +134,7 @@ public final class RealSizeStepBenchmark {
 
     /** Runs every mode and phase, prints a line per phase, writes and returns the JSON report. */
     static JsonObject run(Options o, PrintStream out) throws IOException {
+        long start = System.nanoTime();
         Device device = PipelineModels.device(o.device());
         Engine engine = Engine.getInstance();
         DeviceMemory memory = new DeviceMemory(device);
@@ -165,8 +172,13 @@ public final class RealSizeStepBenchmark {
                     out.println(modeName + ": skipped, " + mode.get("skipped").getAsString());
                     continue;
                 }
+                if ((System.nanoTime() - start) / 1e9 > o.budgetSeconds()) {
+                    mode.addProperty("skipped", "time budget of " + o.budgetSeconds() + " s spent");
+                    out.println(modeName + ": skipped, time budget spent");
+                    continue;
+                }
                 try {
-                    measureMode(o, paper, models, device, vlm, diffusion, memory, mode, out);
+                    measureMode(o, paper, models, device, vlm, diffusion, memory, mode, out, start);
                 } catch (RuntimeException | OutOfMemoryError e) {
                     mode.addProperty("error", e.toString());
                     out.println(modeName + ": failed, " + e);
@@ -190,7 +202,8 @@ public final class RealSizeStepBenchmark {
     }
 
     private static void measureMode(Options o, RunConfig paper, RealSizeModels models, Device device,
-            QwenVlPrecision vlm, DataType diffusion, DeviceMemory memory, JsonObject mode, PrintStream out) {
+            QwenVlPrecision vlm, DataType diffusion, DeviceMemory memory, JsonObject mode, PrintStream out,
+            long start) {
         memory.reset();
         long t0 = System.nanoTime();
         Engine.getInstance().setRandomSeed(0);
@@ -216,13 +229,34 @@ public final class RealSizeStepBenchmark {
                 resolution = o.phaseBResolution();
             }
             RunConfig config = phaseConfig(paper, o, views, resolution);
-            JsonObject p = measurePhase(config, models, device, memory, o);
+            JsonObject p;
+            if ((System.nanoTime() - start) / 1e9 > o.budgetSeconds()) {
+                p = new JsonObject();
+                p.addProperty("skipped", "time budget of " + o.budgetSeconds() + " s spent");
+            } else {
+                try {
+                    p = measurePhase(config, models, device, memory, o);
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    // an out-of-memory phase B must not lose phase A's figures, nor the next mode
+                    p = new JsonObject();
+                    p.addProperty("error", e.toString());
+                    p.addProperty("peak_bytes", memory.peakBytes());
+                    if (device.isGpu()) {
+                        JniUtils.emptyCudaCache();
+                    }
+                }
+            }
             p.addProperty("phase", phase);
             p.addProperty("views", views);
             p.addProperty("resolution", resolution);
             p.addProperty("samples_per_ray", config.render().samplesPerRay());
             p.addProperty("paper_steps_in_phase", index == 0 ? milestone : paper.maxSteps() - milestone);
             phases.add(p);
+            if (!p.has("seconds_per_step")) {
+                out.printf(Locale.ROOT, "%s phase %s (%d × %d²): %s%n", vlm, phase, views, resolution,
+                        p.has("error") ? "failed, " + p.get("error").getAsString() : p.get("skipped").getAsString());
+                continue;
+            }
             JsonObject s = p.getAsJsonObject("seconds_per_step");
             secondsPerStep.put(phase, s.get("total").getAsDouble());
             out.printf(Locale.ROOT, "%s phase %s (%d × %d², %d samples): %.3f s/step = render %.3f + guidance %.3f + "
