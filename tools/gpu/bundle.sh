@@ -110,11 +110,16 @@ javac -sourcepath "$DJL_SRC/engines/pytorch/pytorch-engine/src/main/java" \
 
 # ---------------------------------------------------------------- JRE
 CP_BUNDLE="$(find "$B/lib" -name '*.jar' | sort | paste -sd:)"
-MODULES="$(jdeps --print-module-deps --ignore-missing-deps --multi-release 17 -q --class-path "$CP_BUNDLE" \
-  -R "$B/classes" "$B"/lib/*.jar 2>/dev/null | tail -1)" || true
-[[ "$MODULES" =~ java\.base ]] || MODULES="java.base,java.desktop,java.logging,java.management,java.naming,java.xml"
-# reflection and Unsafe users jdeps cannot see (JNA, Gson); zipfs for jar resources
-MODULES="$MODULES,jdk.unsupported,jdk.zipfs"
+# the union of what jdeps sees in our classes and in each jar (one at a time: a jar that is a named module, such
+# as commons-compress, makes jdeps resolve its optional module dependencies and fail), plus what it cannot see:
+# reflection and Unsafe users (JNA, Gson), zipfs for jar resources, logging and JMX used by logback and the CLI
+MODULES="java.base,java.desktop,java.logging,java.management,java.naming,java.xml,jdk.unsupported,jdk.zipfs"
+for target in "$B/classes" "$B"/lib/*.jar; do
+  found="$(jdeps --print-module-deps --ignore-missing-deps --multi-release 17 -q --class-path "$CP_BUNDLE" \
+    "$target" 2>/dev/null | tail -1)" || true
+  [[ "$found" =~ ^java\.base ]] && MODULES="$MODULES,$found"
+done
+MODULES="$(echo "$MODULES" | tr ',' '\n' | sort -u | paste -sd,)"
 note "jlink modules: $MODULES"
 jlink --add-modules "$MODULES" --strip-debug --no-man-pages --compress=2 --output "$STAGE/jre" >/dev/null \
   || fail "jlink failed"

@@ -153,10 +153,17 @@ else
     STAGE_STATUS[bench]="not run: no time left"
   else
     read -r -a EXTRA <<<"${BENCH_ARGS:---size real --modes FP32,FP16_WEIGHTS --phases A,B --warmup 1 --steps 3}"
+    # an independent figure: the device's memory in use, every 200 ms, as nvidia-smi sees it (context included)
+    SMI_PID=""
+    if command -v nvidia-smi >/dev/null 2>&1; then
+      nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 >"$WORK/smi-memory.txt" 2>/dev/null &
+      SMI_PID=$!
+    fi
     timeout $(( bench_budget + 30 )) "${JAVA[@]}" ${MEMORY_LIB:+-Dvlm3d.cudaMemoryLib=$MEMORY_LIB} \
       dev.vlm3d.bench.RealSizeStepBenchmark --device "$DEVICE" "${EXTRA[@]}" --budget-seconds "$bench_budget" \
       --json "$WORK/realsize.json"
     STAGE_STATUS[bench]="exit $?"
+    [[ -n "$SMI_PID" ]] && kill "$SMI_PID" 2>/dev/null
   fi
 fi
 STAGE_SECONDS[bench]=$(echo "$(date +%s.%N) $t" | awk '{printf "%.1f", $1 - $2}')
@@ -174,7 +181,7 @@ stage "results"
   echo "    \"jre\": {\"seconds\": ${STAGE_SECONDS[jre]}},"
   echo "    \"jni\": {\"status\": $(json_str "${STAGE_STATUS[jni]}"), \"seconds\": ${STAGE_SECONDS[jni]}, \"report\": $(cat "$WORK/jni-build/build-report.json" 2>/dev/null || echo null)},"
   echo "    \"smoke\": {\"status\": $(json_str "${STAGE_STATUS[smoke]}"), \"seconds\": ${STAGE_SECONDS[smoke]}, \"glb_bytes\": $(stat -c %s "$WORK/smoke/model.glb" 2>/dev/null || echo null), \"last_progress\": $(json_str "$SMOKE_LAST")},"
-  echo "    \"bench\": {\"status\": $(json_str "${STAGE_STATUS[bench]}"), \"seconds\": ${STAGE_SECONDS[bench]}, \"result\": $(cat "$WORK/realsize.json" 2>/dev/null || echo null)}"
+  echo "    \"bench\": {\"status\": $(json_str "${STAGE_STATUS[bench]}"), \"seconds\": ${STAGE_SECONDS[bench]}, \"nvidia_smi_peak_used_mib\": $(sort -n "$WORK/smi-memory.txt" 2>/dev/null | tail -1 | grep -E '^[0-9]+$' || echo null), \"result\": $(cat "$WORK/realsize.json" 2>/dev/null || echo null)}"
   echo "  },"
   echo "  \"total_seconds\": $(elapsed)"
   echo "}"

@@ -59,8 +59,19 @@ final class DeviceMemory {
     /** Records the current figure (needed for the sampled sources; cheap). */
     void sample() {
         if (device.isGpu() && !HELPER) {
-            MemoryUsage usage = CudaUtils.getGpuMemory(device);
-            sampledPeak = Math.max(sampledPeak, usage.getUsed());
+            MemoryUsage usage = gpuMemory();
+            if (usage != null) {
+                sampledPeak = Math.max(sampledPeak, usage.getUsed());
+            }
+        }
+    }
+
+    /** cudaMemGetInfo through DJL's CudaUtils, or null where JNA finds no libcudart (then no figure, not a crash). */
+    private MemoryUsage gpuMemory() {
+        try {
+            return CudaUtils.getGpuMemory(device);
+        } catch (IllegalStateException | IllegalArgumentException | UnsatisfiedLinkError e) {
+            return null;
         }
     }
 
@@ -82,9 +93,11 @@ final class DeviceMemory {
             out.put("reserved_bytes", s[2]);
             out.put("peak_reserved_bytes", s[3]);
         } else if (device.isGpu()) {
-            MemoryUsage usage = CudaUtils.getGpuMemory(device);
-            out.put("used_bytes", usage.getUsed());
-            out.put("total_bytes", usage.getMax());
+            MemoryUsage usage = gpuMemory();
+            if (usage != null) {
+                out.put("used_bytes", usage.getUsed());
+                out.put("total_bytes", usage.getMax());
+            }
             out.put("peak_used_bytes_sampled", sampledPeak);
         } else {
             out.put("peak_rss_bytes", procStatusBytes("VmHWM:"));
@@ -93,11 +106,11 @@ final class DeviceMemory {
         return out;
     }
 
-    /** Free bytes on the device (cudaMemGetInfo), or the machine's MemAvailable on the CPU. */
+    /** Free bytes on the device (cudaMemGetInfo; unknown: Long.MAX_VALUE), or MemAvailable on the CPU. */
     long freeBytes() {
         if (device.isGpu()) {
-            MemoryUsage usage = CudaUtils.getGpuMemory(device);
-            return usage.getMax() - usage.getUsed();
+            MemoryUsage usage = gpuMemory();
+            return usage == null ? Long.MAX_VALUE : usage.getMax() - usage.getUsed();
         }
         try {
             for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {

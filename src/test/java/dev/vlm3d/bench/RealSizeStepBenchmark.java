@@ -178,7 +178,8 @@ public final class RealSizeStepBenchmark {
                     continue;
                 }
                 try {
-                    measureMode(o, paper, models, device, vlm, diffusion, memory, mode, out, start);
+                    measureMode(o, paper, models, device, vlm, diffusion, memory, mode, out, start,
+                            () -> write(o, result));
                 } catch (RuntimeException | OutOfMemoryError e) {
                     mode.addProperty("error", e.toString());
                     out.println(modeName + ": failed, " + e);
@@ -189,21 +190,37 @@ public final class RealSizeStepBenchmark {
                         JniUtils.emptyCudaCache();
                     }
                 }
+                write(o, result);
             }
         }
+        write(o, result);
         if (o.json() != null) {
-            if (o.json().getParent() != null) {
-                Files.createDirectories(o.json().getParent());
-            }
-            Files.writeString(o.json(), GSON.toJson(result));
             out.println("wrote " + o.json());
         }
         return result;
     }
 
+    /** Rewrites the report after every phase, so a run stopped from outside (a device call's limit) keeps its figures. */
+    private static void write(Options o, JsonObject result) {
+        if (o.json() == null) {
+            return;
+        }
+        try {
+            if (o.json().getParent() != null) {
+                Files.createDirectories(o.json().getParent());
+            }
+            Path tmp = o.json().resolveSibling(o.json().getFileName() + ".tmp");
+            Files.writeString(tmp, GSON.toJson(result));
+            Files.move(tmp, o.json(), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + o.json(), e);
+        }
+    }
+
     private static void measureMode(Options o, RunConfig paper, RealSizeModels models, Device device,
             QwenVlPrecision vlm, DataType diffusion, DeviceMemory memory, JsonObject mode, PrintStream out,
-            long start) {
+            long start, Runnable save) {
         memory.reset();
         long t0 = System.nanoTime();
         Engine.getInstance().setRandomSeed(0);
@@ -252,6 +269,7 @@ public final class RealSizeStepBenchmark {
             p.addProperty("samples_per_ray", config.render().samplesPerRay());
             p.addProperty("paper_steps_in_phase", index == 0 ? milestone : paper.maxSteps() - milestone);
             phases.add(p);
+            save.run();
             if (!p.has("seconds_per_step")) {
                 out.printf(Locale.ROOT, "%s phase %s (%d × %d²): %s%n", vlm, phase, views, resolution,
                         p.has("error") ? "failed, " + p.get("error").getAsString() : p.get("skipped").getAsString());
