@@ -11,9 +11,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Weights drawn on the target device from a name → shape map ({@link CheckpointShapes}), never written anywhere: 8 B
- * parameters of Qwen2.5-VL-7B are drawn on the GPU itself, with no checkpoint read. The scheme is the tiny model set's (matrices N(0, 1/fan_in),
- * embeddings N(0, 0.3²), norm scales 1 + N(0, 0.1²), biases N(0, 0.05²); see TinyModelSet.initialValues), which keeps
+ * Weights drawn on the target device from a name → shape map ({@link CheckpointShapes}), never written anywhere: the
+ * 8 B parameters of Qwen2.5-VL-7B are drawn on the GPU itself, with no checkpoint read. The scheme is the tiny model
+ * set's (matrices N(0, 1/fan_in), embeddings N(0, 0.3²), norm scales 1 + N(0, 0.1²), biases N(0, 0.05²); see
+ * TinyModelSet.initialValues), which keeps
  * activations O(1), so fp16 runs see realistic magnitudes rather than overflow. Random draws come from the engine's
  * generator (seed it first for repeatable weights).
  */
