@@ -32,7 +32,7 @@ import java.util.stream.Stream;
  * folders of loose shards. Tensors are memory-mapped one by one (never a whole-file copy) and widened or narrowed to
  * the requested compute dtype on load, because DJL cannot hold bf16 (the process aborts).
  */
-public final class SafetensorsCheckpoint implements AutoCloseable {
+public final class SafetensorsCheckpoint implements TensorSource {
 
     /** Where one tensor lives: its file, stored dtype, shape and absolute byte range. */
     public record TensorInfo(String name, Path file, String dtype, long[] shape, long begin, long end) {
@@ -173,6 +173,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         };
     }
 
+    @Override
     public Set<String> names() {
         return Collections.unmodifiableSet(tensors.keySet());
     }
@@ -193,6 +194,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
      * Loads one tensor into {@code manager}, converted to {@code computeType} (FLOAT32 or FLOAT16 for floating
      * tensors; integer tensors keep an integer type: INT64 or INT32).
      */
+    @Override
     public NDArray load(String name, NDManager manager, DataType computeType) {
         TensorInfo t = info(name);
         Shape shape = new Shape(t.shape());

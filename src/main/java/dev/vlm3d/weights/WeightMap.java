@@ -32,7 +32,7 @@ public final class WeightMap implements AutoCloseable {
             String stripPrefix) {
         NDManager manager = parent.newSubManager();
         Map<String, NDArray> arrays = new LinkedHashMap<>();
-        try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(folderOrFile)) {
+        try (TensorSource ckpt = TensorSources.open(folderOrFile)) {
             for (String name : ckpt.names()) {
                 String key = stripPrefix != null && name.startsWith(stripPrefix)
                         ? name.substring(stripPrefix.length()) : name;

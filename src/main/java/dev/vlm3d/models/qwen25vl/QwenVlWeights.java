@@ -3,7 +3,8 @@ package dev.vlm3d.models.qwen25vl;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import dev.vlm3d.weights.SafetensorsCheckpoint;
+import dev.vlm3d.weights.TensorSource;
+import dev.vlm3d.weights.TensorSources;
 import dev.vlm3d.weights.WeightsException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -27,7 +28,7 @@ public final class QwenVlWeights implements AutoCloseable {
     public static QwenVlWeights load(Path folder, NDManager parent, QwenVlPrecision precision) {
         NDManager manager = parent.newSubManager();
         Map<String, String> storedByCanonical = new HashMap<>();
-        try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(folder)) {
+        try (TensorSource ckpt = TensorSources.open(folder)) {
             for (String stored : ckpt.names()) {
                 String canonical = QwenVlWeightNames.canonical(stored);
                 String previous = storedByCanonical.put(canonical, stored);
