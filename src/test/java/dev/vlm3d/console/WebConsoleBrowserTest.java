@@ -328,6 +328,11 @@ class WebConsoleBrowserTest {
                 HttpRequest.newBuilder(URI.create(base() + "/openapi.yaml")).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(spec.statusCode()).isEqualTo(200);
         assertThat(spec.body()).isEqualTo(Files.readAllBytes(Path.of("openapi.yaml")));
+        // CORS is off by default (no vlm3d.cors.allowed-origins here): a preflight gets no allow header
+        HttpResponse<String> preflight = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base() + "/jobs"))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "https://tools.example.internal")
+                .header("Access-Control-Request-Method", "GET").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
 
         browser.get(base() + "/docs");
         waitFor(Duration.ofSeconds(30), () -> !browser.findElements(By.cssSelector(".swagger-ui .info .title")).isEmpty());
