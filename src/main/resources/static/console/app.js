@@ -151,6 +151,8 @@ async function submitJob(event) {
   $('submit-button').disabled = true;
   try {
     const job = await json('/jobs', {method: 'POST', body: requestBody(form), headers});
+    // the key named that request; the next submission is a new one (the same key with another body is refused)
+    $('f-idem').value = '';
     showBanner('');
     location.hash = '#/job/' + job.id;
   } catch (e) {
@@ -478,6 +480,8 @@ async function createKey(event) {
     $('key-token').textContent = key.token;
     $('key-created').hidden = false;
     $('k-name').value = '';
+    $('k-cap').value = '';
+    $('k-admin').checked = false;
     showKeys();
   } catch (e) {
     report(e, $('key-form-error'));

@@ -2,6 +2,9 @@ package dev.vlm3d.console;
 
 import java.util.List;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.server.MimeMappings;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.boot.web.server.servlet.ConfigurableServletWebServerFactory;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -31,6 +34,16 @@ class WebConsoleConfiguration implements WebMvcConfigurer {
     public void addViewControllers(ViewControllerRegistry registry) {
         registry.addViewController("/docs").setViewName("forward:/docs/index.html");
         registry.addViewController("/docs/").setViewName("forward:/docs/index.html");
+    }
+
+    /** The container knows no type for .yaml: /openapi.yaml would go out as application/octet-stream. */
+    @Bean
+    WebServerFactoryCustomizer<ConfigurableServletWebServerFactory> yamlMimeType() {
+        return factory -> {
+            MimeMappings yaml = new MimeMappings();
+            yaml.add("yaml", "application/yaml");
+            factory.addMimeMappings(yaml);
+        };
     }
 
     /**

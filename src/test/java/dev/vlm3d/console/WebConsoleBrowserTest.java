@@ -275,6 +275,7 @@ class WebConsoleBrowserTest {
 
         // ---- a second job, cancelled from the jobs list
         browser.get(base() + "/#/submit");
+        browser.findElement(By.id("f-prompt")).clear();
         browser.findElement(By.id("f-prompt")).sendKeys("a blue teapot");
         new Select(browser.findElement(By.id("f-preset"))).selectByValue("preview");
         browser.findElement(By.id("submit-button")).click();
