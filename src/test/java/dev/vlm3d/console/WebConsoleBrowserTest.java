@@ -344,6 +344,22 @@ class WebConsoleBrowserTest {
         assertThat(operations).contains("/jobs", "/jobs/{id}", "/jobs/{id}/events", "/jobs/{id}/artifacts/{name}", "/api-keys");
         assertThat(browser.findElements(By.cssSelector(".swagger-ui .errors-wrapper"))).isEmpty();
         HeadlessChromium.screenshot(browser, "10-docs");
+
+        // "Try it out" reaches this service (the contract's example server is localhost:8080) with the key
+        js("window.ui.preauthorizeApiKey('bearerAuth', arguments[0])", ADMIN);
+        WebElement listJobs = browser.findElement(By.id("operations-jobs-listJobs"));
+        listJobs.findElement(By.cssSelector(".opblock-summary")).click();
+        waitFor(Duration.ofSeconds(10), () -> !listJobs.findElements(By.cssSelector(".try-out__btn")).isEmpty());
+        listJobs.findElement(By.cssSelector(".try-out__btn")).click();
+        waitFor(Duration.ofSeconds(10), () -> !listJobs.findElements(By.cssSelector(".execute")).isEmpty());
+        listJobs.findElement(By.cssSelector(".execute")).click();
+        By liveStatus = By.cssSelector(".live-responses-table tbody .response-col_status");
+        waitFor(Duration.ofSeconds(20), () -> listJobs.findElements(liveStatus).stream().anyMatch(e -> e.getText().matches("\\d{3}.*")));
+        assertThat(listJobs.findElement(liveStatus).getText()).startsWith("200");
+        assertThat(listJobs.findElement(By.cssSelector(".request-url")).getText()).contains(base() + "/jobs");
+        js("arguments[0].scrollIntoView()", listJobs);
+        HeadlessChromium.screenshot(browser, "11-docs-try-it-out");
+        assertThat(listJobs.findElement(By.cssSelector(".live-responses-table")).getText()).contains("a red apple");
     }
 
     // ------------------------------------------------------------------ helpers
