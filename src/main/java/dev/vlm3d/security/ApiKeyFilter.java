@@ -23,9 +23,25 @@ public class ApiKeyFilter extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        String path = request.getRequestURI().substring(request.getContextPath().length());
-        return path.equals("/actuator/health") || path.startsWith("/actuator/health/");
+        // the container's decoded, normalized path (servlet path + path info), not the raw URI: "/docs/../jobs"
+        // must not pass as a public path
+        String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+        return path.equals("/actuator/health") || path.startsWith("/actuator/health/") || isPublicStaticPath(path);
     }
+
+    // ---- PUBLIC STATIC PATHS (web console, API docs): the one list that needs no key; keep in step with the
+    // security configuration. These serve only static files from the jar; every call the pages make to the API
+    // still sends the key (README "Web console").
+    static boolean isPublicStaticPath(String path) {
+        return path.equals("/") || path.equals("/index.html") || path.equals("/openapi.yaml")
+                || underPrefix(path, "/console") || underPrefix(path, "/webjars") || underPrefix(path, "/docs");
+    }
+
+    /** {@code /docs/**} semantics: the folder itself or anything below it. */
+    private static boolean underPrefix(String path, String prefix) {
+        return path.equals(prefix) || path.startsWith(prefix + "/");
+    }
+    // ---- end of public static paths
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
