@@ -401,8 +401,10 @@ class ApiTest {
     }
 
     @Test
-    void healthIsOpenWhileMetricsNeedAnAdminKey() {
-        Exchange health = api.send(get("/actuator/health").invalidRequest());
+    void probesAreOpenWhileHealthDetailsAndMetricsNeedAnAdminKey() {
+        assertProblem(api.send(get("/actuator/health").invalidRequest()), 401, "UNAUTHENTICATED");
+        assertProblem(api.send(get("/actuator/health").token(alice)), 403, "ADMIN_REQUIRED");
+        Exchange health = api.send(get("/actuator/health").token(ADMIN));
         assertThat(health.status()).isEqualTo(200);
         JsonNode body = health.json();
         assertThat(body.get("status").stringValue()).isEqualTo("UP");
