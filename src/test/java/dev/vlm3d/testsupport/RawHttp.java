@@ -20,7 +20,7 @@ import java.util.Map;
 public final class RawHttp {
 
     /** A response as received; header names lower-cased, the last value of a repeated header kept. */
-    public record Response(int status, Map<String, String> headers, byte[] body) {
+    public record Response(int status, Map<String, String> headers, byte[] body, int rawBodyLength) {
 
         public String text() {
             return new String(body, StandardCharsets.UTF_8);
@@ -44,6 +44,24 @@ public final class RawHttp {
         request.writeBytes("\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
         if (body != null) request.writeBytes(body);
         return sendBytes(request.toByteArray());
+    }
+
+    /** Sends the bytes and returns everything received until the server closes the connection (for diagnosis). */
+    public byte[] exchangeBytes(byte[] bytes) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(bytes);
+            ByteArrayOutputStream received = new ByteArrayOutputStream();
+            try {
+                socket.getInputStream().transferTo(received);
+            } catch (IOException e) {
+                // timeout or reset: return what arrived
+            }
+            return received.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Sends the bytes as they are and reads the answer until the server closes the connection. */
@@ -81,10 +99,9 @@ public final class RawHttp {
 
     /** A response whose body is complete by Content-Length (or chunked terminator), else null. */
     private static Response parseIfComplete(byte[] data) {
-        int end = headEnd(data);
-        if (end < 0) return null;
         Response head = parse(data);
         if (head == null) return null;
+        int end = data.length - head.rawBodyLength();
         String length = head.headers().get("content-length");
         if (length != null) {
             return data.length - end >= Long.parseLong(length.trim()) ? head : null;
@@ -106,6 +123,11 @@ public final class RawHttp {
 
     private static Response parse(byte[] data) {
         int end = headEnd(data);
+        // skip interim 1xx answers (100 Continue): the final response follows them
+        while (end > 0 && data.length > 12 && new String(data, 0, 12, StandardCharsets.ISO_8859_1).matches("HTTP/1\\.[01] 1\\d\\d")) {
+            data = java.util.Arrays.copyOfRange(data, end, data.length);
+            end = headEnd(data);
+        }
         if (end < 0) return null;
         String[] lines = new String(data, 0, end - 4, StandardCharsets.ISO_8859_1).split("\r\n");
         String[] statusLine = lines[0].split(" ", 3);
@@ -116,8 +138,9 @@ public final class RawHttp {
             if (colon > 0) headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
         }
         byte[] body = java.util.Arrays.copyOfRange(data, end, data.length);
+        int rawLength = body.length;
         if ("chunked".equalsIgnoreCase(headers.getOrDefault("transfer-encoding", ""))) body = dechunk(body);
-        return new Response(Integer.parseInt(statusLine[1]), headers, body);
+        return new Response(Integer.parseInt(statusLine[1]), headers, body, rawLength);
     }
 
     private static byte[] dechunk(byte[] body) {
