@@ -4,8 +4,14 @@ import dev.vlm3d.pipeline.cli.GenerateCommand;
 import java.util.Arrays;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.webmvc.autoconfigure.error.ErrorMvcAutoConfiguration;
 
-@SpringBootApplication
+/**
+ * The service. Spring Boot's /error page machinery is left out: API errors are problem+json from
+ * {@code dev.vlm3d.api.ApiExceptionHandler}, and what never reaches Spring MVC is answered by the container's
+ * {@code dev.vlm3d.api.ContainerProblemValve}, so there is no /error endpoint to call or to fail.
+ */
+@SpringBootApplication(exclude = ErrorMvcAutoConfiguration.class)
 public class Vlm3dApplication {
 
     /** {@code generate …} runs the CLI (no web server, no database); anything else starts the service. */

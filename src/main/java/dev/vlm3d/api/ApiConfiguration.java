@@ -3,8 +3,6 @@ package dev.vlm3d.api;
 import dev.vlm3d.artifacts.ArtifactStore;
 import dev.vlm3d.jobs.JobNotificationListener;
 import dev.vlm3d.jobs.JobRepository;
-import dev.vlm3d.security.ApiKeyFilter;
-import dev.vlm3d.security.ApiKeyService;
 import dev.vlm3d.security.ApiPrincipal;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
@@ -16,6 +14,9 @@ import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.HandlerMapping;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.apache.catalina.core.StandardHost;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -24,23 +25,17 @@ import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.web.bind.support.WebDataBinderFactory;
 import org.springframework.web.context.request.NativeWebRequest;
-import org.springframework.web.context.request.RequestAttributes;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.method.support.HandlerMethodArgumentResolver;
 import org.springframework.web.method.support.ModelAndViewContainer;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 import tools.jackson.databind.json.JsonMapper;
 
-/** HTTP wiring: authentication and body-size filters, the principal argument, the API's services. */
+/** HTTP wiring: the body-size filter, problem+json for the container's own rejections, the principal argument, the API's services. */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(ApiProperties.class)
 class ApiConfiguration implements WebMvcConfigurer {
-
-    @Bean
-    FilterRegistrationBean<ApiKeyFilter> apiKeyFilter(ApiKeyService keys) {
-        FilterRegistrationBean<ApiKeyFilter> registration = new FilterRegistrationBean<>(new ApiKeyFilter(keys));
-        registration.setOrder(-100);
-        return registration;
-    }
 
     @Bean
     FilterRegistrationBean<RequestLimitFilter> requestLimitFilter(ApiProperties properties) {
@@ -48,6 +43,14 @@ class ApiConfiguration implements WebMvcConfigurer {
                 new FilterRegistrationBean<>(new RequestLimitFilter(properties.maxBodyBytes()));
         registration.setOrder(-90);
         return registration;
+    }
+
+    /** The container's own rejections (and any error without a body) as problem+json instead of HTML. */
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> containerProblems() {
+        // the context is already a child of its host here, and the host is not started: its error valve is still unset
+        return factory -> factory.addContextCustomizers(context ->
+                ((StandardHost) context.getParent()).setErrorReportValveClass(ContainerProblemValve.class.getName()));
     }
 
     @Bean
@@ -98,8 +101,9 @@ class ApiConfiguration implements WebMvcConfigurer {
             @Override
             public Object resolveArgument(MethodParameter parameter, ModelAndViewContainer mav, NativeWebRequest request,
                                           WebDataBinderFactory binderFactory) {
-                Object principal = request.getAttribute(ApiPrincipal.ATTRIBUTE, RequestAttributes.SCOPE_REQUEST);
-                if (principal == null) {
+                Authentication authentication = SecurityContextHolder.getContext().getAuthentication();
+                Object principal = authentication == null ? null : authentication.getPrincipal();
+                if (!(principal instanceof ApiPrincipal)) {
                     throw new ApiException(HttpStatus.UNAUTHORIZED, "UNAUTHENTICATED", "an API key is required");
                 }
                 return principal;

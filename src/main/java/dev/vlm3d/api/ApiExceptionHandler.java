@@ -17,11 +17,14 @@ import org.springframework.web.HttpMediaTypeNotAcceptableException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.MissingRequestHeaderException;
+import org.springframework.web.ErrorResponseException;
 import org.springframework.web.bind.MissingServletRequestParameterException;
+import org.springframework.web.bind.ServletRequestBindingException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.async.AsyncRequestTimeoutException;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
 
 /** Every error of the API as RFC 9457 problem+json with a stable {@code code}. */
@@ -91,6 +94,39 @@ class ApiExceptionHandler {
     /** An SSE stream reached its time limit: nothing to answer, the client reconnects. */
     @ExceptionHandler(AsyncRequestTimeoutException.class)
     void sseTimeout() {
+    }
+
+    /**
+     * Any other error Spring MVC itself raises about a request (binding, conversion, missing parts, ...): it knows
+     * its status; a 4xx is the client's and answered with a code for that status, never a 500.
+     */
+    @ExceptionHandler(ErrorResponseException.class)
+    ResponseEntity<ProblemDetail> spring(ErrorResponseException e, HttpServletRequest request) {
+        return springError(e, e.getStatusCode().value(), request);
+    }
+
+    @ExceptionHandler(MultipartException.class)
+    ResponseEntity<ProblemDetail> multipart(MultipartException e, HttpServletRequest request) {
+        return respond(problem(HttpStatus.BAD_REQUEST, "MALFORMED_REQUEST", "the multipart body cannot be read", request), null);
+    }
+
+    @ExceptionHandler(ServletRequestBindingException.class)
+    ResponseEntity<ProblemDetail> binding(ServletRequestBindingException e, HttpServletRequest request) {
+        return springError(e, e.getStatusCode().value(), request);
+    }
+
+    private ResponseEntity<ProblemDetail> springError(Exception e, int status, HttpServletRequest request) {
+        HttpStatus resolved = HttpStatus.resolve(status);
+        if (resolved == null || resolved.is5xxServerError()) return unexpected(e, request);
+        String code = switch (status) {
+            case 404 -> "NOT_FOUND";
+            case 405 -> "METHOD_NOT_ALLOWED";
+            case 406 -> "NOT_ACCEPTABLE";
+            case 413 -> "PAYLOAD_TOO_LARGE";
+            case 415 -> "UNSUPPORTED_MEDIA_TYPE";
+            default -> "BAD_REQUEST";
+        };
+        return respond(problem(resolved, code, "the request was refused (" + resolved.getReasonPhrase() + ")", request), null);
     }
 
     @ExceptionHandler(Exception.class)

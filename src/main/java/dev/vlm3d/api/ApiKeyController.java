@@ -4,6 +4,7 @@ import dev.vlm3d.security.ApiKeyRecord;
 import dev.vlm3d.security.ApiKeyService;
 import dev.vlm3d.security.ApiPrincipal;
 import dev.vlm3d.security.CreatedApiKey;
+import dev.vlm3d.text.InputText;
 import java.net.URI;
 import java.time.Instant;
 import java.util.List;
@@ -46,8 +47,9 @@ class ApiKeyController {
     }
 
     @PostMapping(path = "/api-keys", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<ApiKeyResponse> create(@RequestBody JsonNode body, ApiPrincipal principal) {
+    ResponseEntity<ApiKeyResponse> create(@RequestBody(required = false) byte[] raw, ApiPrincipal principal) {
         requireAdmin(principal);
+        JsonNode body = JsonBodies.read(raw);
         if (body == null || !body.isObject()) throw ApiException.invalid("INVALID_FIELD", "", "the request body must be a JSON object");
         for (Map.Entry<String, JsonNode> e : body.properties()) {
             if (!FIELDS.contains(e.getKey())) throw ApiException.invalid("UNKNOWN_FIELD", e.getKey(), "unknown field '" + e.getKey() + "'");
@@ -55,6 +57,11 @@ class ApiKeyController {
         JsonNode name = body.get("name");
         if (name == null || !name.isString() || name.stringValue().isBlank() || name.stringValue().length() > 100) {
             throw ApiException.invalid("INVALID_FIELD", "name", "name must be a string of 1 to 100 characters");
+        }
+        String forbidden = InputText.forbiddenCharacter(name.stringValue());
+        if (forbidden != null || name.stringValue().contains("\n") || name.stringValue().contains("\t")) {
+            throw ApiException.invalid("INVALID_CHARACTER", "name",
+                    "name contains " + (forbidden != null ? forbidden : "a line feed or tab"));
         }
         JsonNode admin = body.get("admin");
         if (admin != null && !admin.isNull() && !admin.isBoolean()) {
@@ -65,7 +72,7 @@ class ApiKeyController {
                 || cap.intValue() > 100_000)) {
             throw ApiException.invalid("INVALID_FIELD", "max_queued_jobs", "max_queued_jobs must be an integer in [0, 100000]");
         }
-        CreatedApiKey created = keys.create(name.stringValue().strip(), admin != null && admin.booleanValue(),
+        CreatedApiKey created = keys.create(name.stringValue(), admin != null && admin.booleanValue(),
                 cap == null || cap.isNull() ? null : cap.intValue());
         return ResponseEntity.created(URI.create("/api-keys/" + created.key().id()))
                 .body(ApiKeyResponse.of(created.key(), created.token()));

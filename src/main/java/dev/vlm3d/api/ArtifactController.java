@@ -13,8 +13,6 @@ import java.io.OutputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -28,8 +26,6 @@ import org.springframework.web.bind.annotation.RestController;
  */
 @RestController
 class ArtifactController {
-
-    private static final Pattern RANGE = Pattern.compile("^bytes=(\\d*)-(\\d*)$");
 
     private final JobService service;
     private final ArtifactStore store;
@@ -67,30 +63,22 @@ class ArtifactController {
 
         long start = 0;
         long end = size - 1;
-        String range = request.getHeader(HttpHeaders.RANGE);
         String ifRange = request.getHeader(HttpHeaders.IF_RANGE);
         boolean partial = false;
-        if (range != null && (ifRange == null || ifRange.trim().equals(etag))) {
-            Matcher m = RANGE.matcher(range.trim());
-            // several ranges (a comma) are answered with the whole content, which RFC 9110 allows
-            if (m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty())) {
-                if (m.group(1).isEmpty()) {
-                    long suffix = Long.parseLong(m.group(2));
-                    start = Math.max(0, size - suffix);
-                    if (suffix == 0) start = size;
-                } else {
-                    start = Long.parseLong(m.group(1));
-                    if (!m.group(2).isEmpty()) end = Math.min(end, Long.parseLong(m.group(2)));
-                }
-                if (start >= size || start > end) {
-                    throw new ApiException(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE",
-                            "range " + range + " is outside the " + size + " bytes of '" + name + "'", List.of(), Map.of(),
-                            contentRangeUnsatisfied(size));
-                }
-                partial = true;
-            } else if (!range.contains(",")) {
+        // RFC 9110 §14.2: Range only applies to GET, and only while If-Range (if sent) still names this content
+        if ("GET".equals(request.getMethod()) && (ifRange == null || ifRange.trim().equals(etag))) {
+            // two Range fields are not one range-set: ignored like any other header that does not parse
+            List<String> ranges = java.util.Collections.list(request.getHeaders(HttpHeaders.RANGE));
+            ByteRange range = ranges.size() == 1 ? ByteRange.parse(ranges.get(0), size) : ByteRange.ignored();
+            if (range.kind() == ByteRange.Kind.UNSATISFIABLE) {
                 throw new ApiException(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE",
-                        "unsupported Range header '" + range + "'", List.of(), Map.of(), contentRangeUnsatisfied(size));
+                        "the range is outside the " + size + " bytes of '" + name + "'", List.of(), Map.of(),
+                        contentRangeUnsatisfied(size));
+            }
+            if (range.kind() == ByteRange.Kind.PARTIAL) {
+                start = range.start();
+                end = range.end();
+                partial = true;
             }
         }
         long length = size == 0 ? 0 : end - start + 1;

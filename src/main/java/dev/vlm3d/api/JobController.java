@@ -7,7 +7,9 @@ import dev.vlm3d.jobs.JobStatus;
 import dev.vlm3d.jobs.StepRecord;
 import dev.vlm3d.jobs.SubmitResult;
 import dev.vlm3d.security.ApiPrincipal;
+import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
+import java.util.Collections;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -49,10 +51,16 @@ class JobController {
     }
 
     @PostMapping(path = "/jobs", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<JobResponse> submit(@RequestBody JsonNode body,
-                                       @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey,
+    ResponseEntity<JobResponse> submit(@RequestBody(required = false) byte[] body, HttpServletRequest http,
                                        ApiPrincipal principal) {
-        CreateJobRequest request = parser.parse(body);
+        List<String> idempotencyKeys = Collections.list(http.getHeaders("Idempotency-Key"));
+        if (idempotencyKeys.size() > 1) {
+            // a proxy or client library would join them with a comma: refused rather than stored as one key
+            throw ApiException.invalid("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key", "send one Idempotency-Key header, not "
+                    + idempotencyKeys.size());
+        }
+        String idempotencyKey = idempotencyKeys.isEmpty() ? null : idempotencyKeys.get(0);
+        CreateJobRequest request = parser.parse(JsonBodies.read(body));
         SubmitResult result = service.submit(request, idempotencyKey, principal);
         URI location = URI.create("/jobs/" + result.job().id());
         ResponseEntity.BodyBuilder response = result.replayed()

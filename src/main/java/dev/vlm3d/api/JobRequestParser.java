@@ -2,6 +2,7 @@ package dev.vlm3d.api;
 
 import dev.vlm3d.pipeline.GenerationOptions;
 import dev.vlm3d.pipeline.Presets;
+import dev.vlm3d.text.InputText;
 import java.util.Map;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
@@ -52,6 +53,12 @@ final class JobRequestParser {
                 priority == null ? 0 : priority, effective.toMap());
     }
 
+    /**
+     * A text field exactly as sent (never trimmed or re-encoded): refused when it is blank where required, too
+     * long, holds a character that cannot be stored faithfully ({@link InputText#forbiddenCharacter}), or a model
+     * control token (the check the worker's reward makes, {@link InputText#controlToken}). An empty optional field
+     * is the same as an absent one.
+     */
     private String text(JsonNode body, String field, boolean required) {
         JsonNode node = body.get(field);
         if (node == null || node.isNull()) {
@@ -59,14 +66,20 @@ final class JobRequestParser {
             return null;
         }
         if (!node.isString()) throw ApiException.invalid("INVALID_FIELD", field, field + " must be a string");
-        String value = node.stringValue().strip();
-        if (required && value.isEmpty()) throw ApiException.invalid("INVALID_FIELD", field, field + " must not be empty");
+        String value = node.stringValue();
+        if (required && value.isBlank()) throw ApiException.invalid("INVALID_FIELD", field, field + " must not be empty");
         if (value.length() > properties.maxPromptLength()) {
             throw ApiException.invalid("PROMPT_TOO_LONG", field,
                     field + " is longer than " + properties.maxPromptLength() + " characters");
         }
-        if (value.chars().anyMatch(c -> c < 0x20 && c != '\n' && c != '\t')) {
-            throw ApiException.invalid("INVALID_FIELD", field, field + " must not contain control characters");
+        String forbidden = InputText.forbiddenCharacter(value);
+        if (forbidden != null) {
+            throw ApiException.invalid("INVALID_CHARACTER", field, field + " contains " + forbidden);
+        }
+        String token = InputText.controlToken(value);
+        if (token != null) {
+            throw ApiException.invalid("PROMPT_REJECTED", field, field + " contains the model control token " + token
+                    + "; control tokens would be read as chat-template markup, not as text");
         }
         return value.isEmpty() ? null : value;
     }

@@ -21,6 +21,9 @@ public record JobResponse(
         int priority,
         int attempt,
         int maxAttempts,
+        Integer resumedFromStep,
+        int interruptions,
+        Interruption lastInterruption,
         Integer queuePosition,
         Long etaSeconds,
         Map<String, Object> metrics,
@@ -36,5 +39,9 @@ public record JobResponse(
 
     /** The last error of a job: its final reason when FAILED, or the cause of a pending retry when QUEUED. */
     public record JobError(String code, String message, boolean retrying) {
+    }
+
+    /** Why the latest attempt before the current one ended: a lost lease, a shutdown, or a transient error. */
+    public record Interruption(String code, String message, Instant at) {
     }
 }

@@ -78,12 +78,18 @@ class JobViews {
         links.put("artifacts", self + "/artifacts");
         links.put("metrics", self + "/metrics");
         if (!job.status().isTerminal()) links.put("cancel", self + "/cancel");
-        JobResponse.JobError error = job.errorCode() == null ? null
-                : new JobResponse.JobError(job.errorCode(), job.errorMessage(), job.status() == JobStatus.QUEUED);
+        // error is only about errors: why a job FAILED, or the error a QUEUED job is waiting to retry after; a running
+        // job's earlier trouble is its last interruption
+        boolean showError = job.errorCode() != null
+                && (job.status() == JobStatus.FAILED || job.status() == JobStatus.QUEUED);
+        JobResponse.JobError error = showError
+                ? new JobResponse.JobError(job.errorCode(), job.errorMessage(), job.status() == JobStatus.QUEUED) : null;
+        JobResponse.Interruption interruption = job.lastInterruptionCode() == null ? null
+                : new JobResponse.Interruption(job.lastInterruptionCode(), job.lastInterruptionMessage(), job.lastInterruptionAt());
         boolean waitingForRetry = job.status() == JobStatus.QUEUED && job.runAt().isAfter(Instant.now());
         return new JobResponse(job.id(), job.status().name(), job.stage(), round(job.progress()), job.step(), job.totalSteps(),
                 job.prompt(), job.negativePrompt(), job.seed(), job.preset(), job.options(), job.priority(), job.attempt(),
-                job.maxAttempts(), position, eta, job.latestMetrics(),
+                job.maxAttempts(), job.resumedFromStep(), job.interruptions(), interruption, position, eta, job.latestMetrics(),
                 job.cancelRequestedAt() != null && !job.status().isTerminal() ? Boolean.TRUE : null,
                 waitingForRetry ? job.runAt() : null, error, job.createdAt(), job.startedAt(), job.finishedAt(),
                 job.updatedAt(), files, links);

@@ -6,9 +6,11 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 /**
  * {@code store}: {@code postgres} (bytes in the database, the default: nothing else to provision) or
  * {@code filesystem} (bytes under {@code dir}, a volume every replica mounts; metadata stays in the database).
+ * {@code retainFailedCheckpoints}: keep the last checkpoint of a FAILED job (default false: every finished job's
+ * checkpoints are deleted, see {@link dev.vlm3d.artifacts.CheckpointCleanup}).
  */
 @ConfigurationProperties("vlm3d.artifacts")
-public record ArtifactProperties(String store, Path dir) {
+public record ArtifactProperties(String store, Path dir, boolean retainFailedCheckpoints) {
 
     public ArtifactProperties {
         if (store == null || store.isBlank()) store = "postgres";

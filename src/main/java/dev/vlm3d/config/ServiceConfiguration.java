@@ -1,6 +1,7 @@
 package dev.vlm3d.config;
 
 import dev.vlm3d.artifacts.ArtifactStore;
+import dev.vlm3d.artifacts.CheckpointCleanup;
 import dev.vlm3d.artifacts.FilesystemArtifactStore;
 import dev.vlm3d.artifacts.PostgresArtifactStore;
 import dev.vlm3d.jobs.JobChannels;
@@ -61,8 +62,13 @@ class ServiceConfiguration {
     }
 
     @Bean
-    LeaseRescuer leaseRescuer(JobQueue queue, QueueProperties properties) {
-        return new LeaseRescuer(queue, properties.rescueInterval());
+    CheckpointCleanup checkpointCleanup(JdbcClient jdbc, ArtifactStore store, ArtifactProperties properties) {
+        return new CheckpointCleanup(jdbc, store, properties.retainFailedCheckpoints());
+    }
+
+    @Bean
+    LeaseRescuer leaseRescuer(JobQueue queue, QueueProperties properties, CheckpointCleanup cleanup) {
+        return new LeaseRescuer(queue, properties.rescueInterval(), cleanup::deleteFinished);
     }
 
     @Bean

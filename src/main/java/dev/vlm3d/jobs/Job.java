@@ -35,5 +35,10 @@ public record Job(
         Instant createdAt,
         Instant startedAt,
         Instant finishedAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        Integer resumedFromStep,
+        int interruptions,
+        String lastInterruptionCode,
+        String lastInterruptionMessage,
+        Instant lastInterruptionAt) {
 }

@@ -62,7 +62,15 @@ public class JobQueue {
                     UPDATE jobs j SET
                         status = 'RUNNING', attempt = j.attempt + 1, worker_id = :worker,
                         lease_expires_at = now() + make_interval(secs => :leaseSeconds), heartbeat_at = now(),
-                        started_at = coalesce(j.started_at, now()), stage = 'starting', updated_at = now()
+                        started_at = coalesce(j.started_at, now()), stage = 'starting', updated_at = now(),
+                        claim_checkpoint_step = j.checkpoint_step,
+                        -- a later attempt restarts from the last checkpoint (or step 0): step and progress go back
+                        -- to it, and resumed_from_step says so
+                        resumed_from_step = CASE WHEN j.attempt > 0 THEN coalesce(j.checkpoint_step, 0) END,
+                        step = CASE WHEN j.attempt > 0 THEN coalesce(j.checkpoint_step, 0) ELSE j.step END,
+                        progress = CASE WHEN j.attempt > 0
+                                        THEN least(100, 100.0 * coalesce(j.checkpoint_step, 0) / j.total_steps)
+                                        ELSE j.progress END
                     FROM next WHERE j.id = next.id
                     RETURNING j.*""")
                     .param("worker", workerId).param("leaseSeconds", seconds(properties.leaseDuration()))
@@ -129,6 +137,19 @@ public class JobQueue {
         fencedUpdate(lease, "checkpoint_step = :checkpointStep", Map.of("checkpointStep", step), false);
     }
 
+    /**
+     * Records the step this attempt really resumes from (its checkpoint as loaded, or 0 without one), which can
+     * differ from what the claim assumed when a checkpoint was saved but its step not yet recorded.
+     */
+    public void recordResume(Lease lease, int step) {
+        fencedUpdate(lease, """
+                resumed_from_step = :resumed, step = :resumed,
+                progress = least(100, 100.0 * :resumed / total_steps),
+                checkpoint_step = CASE WHEN :resumed > 0 THEN :resumed ELSE checkpoint_step END,
+                claim_checkpoint_step = CASE WHEN :resumed > 0 THEN :resumed ELSE claim_checkpoint_step END""",
+                Map.of("resumed", step), true);
+    }
+
     public void complete(Lease lease) {
         fencedUpdate(lease, """
                 status = 'SUCCEEDED', stage = 'done', progress = 100, finished_at = now(), worker_id = NULL,
@@ -162,15 +183,19 @@ public class JobQueue {
                     UPDATE jobs SET
                         failures = failures + 1,
                         status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'CANCELLED'
-                                      WHEN failures + 1 >= max_attempts THEN 'FAILED' ELSE 'QUEUED' END,
+                                      WHEN failures + 1 >= max_attempts OR attempt >= :ceiling THEN 'FAILED'
+                                      ELSE 'QUEUED' END,
                         stage = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
-                                     WHEN failures + 1 >= max_attempts THEN 'failed' ELSE 'retry_wait' END,
+                                     WHEN failures + 1 >= max_attempts OR attempt >= :ceiling THEN 'failed'
+                                     ELSE 'retry_wait' END,
                         finished_at = CASE WHEN cancel_requested_at IS NOT NULL OR failures + 1 >= max_attempts
-                                           THEN now() END,
+                                                OR attempt >= :ceiling THEN now() END,
                         run_at = now() + make_interval(secs => :delaySeconds),
                         error_code = :code, error_message = :message, worker_id = NULL, lease_expires_at = NULL,
-                        updated_at = now()
+                        last_interruption_code = :code, last_interruption_message = :message,
+                        last_interruption_at = now(), updated_at = now()
                     WHERE """ + FENCE + " RETURNING status, run_at")
+                    .param("ceiling", properties.maxTotalAttempts())
                     .param("delaySeconds", seconds(delay)).param("code", code).param("message", truncate(message))
                     .param("id", lease.jobId()).param("attempt", lease.attempt())
                     .query((rs, i) -> new TransitionResult(JobStatus.valueOf(rs.getString("status")), JobRows.instant(rs, "run_at")))
@@ -195,7 +220,11 @@ public class JobQueue {
                         status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'CANCELLED' ELSE 'QUEUED' END,
                         stage = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'queued' END,
                         finished_at = CASE WHEN cancel_requested_at IS NOT NULL THEN now() END,
-                        run_at = now(), worker_id = NULL, lease_expires_at = NULL, updated_at = now()
+                        run_at = now(), worker_id = NULL, lease_expires_at = NULL, updated_at = now(),
+                        interruptions = interruptions + 1, error_code = NULL, error_message = NULL,
+                        last_interruption_code = 'WORKER_SHUTDOWN',
+                        last_interruption_message = 'worker ' || coalesce(worker_id, '?') || ' shut down and handed the job back',
+                        last_interruption_at = now()
                     WHERE """ + FENCE + " RETURNING status")
                     .param("id", lease.jobId()).param("attempt", lease.attempt())
                     .query((rs, i) -> JobStatus.valueOf(rs.getString(1))).optional();
@@ -212,31 +241,56 @@ public class JobQueue {
     }
 
     /**
-     * Requeues RUNNING jobs whose lease expired (their worker died or hung). The lost attempt counts as a failure:
-     * a job that keeps killing its worker (e.g. the process runs out of memory) must not loop forever. Cancelled
-     * jobs are not brought back to life.
+     * Requeues RUNNING jobs whose lease expired (their worker died, hung or lost the database). Whether the lost
+     * attempt counts against {@code max_attempts} depends on what it achieved: one that moved the checkpoint past
+     * where it started is an interruption (a preemption, a kill, a restart) and costs nothing, since its work is kept;
+     * one without checkpoint progress counts, so a job that keeps killing its worker before checkpointing (e.g. the
+     * process runs out of memory) fails. Every attempt counts towards {@code maxTotalAttempts}, so nothing loops
+     * forever. A lease loss is not an error of the job: it is recorded as the last interruption, and {@code error}
+     * is only set when the job fails. Cancelled jobs are not brought back to life.
      */
     public List<RescuedJob> rescueExpiredLeases() {
         return tx.execute(status -> {
             List<RescuedJob> rescued = jdbc.sql("""
                     WITH expired AS (
-                        SELECT id, worker_id FROM jobs WHERE status = 'RUNNING' AND lease_expires_at < now()
-                        FOR UPDATE SKIP LOCKED)
+                        SELECT id, worker_id,
+                               coalesce(checkpoint_step, -1) > coalesce(claim_checkpoint_step, -1) AS progressed
+                        FROM jobs WHERE status = 'RUNNING' AND lease_expires_at < now()
+                        FOR UPDATE SKIP LOCKED),
+                    decided AS (
+                        SELECT e.id, e.worker_id, e.progressed,
+                               j.cancel_requested_at IS NOT NULL AS cancelled,
+                               j.attempt >= :ceiling AS exhausted,
+                               NOT e.progressed AND j.failures + 1 >= j.max_attempts AS out_of_retries
+                        FROM expired e JOIN jobs j ON j.id = e.id)
                     UPDATE jobs j SET
-                        failures = j.failures + 1,
-                        status = CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'CANCELLED'
-                                      WHEN j.failures + 1 >= j.max_attempts THEN 'FAILED' ELSE 'QUEUED' END,
-                        stage = CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
-                                     WHEN j.failures + 1 >= j.max_attempts THEN 'failed' ELSE 'queued' END,
-                        finished_at = CASE WHEN j.cancel_requested_at IS NOT NULL OR j.failures + 1 >= j.max_attempts
-                                           THEN now() END,
-                        error_code = 'LEASE_EXPIRED',
-                        error_message = 'worker ' || coalesce(expired.worker_id, '?') || ' stopped renewing its lease',
+                        failures = j.failures + CASE WHEN d.progressed THEN 0 ELSE 1 END,
+                        interruptions = j.interruptions + CASE WHEN d.progressed THEN 1 ELSE 0 END,
+                        status = CASE WHEN d.cancelled THEN 'CANCELLED'
+                                      WHEN d.exhausted OR d.out_of_retries THEN 'FAILED' ELSE 'QUEUED' END,
+                        stage = CASE WHEN d.cancelled THEN 'cancelled'
+                                     WHEN d.exhausted OR d.out_of_retries THEN 'failed' ELSE 'queued' END,
+                        finished_at = CASE WHEN d.cancelled OR d.exhausted OR d.out_of_retries THEN now() END,
+                        error_code = CASE WHEN d.cancelled THEN NULL
+                                          WHEN d.exhausted THEN 'ATTEMPTS_EXHAUSTED'
+                                          WHEN d.out_of_retries THEN 'LEASE_EXPIRED' END,
+                        error_message = CASE WHEN d.cancelled THEN NULL
+                                             WHEN d.exhausted THEN 'the job was interrupted on each of its '
+                                                  || j.attempt || ' attempts (vlm3d.queue.max-total-attempts)'
+                                             WHEN d.out_of_retries THEN 'worker ' || coalesce(d.worker_id, '?')
+                                                  || ' stopped renewing its lease before the job checkpointed, on '
+                                                  || (j.failures + 1) || ' attempts' END,
+                        last_interruption_code = 'LEASE_EXPIRED',
+                        last_interruption_message = 'worker ' || coalesce(d.worker_id, '?') || ' stopped renewing its lease'
+                            || CASE WHEN d.progressed THEN ' after checkpointing step ' || j.checkpoint_step
+                                    ELSE ' without checkpoint progress' END,
+                        last_interruption_at = now(),
                         run_at = now(), worker_id = NULL, lease_expires_at = NULL, updated_at = now()
-                    FROM expired WHERE j.id = expired.id
-                    RETURNING j.id, expired.worker_id AS previous_worker, j.status""")
+                    FROM decided d WHERE j.id = d.id
+                    RETURNING j.id, d.worker_id AS previous_worker, j.status, d.progressed""")
+                    .param("ceiling", properties.maxTotalAttempts())
                     .query((rs, i) -> new RescuedJob(rs.getObject("id", UUID.class), rs.getString("previous_worker"),
-                            JobStatus.valueOf(rs.getString("status"))))
+                            JobStatus.valueOf(rs.getString("status")), rs.getBoolean("progressed")))
                     .list();
             for (RescuedJob job : rescued) {
                 notify(channels.changed(), job.id());

@@ -39,55 +39,65 @@ public class JobRepository {
     }
 
     /**
-     * Stores a new QUEUED job, or returns the earlier job for an idempotent replay. Per owner, submissions are
-     * serialized by a transaction-scoped advisory lock so the queued-jobs cap and the idempotency check cannot
-     * race; the unique index on (owner, idempotency key) backs the latter up.
+     * Stores a new QUEUED job, or returns the earlier job for an idempotent replay. Admission is one statement in
+     * its own transaction: it locks the owner's api_keys row only while it runs, checks the row's queued-jobs count
+     * (kept by a trigger, db/migration/V2__reliability.sql) against the cap, and inserts. A concurrent submit of
+     * the same owner waits for that row and re-checks the count the first one left (PostgreSQL re-evaluates the
+     * condition on the updated row), so the cap is exact without serializing whole submissions. The unique index on
+     * (owner, idempotency key) decides races between replays.
      *
      * @param maxQueued the owner's cap on QUEUED jobs, or a negative value for no cap
      * @throws IdempotencyConflictException when the key was used with a different request body
      * @throws QueueCapExceededException    when the owner already has {@code maxQueued} queued jobs
      */
     public SubmitResult submit(NewJob job, int maxQueued) {
-        return tx.execute(status -> {
-            String ownerLock = "vlm3d-submit:" + job.ownerKeyId();
-            jdbc.sql("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))").param("k", ownerLock).query().singleRow();
-            if (job.idempotencyKey() != null) {
-                Optional<Job> existing = jdbc.sql("SELECT * FROM jobs WHERE owner_key_id IS NOT DISTINCT FROM :o AND idempotency_key = :k")
-                        .param("o", job.ownerKeyId()).param("k", job.idempotencyKey())
-                        .query(rows::job).optional();
-                if (existing.isPresent()) {
-                    byte[] storedHash = jdbc.sql("SELECT request_hash FROM jobs WHERE id = :id")
-                            .param("id", existing.get().id()).query(byte[].class).single();
-                    if (!Arrays.equals(storedHash, job.requestHash())) {
-                        throw new IdempotencyConflictException(existing.get().id());
-                    }
-                    return new SubmitResult(existing.get(), true);
-                }
-            }
-            if (maxQueued >= 0) {
-                int queued = jdbc.sql("SELECT count(*) FROM jobs WHERE owner_key_id IS NOT DISTINCT FROM :o AND status = 'QUEUED'")
-                        .param("o", job.ownerKeyId()).query(Integer.class).single();
-                if (queued >= maxQueued) {
-                    throw new QueueCapExceededException(maxQueued);
-                }
-            }
-            UUID id = UUID.randomUUID();
-            Job stored = jdbc.sql("""
+        if (job.idempotencyKey() != null) {
+            Optional<SubmitResult> replay = replay(job);
+            if (replay.isPresent()) return replay.get();
+        }
+        boolean capped = maxQueued >= 0 && job.ownerKeyId() != null;
+        String admission = capped
+                ? "admitted AS (SELECT id FROM api_keys WHERE id = :owner AND queued_jobs < :cap FOR NO KEY UPDATE)"
+                : "admitted AS (SELECT 1)";
+        UUID id = UUID.randomUUID();
+        Optional<Job> stored = jdbc.sql("WITH " + admission + """
+                , inserted AS (
                     INSERT INTO jobs (id, status, prompt, negative_prompt, seed, preset, options, priority, owner_key_id,
                                       idempotency_key, request_hash, max_attempts, total_steps)
-                    VALUES (:id, 'QUEUED', :prompt, :neg, :seed, :preset, CAST(:options AS jsonb), :priority, :owner,
-                            :ikey, :hash, :maxAttempts, :steps)
-                    RETURNING *""")
-                    .param("id", id).param("prompt", job.prompt()).param("neg", job.negativePrompt())
-                    .param("seed", job.seed()).param("preset", job.preset())
-                    .param("options", rows.write(job.options() == null ? Map.of() : job.options()))
-                    .param("priority", job.priority()).param("owner", job.ownerKeyId())
-                    .param("ikey", job.idempotencyKey()).param("hash", job.requestHash())
-                    .param("maxAttempts", job.maxAttempts()).param("steps", job.totalSteps())
-                    .query(rows::job).single();
-            notify(channels.queued(), id);
-            return new SubmitResult(stored, false);
-        });
+                    SELECT :id, 'QUEUED', :prompt, :neg, :seed, :preset, CAST(:options AS jsonb), :priority, :owner,
+                           :ikey, :hash, :maxAttempts, :steps
+                    FROM admitted
+                    ON CONFLICT (owner_key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                    RETURNING *)
+                SELECT inserted.*, pg_notify(:channel, inserted.id::text) AS notified FROM inserted""")
+                .param("id", id).param("prompt", job.prompt()).param("neg", job.negativePrompt())
+                .param("seed", job.seed()).param("preset", job.preset())
+                .param("options", rows.write(job.options() == null ? Map.of() : job.options()))
+                .param("priority", job.priority()).param("owner", job.ownerKeyId())
+                .param("ikey", job.idempotencyKey()).param("hash", job.requestHash())
+                .param("maxAttempts", job.maxAttempts()).param("steps", job.totalSteps())
+                .param("cap", maxQueued).param("channel", channels.queued())
+                .query(rows::job).optional();
+        if (stored.isPresent()) return new SubmitResult(stored.get(), false);
+        // nothing inserted: another request with this idempotency key won the race, or the cap is reached
+        if (job.idempotencyKey() != null) {
+            Optional<SubmitResult> replay = replay(job);
+            if (replay.isPresent()) return replay.get();
+        }
+        throw new QueueCapExceededException(maxQueued);
+    }
+
+    /** The job stored earlier under this request's idempotency key, if any. */
+    private Optional<SubmitResult> replay(NewJob job) {
+        return jdbc.sql("SELECT * FROM jobs WHERE owner_key_id IS NOT DISTINCT FROM :o AND idempotency_key = :k")
+                .param("o", job.ownerKeyId()).param("k", job.idempotencyKey())
+                .query((rs, i) -> {
+                    if (!Arrays.equals(rs.getBytes("request_hash"), job.requestHash())) {
+                        throw new IdempotencyConflictException(rs.getObject("id", UUID.class));
+                    }
+                    return new SubmitResult(rows.job(rs, i), true);
+                })
+                .optional();
     }
 
     public Optional<Job> find(UUID id, OwnerScope scope) {
@@ -208,13 +218,29 @@ public class JobRepository {
                     .encodeToString((micros + "/" + id).getBytes(StandardCharsets.UTF_8));
         }
 
+        /** Latest creation time a cursor may carry: far beyond any real row, well inside PostgreSQL's range. */
+        private static final long MAX_MICROS = Instant.parse("9999-12-31T23:59:59Z").getEpochSecond() * 1_000_000L;
+
+        /**
+         * Accepts exactly what {@link #encode()} produces: a time between the epoch and year 9999 and a canonical
+         * UUID, encoded the same way (so no two spellings of one cursor exist and no value reaches the database
+         * that it cannot store).
+         */
         static Cursor decode(String text) {
             try {
+                if (text.isEmpty() || text.length() > 128) throw new IllegalArgumentException("length");
                 String raw = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8);
                 int slash = raw.indexOf('/');
-                long micros = Long.parseLong(raw.substring(0, slash));
-                Instant at = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
-                return new Cursor(at, UUID.fromString(raw.substring(slash + 1)));
+                String microsText = raw.substring(0, slash);
+                if (!microsText.matches("0|[1-9][0-9]{0,17}")) throw new IllegalArgumentException("time");
+                long micros = Long.parseLong(microsText);
+                if (micros > MAX_MICROS) throw new IllegalArgumentException("time out of range");
+                String idText = raw.substring(slash + 1);
+                UUID id = UUID.fromString(idText);
+                if (!id.toString().equals(idText)) throw new IllegalArgumentException("uuid");
+                Cursor cursor = new Cursor(Instant.ofEpochSecond(micros / 1_000_000L, (micros % 1_000_000L) * 1_000L), id);
+                if (!cursor.encode().equals(text)) throw new IllegalArgumentException("not canonical");
+                return cursor;
             } catch (RuntimeException e) {
                 throw new InvalidCursorException(text);
             }

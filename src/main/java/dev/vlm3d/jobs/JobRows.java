@@ -53,7 +53,12 @@ final class JobRows {
                 instant(rs, "created_at"),
                 instant(rs, "started_at"),
                 instant(rs, "finished_at"),
-                instant(rs, "updated_at"));
+                instant(rs, "updated_at"),
+                (Integer) rs.getObject("resumed_from_step"),
+                rs.getInt("interruptions"),
+                rs.getString("last_interruption_code"),
+                rs.getString("last_interruption_message"),
+                instant(rs, "last_interruption_at"));
     }
 
     static Instant instant(ResultSet rs, String column) throws SQLException {

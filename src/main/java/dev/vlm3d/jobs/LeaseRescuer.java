@@ -18,11 +18,18 @@ public class LeaseRescuer implements AutoCloseable {
 
     private final JobQueue queue;
     private final Duration interval;
+    private final Runnable afterPass;
     private ScheduledExecutorService scheduler;
 
     public LeaseRescuer(JobQueue queue, Duration interval) {
+        this(queue, interval, () -> { });
+    }
+
+    /** @param afterPass maintenance run after each pass (the cleanup of finished jobs' checkpoints) */
+    public LeaseRescuer(JobQueue queue, Duration interval, Runnable afterPass) {
         this.queue = queue;
         this.interval = interval;
+        this.afterPass = afterPass;
     }
 
     public synchronized void start() {
@@ -40,8 +47,11 @@ public class LeaseRescuer implements AutoCloseable {
         try {
             List<RescuedJob> rescued = queue.rescueExpiredLeases();
             for (RescuedJob job : rescued) {
-                log.warn("job {} lost its lease (worker {}), now {}", job.id(), job.previousWorker(), job.status());
+                log.warn("job {} lost its lease (worker {}, {}), now {}", job.id(), job.previousWorker(),
+                        job.progressed() ? "after checkpoint progress: not counted" : "no checkpoint progress: counted",
+                        job.status());
             }
+            afterPass.run();
             return rescued;
         } catch (RuntimeException e) {
             log.warn("lease rescue pass failed: {}", e.toString());

@@ -59,7 +59,7 @@ public class ApiKeyService {
 
     /**
      * Makes the configured admin key usable: stores its hash once, and revokes an earlier bootstrap key whose secret
-     * was rotated away.
+     * was rotated away. Its queued-jobs cap follows {@code admin-max-queued-jobs} on every start.
      */
     public void ensureBootstrapAdmin() {
         String token = properties.adminKey();
@@ -74,7 +74,7 @@ public class ApiKeyService {
         jdbc.sql("""
                 INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs)
                 VALUES (:id, :name, :prefix, :hash, true, :cap)
-                ON CONFLICT (key_hash) DO UPDATE SET admin = true, revoked_at = NULL""")
+                ON CONFLICT (key_hash) DO UPDATE SET admin = true, revoked_at = NULL, max_queued_jobs = excluded.max_queued_jobs""")
                 .param("id", UUID.nameUUIDFromBytes(hash)).param("name", BOOTSTRAP_ADMIN).param("prefix", prefixOf(token))
                 .param("hash", hash).param("cap", properties.adminMaxQueuedJobs()).update();
         cache.clear();

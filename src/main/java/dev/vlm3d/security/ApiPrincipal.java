@@ -6,9 +6,6 @@ import java.util.UUID;
 /** The caller behind a valid API key. */
 public record ApiPrincipal(UUID keyId, String name, boolean admin, int maxQueuedJobs) {
 
-    /** Request attribute under which the authentication filter leaves the principal. */
-    public static final String ATTRIBUTE = ApiPrincipal.class.getName();
-
     public OwnerScope scope() {
         return admin ? OwnerScope.everyone() : OwnerScope.owner(keyId);
     }

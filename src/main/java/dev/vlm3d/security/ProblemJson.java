@@ -20,14 +20,21 @@ public final class ProblemJson {
         return TYPE_BASE + code.toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
+    /** Writes the problem; {@code instance} may be null (omitted). */
     public static void write(HttpServletResponse response, int status, String title, String code, String detail,
                              String instance) throws IOException {
         response.setStatus(status);
         response.setContentType("application/problem+json");
         response.setCharacterEncoding(StandardCharsets.UTF_8.name());
         String body = "{\"type\":" + quote(type(code)) + ",\"title\":" + quote(title) + ",\"status\":" + status
-                + ",\"detail\":" + quote(detail) + ",\"instance\":" + quote(instance) + ",\"code\":" + quote(code) + "}";
+                + ",\"detail\":" + quote(detail) + (instance == null ? "" : ",\"instance\":" + quote(instance))
+                + ",\"code\":" + quote(code) + "}";
         response.getWriter().write(body);
+    }
+
+    /** A JSON string literal. */
+    public static String quoted(String s) {
+        return quote(s);
     }
 
     private static String quote(String s) {

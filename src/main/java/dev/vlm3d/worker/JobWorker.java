@@ -207,17 +207,27 @@ public class JobWorker implements Runnable {
         try {
             switch (result) {
                 case SUCCEEDED -> {
-                    queue.complete(lease);
+                    context.withDatabaseRetry("completion", () -> {
+                        queue.complete(lease);
+                        return null;
+                    });
                     deleteCheckpoint(lease);
                     return "succeeded";
                 }
                 case CANCELLED -> {
-                    queue.markCancelled(lease);
+                    context.withDatabaseRetry("cancellation", () -> {
+                        queue.markCancelled(lease);
+                        return null;
+                    });
                     deleteCheckpoint(lease);
                     return "cancelled";
                 }
                 case STOPPED_FOR_SHUTDOWN -> {
-                    return queue.release(lease) == JobStatus.CANCELLED ? "cancelled" : "released";
+                    if (context.withDatabaseRetry("release", () -> queue.release(lease)) == JobStatus.CANCELLED) {
+                        deleteCheckpoint(lease);
+                        return "cancelled";
+                    }
+                    return "released";
                 }
                 default -> throw new IllegalStateException("unknown outcome " + result);
             }
@@ -232,17 +242,21 @@ public class JobWorker implements Runnable {
         try {
             if (!retryable) {
                 log.error("job {} failed permanently: {} {}", lease.jobId(), code, message, cause);
-                queue.failPermanently(lease, code, message);
-                deleteCheckpoint(lease);
+                context.withDatabaseRetry("failure", () -> {
+                    queue.failPermanently(lease, code, message);
+                    return null;
+                });
+                // a FAILED job's checkpoint is deleted (or kept, per vlm3d.artifacts.retain-failed-checkpoints) by
+                // CheckpointCleanup, like that of a job the rescuer fails
                 return "failed";
             }
-            TransitionResult result = queue.failTransiently(lease, code, message);
+            TransitionResult result = context.withDatabaseRetry("failure", () -> queue.failTransiently(lease, code, message));
             if (result.status() == JobStatus.QUEUED) {
                 log.warn("job {} attempt {} failed ({}), retrying at {}", lease.jobId(), lease.attempt(), code, result.runAt(), cause);
                 return "retried";
             }
             log.error("job {} failed after its last attempt: {} {}", lease.jobId(), code, message, cause);
-            if (result.status().isTerminal()) deleteCheckpoint(lease);
+            if (result.status() == JobStatus.CANCELLED) deleteCheckpoint(lease);
             return result.status() == JobStatus.CANCELLED ? "cancelled" : "failed";
         } catch (LeaseLostException e) {
             return "lease_lost";

@@ -7,6 +7,7 @@ import dev.vlm3d.jobs.JobQueue;
 import dev.vlm3d.jobs.Lease;
 import dev.vlm3d.jobs.LeaseLostException;
 import dev.vlm3d.jobs.StepUpdate;
+import dev.vlm3d.jobs.TransientDatabaseErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -40,9 +41,18 @@ final class WorkerContext implements GenerationContext {
     private volatile long lastProgressNanos = System.nanoTime();
     private final long stallNanos;
     private volatile boolean stallReported;
+    /** Until when the lease is surely still ours: the last successful renewal plus the lease duration (local clock). */
+    private volatile long leaseHeldUntilNanos;
+    private final long leaseNanos;
+    private final long safetyNanos;
 
     WorkerContext(Lease lease, String device, JobQueue queue, ArtifactStore store, WorkerMetrics metrics) {
         this.stallNanos = queue.properties().stallTimeout().toNanos();
+        this.leaseNanos = queue.properties().leaseDuration().toNanos();
+        // stop retrying a heartbeat interval before the lease would lapse: past that point the rescuer may have
+        // given the job to another worker, and this attempt must end rather than write
+        this.safetyNanos = queue.properties().heartbeatInterval().toNanos();
+        this.leaseHeldUntilNanos = System.nanoTime() + leaseNanos;
         this.lease = lease;
         this.device = device;
         this.queue = queue;
@@ -75,7 +85,9 @@ final class WorkerContext implements GenerationContext {
             return;
         }
         try {
+            long sent = System.nanoTime();
             if (queue.heartbeat(lease)) cancelRequested = true;
+            leaseRenewed(sent);
         } catch (LeaseLostException e) {
             leaseLost = true;
             log.warn("heartbeat found the lease lost for job {} attempt {}", lease.jobId(), lease.attempt());
@@ -99,14 +111,65 @@ final class WorkerContext implements GenerationContext {
         lastProgressNanos = now;
         Double reward = metricsOfStep == null ? null : metricsOfStep.get("reward");
         if (reward != null) metrics.reward(reward);
-        try {
-            if (queue.recordStep(lease, new StepUpdate(step, totalSteps, stage, metricsOfStep))) {
-                cancelRequested = true;
-            }
-        } catch (LeaseLostException e) {
-            leaseLost = true;
-            throw e;
+        StepUpdate update = new StepUpdate(step, totalSteps, stage, metricsOfStep);
+        long sent = System.nanoTime();
+        if (withDatabaseRetry("step " + step, () -> queue.recordStep(lease, update))) {
+            cancelRequested = true;
         }
+        leaseRenewed(sent);
+    }
+
+    private void leaseRenewed(long sentNanos) {
+        long until = sentNanos + leaseNanos;
+        if (until - leaseHeldUntilNanos > 0) leaseHeldUntilNanos = until;
+    }
+
+    /**
+     * Runs a database write of this attempt, retrying transient database errors (a reset connection, a
+     * PostgreSQL restart) with exponential backoff for as long as the lease is surely still held. The attempt goes
+     * on as if nothing happened; only when the lease may have lapsed does it end, as a lost lease (which costs the
+     * job nothing once it has checkpointed, see {@code JobQueue.rescueExpiredLeases}).
+     */
+    <T> T withDatabaseRetry(String what, java.util.function.Supplier<T> write) {
+        long backoffMillis = 50;
+        int failures = 0;
+        while (true) {
+            try {
+                T result = write.get();
+                if (failures > 0) log.info("job {} attempt {}: {} written after {} database retries", lease.jobId(),
+                        lease.attempt(), what, failures);
+                return result;
+            } catch (LeaseLostException e) {
+                leaseLost = true;
+                throw e;
+            } catch (RuntimeException e) {
+                if (!TransientDatabaseErrors.isTransient(e)) throw e;
+                failures++;
+                long left = leaseHeldUntilNanos - safetyNanos - System.nanoTime();
+                if (left <= 0) {
+                    log.warn("job {} attempt {}: {} still failing ({}) and the lease may have lapsed: ending the attempt",
+                            lease.jobId(), lease.attempt(), what, e.toString());
+                    leaseLost = true;
+                    throw new LeaseLostException(lease.jobId(), lease.attempt());
+                }
+                log.warn("job {} attempt {}: {} failed ({}); retrying in {} ms", lease.jobId(), lease.attempt(), what,
+                        e.toString(), Math.min(backoffMillis, left / 1_000_000));
+                try {
+                    Thread.sleep(Math.max(1, Math.min(backoffMillis, left / 1_000_000)));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                backoffMillis = Math.min(backoffMillis * 2, 2_000);
+            }
+        }
+    }
+
+    private void withDatabaseRetry(String what, Runnable write) {
+        withDatabaseRetry(what, () -> {
+            write.run();
+            return null;
+        });
     }
 
     @Override
@@ -119,6 +182,16 @@ final class WorkerContext implements GenerationContext {
 
     @Override
     public Optional<Checkpoint> loadCheckpoint() {
+        Optional<Checkpoint> checkpoint = withDatabaseRetry("checkpoint read", this::readCheckpoint);
+        // the job view says where this attempt really starts from; the first attempt starts at 0 anyway
+        if (lease.attempt() > 1 || checkpoint.isPresent()) {
+            int from = checkpoint.map(Checkpoint::step).orElse(0);
+            withDatabaseRetry("resume point", () -> queue.recordResume(lease, from));
+        }
+        return checkpoint;
+    }
+
+    private Optional<Checkpoint> readCheckpoint() {
         Optional<ArtifactInfo> info = store.find(lease.jobId(), ArtifactKind.CHECKPOINT, CHECKPOINT_NAME);
         if (info.isEmpty()) return Optional.empty();
         try (InputStream in = store.open(info.get(), 0, info.get().sizeBytes())) {
@@ -140,17 +213,15 @@ final class WorkerContext implements GenerationContext {
         ensureLease();
         lastProgressNanos = System.nanoTime();
         byte[] blob = ByteBuffer.allocate(8 + state.length).putInt(CHECKPOINT_MAGIC).putInt(step).put(state).array();
+        withDatabaseRetry("checkpoint " + step, () -> put(ArtifactKind.CHECKPOINT, CHECKPOINT_NAME, "application/octet-stream", blob));
+        withDatabaseRetry("checkpoint step " + step, () -> queue.recordCheckpoint(lease, step));
+    }
+
+    private void put(ArtifactKind kind, String name, String contentType, byte[] content) {
         try {
-            store.put(lease.jobId(), lease.attempt(), ArtifactKind.CHECKPOINT, CHECKPOINT_NAME, "application/octet-stream", blob)
-                    .orElseThrow(this::lost);
+            store.put(lease.jobId(), lease.attempt(), kind, name, contentType, content).orElseThrow(this::lost);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-        try {
-            queue.recordCheckpoint(lease, step);
-        } catch (LeaseLostException e) {
-            leaseLost = true;
-            throw e;
         }
     }
 
@@ -158,22 +229,20 @@ final class WorkerContext implements GenerationContext {
     public void storeArtifact(String name, String contentType, byte[] content) {
         ensureLease();
         lastProgressNanos = System.nanoTime();
-        try {
-            store.put(lease.jobId(), lease.attempt(), ArtifactKind.OUTPUT, name, contentType, content).orElseThrow(this::lost);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        withDatabaseRetry("artifact " + name, () -> put(ArtifactKind.OUTPUT, name, contentType, content));
     }
 
     @Override
     public void storeArtifact(String name, String contentType, Path file) {
         ensureLease();
         lastProgressNanos = System.nanoTime();
-        try {
-            store.put(lease.jobId(), lease.attempt(), ArtifactKind.OUTPUT, name, contentType, file).orElseThrow(this::lost);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        withDatabaseRetry("artifact " + name, () -> {
+            try {
+                store.put(lease.jobId(), lease.attempt(), ArtifactKind.OUTPUT, name, contentType, file).orElseThrow(this::lost);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
     }
 
     private void ensureLease() {

@@ -99,7 +99,7 @@ class ServiceEndToEndTest {
         assertThat(glb.status()).isEqualTo(200);
         assertThat(glb.body()).isEqualTo(ScriptedGenerator.glbFor(prompt));
 
-        JsonNode health = api.send(get("/actuator/health").invalidRequest()).json();
+        JsonNode health = api.send(get("/actuator/health").token(ADMIN)).json();
         JsonNode workers = health.get("components").get("workers");
         assertThat(workers.get("status").stringValue()).isEqualTo("UP");
         assertThat(workers.get("details").get("engine").stringValue()).isEqualTo("available");

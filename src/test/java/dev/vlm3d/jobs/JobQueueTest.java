@@ -130,11 +130,12 @@ class JobQueueTest {
         db.expireLease(job.id());
         List<RescuedJob> rescued = db.queue.rescueExpiredLeases();
 
-        assertThat(rescued).containsExactly(new RescuedJob(job.id(), "dead-worker", JobStatus.QUEUED));
+        assertThat(rescued).containsExactly(new RescuedJob(job.id(), "dead-worker", JobStatus.QUEUED, false));
         Job requeued = db.get(job.id());
         assertThat(requeued.status()).isEqualTo(JobStatus.QUEUED);
-        assertThat(requeued.failures()).isEqualTo(1);
-        assertThat(requeued.errorCode()).isEqualTo("LEASE_EXPIRED");
+        assertThat(requeued.failures()).as("no checkpoint progress: the attempt counts").isEqualTo(1);
+        assertThat(requeued.errorCode()).as("a lease loss is an interruption, not an error").isNull();
+        assertThat(requeued.lastInterruptionCode()).isEqualTo("LEASE_EXPIRED");
         assertThat(requeued.workerId()).isNull();
 
         ClaimedJob second = db.queue.claim("live-worker").orElseThrow();

@@ -48,6 +48,16 @@ class ApiKeyServiceTest {
     }
 
     @Test
+    void theBootstrapAdminKeyFollowsTheConfiguredCapOnEachStart() {
+        new ApiKeyService(db.jdbc, new SecurityProperties("capped-admin-key", Duration.ZERO, 5, 50)).ensureBootstrapAdmin();
+        assertThat(service("capped-admin-key").authenticate("capped-admin-key")).hasValueSatisfying(p ->
+                assertThat(p.maxQueuedJobs()).isEqualTo(50));
+        new ApiKeyService(db.jdbc, new SecurityProperties("capped-admin-key", Duration.ZERO, 5, 5000)).ensureBootstrapAdmin();
+        assertThat(service("capped-admin-key").authenticate("capped-admin-key")).hasValueSatisfying(p ->
+                assertThat(p.maxQueuedJobs()).isEqualTo(5000));
+    }
+
+    @Test
     void rotatingTheBootstrapAdminKeyRevokesTheOldOneAndRotatingBackRestoresIt() {
         service("first-admin-key").ensureBootstrapAdmin();
         assertThat(service("first-admin-key").authenticate("first-admin-key")).hasValueSatisfying(p -> assertThat(p.admin()).isTrue());

@@ -226,7 +226,8 @@ class JobWorkerTest {
                 .until(() -> !db.queue.rescueExpiredLeases().isEmpty());
         Job rescued = db.get(job.id());
         assertThat(rescued.status()).isEqualTo(JobStatus.QUEUED);
-        assertThat(rescued.errorCode()).isEqualTo("LEASE_EXPIRED");
+        assertThat(rescued.lastInterruptionCode()).isEqualTo("LEASE_EXPIRED");
+        assertThat(rescued.errorCode()).isNull();
 
         release.countDown();
         await().atMost(Duration.ofSeconds(5)).until(() ->

@@ -9,9 +9,9 @@ import dev.vlm3d.models.qwen25vl.QwenVlModel;
 import dev.vlm3d.models.qwen25vl.QwenVlPrecision;
 import dev.vlm3d.nn.DifferentiableCast;
 import dev.vlm3d.nn.Scalars;
+import dev.vlm3d.text.InputText;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The VLM3D reward on Qwen2.5-VL: all views of a step (or only the first, the paper's single-view ablation) in one
@@ -28,8 +28,6 @@ public final class QwenVlReward implements RewardModel {
 
     /** MVDream's image_size: the released guidance resizes every render to this before the VAE and the VLM. */
     public static final int RELEASED_INPUT_SIZE = 256;
-
-    private static final Pattern CONTROL_TOKEN = Pattern.compile("<\\|[^|<>\\s]+\\|>");
 
     private final QwenVlModel model;
     private final long yesId;
@@ -64,8 +62,8 @@ public final class QwenVlReward implements RewardModel {
      *                 overrides it with 1.
      */
     public Reward forPrompt(String prompt, RewardOptions options, int maxViews) {
-        if (CONTROL_TOKEN.matcher(prompt).find()) {
-            // the tokenizer would read these as real control tokens and break (or hijack) the chat template
+        if (InputText.controlToken(prompt) != null) {
+            // the same check POST /jobs makes (dev.vlm3d.api.JobRequestParser): a job never gets here with one
             throw new IllegalArgumentException("prompt contains a chat-template control token such as <|im_end|>");
         }
         String question = QuestionTemplates.question(options.question(), prompt);
