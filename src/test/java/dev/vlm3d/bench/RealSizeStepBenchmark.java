@@ -303,10 +303,7 @@ public final class RealSizeStepBenchmark {
                 c.evalViews(), c.evalElevationDeg(), c.evalDistance(), c.evalFovyDeg(), c.evalSize());
         RunConfig config = paper.withCamera(camera).withCheckpointEvery(0).withMaxSteps(o.warmup() + o.steps());
         if (o.samples() != null) {
-            RenderConfig r = paper.render();
-            config = config.withRender(new RenderConfig(o.samples(), r.occupancyResolution(), r.occupancyEvery(),
-                    r.occupancyDecay(), r.occupancyThreshold(), r.earlyStopEps(), r.backgroundRandomProb(),
-                    r.ambientOnlySteps(), r.albedoProb(), r.texturelessProb(), r.evalChunkRays()));
+            config = config.withRender(paper.render().withSamplesPerRay(o.samples()));
         }
         if (o.size() == RealSizeModels.Size.REDUCED) {
             config = new RunConfig(config.seed(), config.maxSteps(), 0, FieldConfig.tiny(), config.camera(),
