@@ -1,6 +1,7 @@
 package dev.vlm3d.pipeline;
 
 import ai.djl.engine.EngineException;
+import dev.vlm3d.engine.NonFiniteStepException;
 import dev.vlm3d.engine.StepReport;
 import dev.vlm3d.engine.export.ExportedArtifact;
 import dev.vlm3d.worker.Checkpoint;
@@ -110,6 +111,9 @@ public final class Vlm3dJobGenerator implements JobGenerator {
     private static StepReport step(GenerationJob job) throws InterruptedException, GenerationException {
         try {
             return job.step();
+        } catch (NonFiniteStepException e) {
+            // the skipped steps left the field at its last good state, so the job's checkpoints stay good too
+            throw GenerationException.permanentFailure("NON_FINITE", e.getMessage(), e);
         } catch (EngineException e) {
             // libtorch errors here are allocation failures or device resets: worth another attempt elsewhere
             throw GenerationException.transientFailure(isOutOfMemory(e) ? "OUT_OF_MEMORY" : "ENGINE_ERROR",
