@@ -140,12 +140,13 @@ public final class Vlm3dRun implements AutoCloseable {
         int s = step;
         memoryProbe.startStep();
         long start = System.nanoTime();
-        StepPlan plan = plan(s);
+        StepPlan plan;
         StepResult result;
         boolean finite;
         long optimizerStart;
         try (NDScope scope = new NDScope();
                 GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            plan = plan(s); // inside the step's scope: the rays and jitter die with the step
             result = computeGradients(plan, collector);
             optimizerStart = System.nanoTime();
             double gradNorm = gradientNorm();

@@ -153,6 +153,9 @@ public final class OccupancyGrid {
     }
 
     private void replace(NDArray newOccupancy, NDArray newBinary) {
+        // the grid outlives any step: keep its arrays out of whatever scope the refresh ran in
+        NDScope.unregister(newOccupancy);
+        NDScope.unregister(newBinary);
         occupancy.close();
         binary.close();
         occupancy = newOccupancy;
