@@ -138,7 +138,7 @@ tar -C "$STAGE" -cf - jre | xz -T0 -6 >"$B/jre.tar.xz"
 
 # ---------------------------------------------------------------- manifest and size
 commit="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-dirty="$(git -C "$REPO" status --porcelain 2>/dev/null | grep -v '^??' | wc -l | tr -d ' ')"
+dirty="$(git -C "$REPO" status --porcelain 2>/dev/null | { grep -v '^??' || true; } | wc -l | tr -d ' ')"
 BYTES="$(du -sb "$B" | cut -f1)"
 TREE_BYTES="$(cd "$REPO" && git ls-files -co --exclude-standard -z 2>/dev/null | xargs -0 -r du -cb 2>/dev/null | tail -1 | cut -f1)"
 TREE_BYTES="${TREE_BYTES:-0}"
