@@ -50,7 +50,8 @@ import java.util.Map;
  * <pre>
  * java -cp target/classes:target/test-classes:$(cat cp.txt) dev.vlm3d.bench.StepMemoryBenchmark [SHAPES] [STEPS] [CHUNK] [WARMUPS]
  *     SHAPES  comma list of preview,fast,paperA,paperB (default all); STEPS measured per shape after one warm-up
- *     (default 2); CHUNK rays per chunk (default the CPU default); WARMUPS comma list per shape (default 1,1,1,1)
+ *     (default 2); CHUNK rays per chunk (default the CPU default); WARMUPS comma list per shape (default 1,1,1,1);
+ *     PER_RAY_KB with SHAPES "none": only the projection, from a per-ray figure an earlier run printed
  * </pre>
  */
 public final class StepMemoryBenchmark {
@@ -84,7 +85,7 @@ public final class StepMemoryBenchmark {
         List<Result> results = new ArrayList<>();
         for (int i = 0; i < SHAPES.size(); i++) {
             Shape shape = SHAPES.get(i);
-            if (wanted.contains(shape.name())) {
+            if (wanted.contains(shape.name()) && !wanted.contains("none")) {
                 Result r = measure(shape, warmups[i], steps, chunk);
                 results.add(r);
                 System.out.printf(Locale.ROOT, "%-8s %d × %d², %d samples: %.2f s/step, peak RSS %.0f MB "
@@ -100,7 +101,12 @@ public final class StepMemoryBenchmark {
             System.out.printf(Locale.ROOT, "paper phase B / phase A peak RSS at %d rays per chunk: %.2f×%n", chunk,
                     (double) b.peakBytes() / a.peakBytes());
         }
-        projection(b != null ? b : a, chunk);
+        Result measuredShape = b != null ? b : a;
+        // "none" as the shape list with a fifth argument projects from a per-ray figure printed by an earlier run
+        double bytesPerRay = args.length > 4 ? Double.parseDouble(args[4]) * 1024
+                : measuredShape == null ? Double.NaN
+                : Math.max(0, measuredShape.peakBytes() - measuredShape.baselineBytes()) / (double) chunk;
+        projection(bytesPerRay, measuredShape == null ? "given" : measuredShape.shape().name(), chunk);
     }
 
     private static Result find(List<Result> results, String name) {
@@ -137,7 +143,7 @@ public final class StepMemoryBenchmark {
     }
 
     /** Whole-step device memory of the paper's phases on an 80 GB A100, per precision mode. */
-    static void projection(Result fieldMeasurement, int cpuChunk) throws IOException {
+    static void projection(double bytesPerRay, String source, int cpuChunk) throws IOException {
         double gib = 0x1p30;
         QwenVlConfig qwen = QwenVlConfig.read(resource("configs/qwen2.5-vl-7b-instruct.config.json"));
         JsonObject unet = json("configs/mvdream-sd2.1-diffusers/unet/config.json");
@@ -148,20 +154,18 @@ public final class StepMemoryBenchmark {
         long clipParams = CheckpointShapes.parameters(CheckpointShapes.clipText(clip));
         FieldConfig field = FieldConfig.paper();
         long fieldParams = fieldParameters(field);
-        // per ray at the CPU chunk: what the step added above the run's start (both passes, one chunk at a time)
-        double bytesPerRay = fieldMeasurement == null ? Double.NaN
-                : Math.max(0, fieldMeasurement.peakBytes() - fieldMeasurement.baselineBytes()) / (double) cpuChunk;
+        // per ray at the CPU chunk: everything the step added above the run's start (both passes, one chunk at a
+        // time, plus the images, masks and table gradient), so an upper bound of the chunk's own share
         int gpuChunk = RenderConfig.GPU_CHUNK_RAYS;
         System.out.printf(Locale.ROOT, "%nGPU memory projection, 80 GB A100 (analytic unless marked measured):%n");
         System.out.printf(Locale.ROOT, "parameters: Qwen2.5-VL-7B %.2f B, MVDream UNet %.0f M + VAE encoder %.0f M + "
                 + "CLIP text %.0f M, field %.1f M%n", QwenVlCost.parameterCount(qwen) / 1e9, unetParams / 1e6,
                 vaeParams / 1e6, clipParams / 1e6, fieldParams / 1e6);
         System.out.printf(Locale.ROOT, "field renderer per ray (measured on the CPU at %d rays per chunk, %s): %.1f KB;"
-                + " at the GPU chunk of %d rays: %.2f GiB%n", cpuChunk,
-                fieldMeasurement == null ? "-" : fieldMeasurement.shape().name(), bytesPerRay / 1024, gpuChunk,
+                + " at the GPU chunk of %d rays: %.2f GiB%n", cpuChunk, source, bytesPerRay / 1024, gpuChunk,
                 bytesPerRay * gpuChunk / gib);
         System.out.println("| phase | VLM | diffusion | reward weights | reward activations | MVDream weights | "
-                + "SDS activations | field state | render chunk | total | fits 80 GB |");
+                + "SDS activations | field state | render chunk | total | fits 80 GB | largest chunk (rays) within 95% |");
         int[][] phases = {{8, 64}, {4, 256}};
         for (int[] phase : phases) {
             int views = phase[0];
@@ -177,11 +181,13 @@ public final class StepMemoryBenchmark {
                     long chunkBytes = Double.isNaN(bytesPerRay) ? 0 : (long) (bytesPerRay * gpuChunk);
                     long total = reward.weightBytes() + reward.activationBytes() + diffusionBytes + sds + fieldState
                             + chunkBytes;
+                    long rest = total - chunkBytes;
+                    long fittingRays = Double.isNaN(bytesPerRay) ? 0 : (long) ((80e9 * 0.95 - rest) / bytesPerRay);
                     System.out.printf(Locale.ROOT, "| %s (%d × %d²) | %s | %s | %.1f GiB | %.1f GiB | %.1f GiB | "
-                            + "%.1f GiB | %.2f GiB | %.1f GiB (measured/ray) | %.1f GiB | %s |%n",
+                            + "%.1f GiB | %.2f GiB | %.1f GiB (measured/ray) | %.1f GiB | %s | %,d |%n",
                             views == 8 ? "A" : "B", views, phase[1], precision, diffusion, reward.weightBytes() / gib,
                             reward.activationBytes() / gib, diffusionBytes / gib, sds / gib, fieldState / gib,
-                            chunkBytes / gib, total / gib, total < 80e9 ? "yes" : "no");
+                            chunkBytes / gib, total / gib, total < 80e9 ? "yes" : "no", Math.max(0, fittingRays));
                 }
             }
         }

@@ -43,8 +43,12 @@ public record RenderConfig(int samplesPerRay, int occupancyResolution, int occup
 
     /** Rays per chunk on the CPU when {@code chunkRays} is 0: a few hundred MB of temporaries at 512 samples. */
     public static final int CPU_CHUNK_RAYS = 4096;
-    /** Rays per chunk on a GPU when {@code chunkRays} is 0: a few GB at 512 samples, few enough chunks to keep it busy. */
-    public static final int GPU_CHUNK_RAYS = 65536;
+    /**
+     * Rays per chunk on a GPU when {@code chunkRays} is 0: about 13 GB at 512 samples by the per-ray figure measured
+     * on the CPU, which leaves the 7B reward and MVDream room on an 80 GB A100 in every precision mode (the
+     * projection in docs/benchmarks.md); 4 chunks per phase-B step.
+     */
+    public static final int GPU_CHUNK_RAYS = 16384;
 
     /** The chunk size in effect on {@code device}. */
     public int chunkRays(Device device) {
