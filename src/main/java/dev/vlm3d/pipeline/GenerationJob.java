@@ -6,6 +6,7 @@ import dev.vlm3d.engine.StepMemory;
 import dev.vlm3d.engine.StepReport;
 import dev.vlm3d.engine.Vlm3dRun;
 import dev.vlm3d.engine.export.AssetExporter;
+import dev.vlm3d.engine.export.EmptyMeshException;
 import dev.vlm3d.engine.export.ExportedArtifact;
 import dev.vlm3d.engine.guidance.Guidance;
 import dev.vlm3d.engine.guidance.MvDreamGuidanceModel;
@@ -139,38 +140,18 @@ public final class GenerationJob implements AutoCloseable {
     }
 
     /**
-     * Writes the mesh (GLB, OBJ), evaluation renders, turntable and curves into {@code directory}.
+     * Writes what {@code scope} names (the service: the mesh as GLB and OBJ, evaluation renders, turntable and
+     * curves) into {@code directory}.
      *
-     * @throws EmptyMeshException when the density has no surface at the export threshold (a GLB of nothing is not
-     *                            valid glTF, and not a result)
+     * @throws EmptyMeshException when the density has no surface at the export threshold (checked before the renders)
      */
-    public List<ExportedArtifact> export(Path directory) throws IOException, InterruptedException {
-        List<ExportedArtifact> files;
+    public List<ExportedArtifact> export(Path directory, AssetExporter.Scope scope)
+            throws IOException, InterruptedException {
         TRAINING.lockInterruptibly();
         try {
-            files = new AssetExporter(config.export()).exportAll(run, directory);
+            return new AssetExporter(config.export()).export(run, directory, scope);
         } finally {
             TRAINING.unlock();
-        }
-        for (ExportedArtifact f : files) {
-            if (f.name().equals(AssetExporter.MESH_OBJ) && !hasVertex(f.path())) {
-                throw new EmptyMeshException("the optimized density has no surface at the export threshold "
-                        + config.export().isoThreshold() + " after " + run.currentStep() + " steps");
-            }
-        }
-        return files;
-    }
-
-    private static boolean hasVertex(Path obj) throws IOException {
-        try (var lines = java.nio.file.Files.lines(obj)) {
-            return lines.anyMatch(l -> l.startsWith("v "));
-        }
-    }
-
-    /** The run produced no surface to export. */
-    public static final class EmptyMeshException extends IOException {
-        public EmptyMeshException(String message) {
-            super(message);
         }
     }
 

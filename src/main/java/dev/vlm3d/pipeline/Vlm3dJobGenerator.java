@@ -3,6 +3,8 @@ package dev.vlm3d.pipeline;
 import ai.djl.engine.EngineException;
 import dev.vlm3d.engine.NonFiniteStepException;
 import dev.vlm3d.engine.StepReport;
+import dev.vlm3d.engine.export.AssetExporter;
+import dev.vlm3d.engine.export.EmptyMeshException;
 import dev.vlm3d.engine.export.ExportedArtifact;
 import dev.vlm3d.worker.Checkpoint;
 import dev.vlm3d.worker.GenerationContext;
@@ -134,8 +136,8 @@ public final class Vlm3dJobGenerator implements JobGenerator {
         try {
             List<ExportedArtifact> files;
             try {
-                files = job.export(dir);
-            } catch (GenerationJob.EmptyMeshException e) {
+                files = job.export(dir, AssetExporter.Scope.ALL);
+            } catch (EmptyMeshException e) {
                 throw GenerationException.permanentFailure("EMPTY_MESH", e.getMessage(), e);
             } catch (IOException | RuntimeException e) {
                 throw GenerationException.transientFailure("EXPORT_FAILED", "export failed: " + e.getMessage(), e);

@@ -41,15 +41,26 @@ class TwoPassEquivalenceTest {
 
     @Test
     void chunkedTwoPassStepEqualsOneUnchunkedPass() {
+        checkAgainstOnePass(0);
+    }
+
+    /** A sample budget far below a ray chunk's survivors splits every gradient chunk into many ray ranges. */
+    @Test
+    void sampleBudgetSplitsGradientChunksWithoutChangingTheStep() {
+        checkAgainstOnePass(150);
+    }
+
+    private static void checkAgainstOnePass(int chunkSamples) {
         int steps = 12;
         RunConfig base = TestConfigs.small(steps, 12, 48);
         RenderConfig r = base.render();
         // shaded modes from step 0; 37 rays per chunk does not divide 4·12² = 576 rays
         RenderConfig render = new RenderConfig(r.samplesPerRay(), r.occupancyResolution(), 4, r.occupancyDecay(),
-                r.occupancyThreshold(), r.earlyStopEps(), 0.5f, 0, 0.25f, 0.5f, 37);
+                r.occupancyThreshold(), r.earlyStopEps(), 0.5f, 0, 0.25f, 0.5f, 37).withChunkSamples(chunkSamples);
         RunConfig config = base.withRender(render).withLoss(new LossConfig(1.0, Schedule.constant(0.7),
                 Schedule.constant(3.0), steps));
         Set<ShadingMode> modes = EnumSet.noneOf(ShadingMode.class);
+        long mostSamples = 0;
         int solid = 0;
         int network = 0;
         try (Vlm3dRun run = new Vlm3dRun(config, new TargetImageGuidance(), new ChannelContrastReward(), Device.cpu(),
@@ -62,15 +73,21 @@ class TwoPassEquivalenceTest {
                 } else {
                     network++;
                 }
-                compare(run, plan);
+                mostSamples = Math.max(mostSamples, compare(run, plan));
                 run.runUntil(s + 1, RunHooks.none()); // move the field on, so later steps see a trained state
             }
         }
         assertTrue(modes.size() >= 2, "steps covered shading modes " + modes);
         assertTrue(solid > 0 && network > 0, "solid " + solid + ", network " + network);
+        if (chunkSamples > 0) {
+            long chunks = (4L * 12 * 12 + 36) / 37;
+            assertTrue(mostSamples > chunks * chunkSamples, "a step with " + mostSamples + " samples over " + chunks
+                    + " chunks split some chunk by the budget of " + chunkSamples);
+        }
     }
 
-    private static void compare(Vlm3dRun run, Vlm3dRun.StepPlan plan) {
+    /** @return the step's surviving samples */
+    private static long compare(Vlm3dRun run, Vlm3dRun.StepPlan plan) {
         List<double[]> twoPass;
         Vlm3dRun.StepResult result;
         try (NDScope scope = new NDScope(); GradientCollector c = Engine.getInstance().newGradientCollector()) {
@@ -127,6 +144,7 @@ class TwoPassEquivalenceTest {
             assertTrue(maxDiff <= TOLERANCE * maxAbs, "step " + plan.step() + " " + params.get(i).name()
                     + ": max |two-pass − one-pass| " + maxDiff + " of max |grad| " + maxAbs);
         }
+        return result.samples();
     }
 
     /** Copies every parameter's gradient and zeroes it. */

@@ -50,6 +50,28 @@ class GenerateCommandTest {
     }
 
     @Test
+    void exportScopeLimitsWhatIsWritten(@TempDir Path out) throws Exception {
+        Path mesh = out.resolve("mesh");
+        assertThat(run("--prompt", "a blue mug", "--out", mesh.toString(), "--steps", "3", "--cache-dir", CACHE,
+                "--export", "mesh")).isZero();
+        assertThat(names(mesh)).containsExactlyInAnyOrder("model.glb", "model.obj", "curves.json", "curves.csv",
+                "curves.png", "run.json");
+        GltfValidator.validate(mesh.resolve("model.glb"));
+        Path curves = out.resolve("curves");
+        assertThat(run("--prompt", "a blue mug", "--out", curves.toString(), "--steps", "2", "--cache-dir", CACHE,
+                "--export", "curves")).isZero();
+        assertThat(names(curves)).containsExactlyInAnyOrder("curves.json", "curves.csv", "curves.png", "run.json");
+        assertThat(Files.readAllLines(curves.resolve("curves.csv"))).hasSize(1 + 2);
+        assertThat(run("--prompt", "x", "--out", out.toString(), "--export", "renders")).isEqualTo(2);
+    }
+
+    private static List<String> names(Path dir) throws java.io.IOException {
+        try (var files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).toList();
+        }
+    }
+
+    @Test
     void badUsageAndBadOptionsAreExplainedWithoutRunning(@TempDir Path out) {
         ByteArrayOutputStream help = new ByteArrayOutputStream();
         assertThat(GenerateCommand.run(new String[] {"--help"}, new PrintStream(help, true, StandardCharsets.UTF_8),

@@ -37,10 +37,34 @@ public final class AssetExporter {
         this.config = config;
     }
 
+    /** What an export writes; the service always writes {@link #ALL}. */
+    public enum Scope {
+        /** Mesh (GLB, OBJ), evaluation renders, turntable and curves. */
+        ALL,
+        /** Mesh and curves: no renders, which at the paper's 120 views of 512² take hours on a CPU. */
+        MESH,
+        /** Curves only: a run that is checked for its steps, not its asset. */
+        CURVES
+    }
+
     public List<ExportedArtifact> exportAll(Vlm3dRun run, Path directory) throws IOException {
-        List<ExportedArtifact> out = new ArrayList<>(exportMesh(run, directory));
-        out.addAll(exportRenders(run, directory));
-        out.add(exportTurntable(run, directory));
+        return export(run, directory, Scope.ALL);
+    }
+
+    /**
+     * Writes what {@code scope} names, the mesh first.
+     *
+     * @throws EmptyMeshException when the mesh is asked for and the density has no surface at the threshold
+     */
+    public List<ExportedArtifact> export(Vlm3dRun run, Path directory, Scope scope) throws IOException {
+        List<ExportedArtifact> out = new ArrayList<>();
+        if (scope != Scope.CURVES) {
+            out.addAll(exportMesh(run, directory));
+        }
+        if (scope == Scope.ALL) {
+            out.addAll(exportRenders(run, directory));
+            out.add(exportTurntable(run, directory));
+        }
         out.addAll(exportCurves(run, directory));
         return out;
     }
@@ -51,8 +75,13 @@ public final class AssetExporter {
         }
     }
 
+    /** @throws EmptyMeshException when the density has no surface at the threshold */
     public List<ExportedArtifact> exportMesh(Vlm3dRun run, Path directory) throws IOException {
         Mesh mesh = extractMesh(run);
+        if (mesh.vertexCount() == 0) {
+            throw new EmptyMeshException("the optimized density has no surface at the export threshold "
+                    + config.isoThreshold() + " after " + run.currentStep() + " steps");
+        }
         Files.createDirectories(directory);
         Path glb = directory.resolve(MESH_GLB);
         try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(glb))) {

@@ -20,10 +20,24 @@ import ai.djl.Device;
  *                             ({@link #chunkRays(Device)})
  * @param occupancyWarmupSteps refreshes before this step re-evaluate every cell; later ones a random quarter of the
  *                             cells plus up to a quarter of the occupied ones (nerfacc: 256)
+ * @param chunkSamples         surviving samples evaluated at once: the gradient pass splits a ray chunk into ray
+ *                             ranges holding at most this many, and no-grad evaluations run in sub-chunks of it. A
+ *                             ray chunk's lattice is bounded by {@code chunkRays}, but its surviving samples grow as
+ *                             the density sharpens; this bound keeps the peak flat over a run. 0 picks the device's
+ *                             default ({@link #chunkSamples(Device)})
  */
 public record RenderConfig(int samplesPerRay, int occupancyResolution, int occupancyEvery, float occupancyDecay,
         float occupancyThreshold, float earlyStopEps, float backgroundRandomProb, int ambientOnlySteps,
-        float albedoProb, float texturelessProb, int chunkRays, int occupancyWarmupSteps) {
+        float albedoProb, float texturelessProb, int chunkRays, int occupancyWarmupSteps, int chunkSamples) {
+
+    /** The same with the device's default sample budget. */
+    public RenderConfig(int samplesPerRay, int occupancyResolution, int occupancyEvery, float occupancyDecay,
+            float occupancyThreshold, float earlyStopEps, float backgroundRandomProb, int ambientOnlySteps,
+            float albedoProb, float texturelessProb, int chunkRays, int occupancyWarmupSteps) {
+        this(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold, earlyStopEps,
+                backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays, occupancyWarmupSteps,
+                0);
+    }
 
     /** nerfacc's OccGridEstimator.update_every_n_steps default. */
     public static final int NERFACC_WARMUP_STEPS = 256;
@@ -50,6 +64,22 @@ public record RenderConfig(int samplesPerRay, int occupancyResolution, int occup
      */
     public static final int GPU_CHUNK_RAYS = 16384;
 
+    /**
+     * Surviving samples per evaluation on the CPU when {@code chunkSamples} is 0: 32 per ray of a CPU chunk (the
+     * run's measured peaks against it are in docs/benchmarks.md).
+     */
+    public static final int CPU_CHUNK_SAMPLES = 131_072;
+    /** The same on a GPU: 64 per ray of a GPU chunk. */
+    public static final int GPU_CHUNK_SAMPLES = 1_048_576;
+
+    /** The sample budget in effect on {@code device}. */
+    public int chunkSamples(Device device) {
+        if (chunkSamples > 0) {
+            return chunkSamples;
+        }
+        return device.isGpu() ? GPU_CHUNK_SAMPLES : CPU_CHUNK_SAMPLES;
+    }
+
     /** The chunk size in effect on {@code device}. */
     public int chunkRays(Device device) {
         if (chunkRays > 0) {
@@ -60,17 +90,26 @@ public record RenderConfig(int samplesPerRay, int occupancyResolution, int occup
 
     public RenderConfig withChunkRays(int rays) {
         return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
-                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, rays, occupancyWarmupSteps);
+                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, rays, occupancyWarmupSteps,
+                chunkSamples);
     }
 
     public RenderConfig withSamplesPerRay(int samples) {
         return new RenderConfig(samples, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
-                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays, occupancyWarmupSteps);
+                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays, occupancyWarmupSteps,
+                chunkSamples);
     }
 
     public RenderConfig withOccupancyWarmupSteps(int steps) {
         return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
-                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays, steps);
+                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays, steps,
+                chunkSamples);
+    }
+
+    public RenderConfig withChunkSamples(int samples) {
+        return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
+                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays,
+                occupancyWarmupSteps, samples);
     }
 
     public double stepSize() {

@@ -121,21 +121,28 @@ public final class VolumeRenderer {
         double orientScale = lambdaOrient / Math.max(images.hitRays(), 1f);
         double orientation = 0;
         boolean anyOrientation = false;
+        long budget = config.chunkSamples(rays.origins().getDevice());
         int index = 0;
         for (long start = 0; start < n; start += chunk, index++) {
-            long end = Math.min(n, start + chunk);
-            try (NDScope scope = new NDScope()) {
-                Chunk c = renderChunk(field, background, grid, rays.slice(start, end), options,
-                        images.keepMasks().get(index));
-                NDArray surrogate = c.rgb().mul(gradient.get(start + ":" + end)).sum();
-                if (c.orientationSum() != null) {
-                    anyOrientation = true;
-                    orientation += c.orientationSum().toType(DataType.FLOAT64, false).getDouble();
-                    if (orientScale != 0) {
-                        surrogate = surrogate.add(c.orientationSum().mul(Scalars.like(surrogate, orientScale)));
+            NDArray mask = images.keepMasks().get(index);
+            // the chunk's rays in ranges of at most `budget` surviving samples: pass 1 knows each ray's count
+            long[] perRay = mask.toType(DataType.INT64, false).sum(new int[] {1}).toLongArray();
+            for (long[] range : rayRanges(perRay, budget)) {
+                long from = start + range[0];
+                long to = start + range[1];
+                try (NDScope scope = new NDScope()) {
+                    Chunk c = renderChunk(field, background, grid, rays.slice(from, to), options,
+                            mask.get(range[0] + ":" + range[1]));
+                    NDArray surrogate = c.rgb().mul(gradient.get(from + ":" + to)).sum();
+                    if (c.orientationSum() != null) {
+                        anyOrientation = true;
+                        orientation += c.orientationSum().toType(DataType.FLOAT64, false).getDouble();
+                        if (orientScale != 0) {
+                            surrogate = surrogate.add(c.orientationSum().mul(Scalars.like(surrogate, orientScale)));
+                        }
                     }
+                    collector.backward(surrogate);
                 }
-                collector.backward(surrogate);
             }
         }
         return anyOrientation ? orientation / Math.max(images.hitRays(), 1f) : Double.NaN;
@@ -150,6 +157,28 @@ public final class VolumeRenderer {
      * @param samples   surviving samples over all rays
      */
     public record ImagePass(NDArray rgb, List<NDArray> keepMasks, float hitRays, long samples) {
+    }
+
+    /**
+     * Consecutive ray ranges [from, to) covering {@code samplesPerRay}, each holding at most {@code budget} samples
+     * (a ray with more than the budget gets a range of its own).
+     */
+    static List<long[]> rayRanges(long[] samplesPerRay, long budget) {
+        List<long[]> ranges = new ArrayList<>();
+        int from = 0;
+        long held = 0;
+        for (int ray = 0; ray < samplesPerRay.length; ray++) {
+            if (ray > from && held + samplesPerRay[ray] > budget) {
+                ranges.add(new long[] {from, ray});
+                from = ray;
+                held = 0;
+            }
+            held += samplesPerRay[ray];
+        }
+        if (samplesPerRay.length > 0) {
+            ranges.add(new long[] {from, samplesPerRay.length});
+        }
+        return ranges;
     }
 
     private long chunkRays(RayBatch rays) {
@@ -188,7 +217,7 @@ public final class VolumeRenderer {
         long kept = keptIdx.getShape().get(0);
         NDArray x = flatPositions.get(keptIdx);
         boolean normalsOn = options.needsNormals();
-        NDList sample = normalsOn ? field.densityAlbedoAndNormals(x) : field.densityAndAlbedo(x);
+        NDList sample = evaluateSamples(field, x, normalsOn);
         NDArray sigma = sample.get(0);
         NDArray albedo = sample.get(1);
         NDArray normals = normalsOn ? sample.get(2) : null;
@@ -270,10 +299,37 @@ public final class VolumeRenderer {
         return albedo.mul(shade);
     }
 
-    /** σ of many points without gradient, in sub-chunks whose temporaries die with each sub-chunk. */
+    /**
+     * σ, albedo (and normals) of the surviving samples. With gradient the caller bounds their number (the ray ranges
+     * of {@link #backpropagate}); without, they are evaluated in sub-chunks of the sample budget whose temporaries
+     * die with each sub-chunk.
+     */
+    private NDList evaluateSamples(NerfField field, NDArray x, boolean normals) {
+        long n = x.getShape().get(0);
+        long chunk = config.chunkSamples(x.getDevice());
+        if (JniUtils.isGradMode() || n <= chunk) {
+            return normals ? field.densityAlbedoAndNormals(x) : field.densityAndAlbedo(x);
+        }
+        List<NDList> parts = new ArrayList<>();
+        for (long s = 0; s < n; s += chunk) {
+            NDArray part = x.get(s + ":" + Math.min(n, s + chunk));
+            parts.add(normals ? field.densityAlbedoAndNormals(part) : field.densityAndAlbedo(part));
+        }
+        NDList joined = new NDList();
+        for (int i = 0; i < parts.get(0).size(); i++) {
+            NDList column = new NDList();
+            for (NDList p : parts) {
+                column.add(p.get(i));
+            }
+            joined.add(NDArrays.concat(column));
+        }
+        return joined;
+    }
+
+    /** σ of many points without gradient, in sub-chunks of the sample budget. */
     private NDArray densityChunked(NerfField field, NDArray x) {
         long n = x.getShape().get(0);
-        long chunk = (long) config.chunkRays(x.getDevice()) * 32;
+        long chunk = config.chunkSamples(x.getDevice());
         if (n <= chunk) {
             return field.density(x);
         }

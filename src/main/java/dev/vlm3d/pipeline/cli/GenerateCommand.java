@@ -2,6 +2,8 @@ package dev.vlm3d.pipeline.cli;
 
 import ai.djl.Device;
 import dev.vlm3d.engine.StepReport;
+import dev.vlm3d.engine.export.AssetExporter;
+import dev.vlm3d.engine.export.EmptyMeshException;
 import dev.vlm3d.engine.export.ExportedArtifact;
 import dev.vlm3d.models.qwen25vl.QwenVlPrecision;
 import dev.vlm3d.pipeline.CpuThreads;
@@ -44,6 +46,8 @@ public final class GenerateCommand {
               --vlm-precision FP32|FP16_WEIGHTS, --diffusion-precision FLOAT32|FLOAT16
               --cache-dir DIR                 where the tiny models are generated (default: ~/.cache/vlm3d)
               --threads N                     libtorch CPU threads (default: 1; 0 = libtorch's default)
+              --export all|mesh|curves        what to write after the steps (default: all; mesh skips the
+                                              renders and turntable, curves also the mesh)
               --lambda-vlm-start X --lambda-vlm-end X --lambda-vlm-anneal-steps N
               --vlm-question selected|a|b  --vlm-views all|one  --backbone mvdream|sd21  --no-reward
             """;
@@ -121,6 +125,9 @@ public final class GenerateCommand {
         } catch (ModelConfigurationException e) {
             err.println("error: " + e.getMessage());
             return 1;
+        } catch (EmptyMeshException e) {
+            err.println("error: " + e.getMessage() + " (no model.glb written; train longer, or pass --export curves)");
+            return 1;
         } catch (Exception e) {
             err.println("error: generation failed: " + e);
             e.printStackTrace(err);
@@ -139,10 +146,14 @@ public final class GenerateCommand {
                 bar.update(report);
             }
             bar.finish();
-            err.println("exporting mesh, renders, turntable and curves …");
+            err.println(switch (a.export) {
+                case ALL -> "exporting mesh, renders, turntable and curves …";
+                case MESH -> "exporting mesh and curves …";
+                case CURVES -> "exporting curves …";
+            });
             Path staging = Files.createTempDirectory(a.out, ".export-");
             try {
-                for (ExportedArtifact file : job.export(staging)) {
+                for (ExportedArtifact file : job.export(staging, a.export)) {
                     Path target = a.out.resolve(GenerationJob.artifactName(file));
                     Files.move(file.path(), target, StandardCopyOption.REPLACE_EXISTING);
                     written.add(target);
@@ -182,6 +193,7 @@ public final class GenerateCommand {
         QwenVlPrecision vlmPrecision;
         String diffusionPrecision;
         Integer threads = 1;
+        AssetExporter.Scope export = AssetExporter.Scope.ALL;
         boolean help;
         final Map<String, Object> options = new LinkedHashMap<>();
 
@@ -215,6 +227,7 @@ public final class GenerateCommand {
                     case "--cache-dir" -> a.cacheDir = Path.of(value);
                     case "--device" -> a.device = value;
                     case "--threads" -> a.threads = integer(flag, value);
+                    case "--export" -> a.export = exportScope(value);
                     case "--vlm-precision" -> a.vlmPrecision = QwenVlPrecision.valueOf(value.toUpperCase(Locale.ROOT));
                     case "--diffusion-precision" -> a.diffusionPrecision = value;
                     default -> {
@@ -244,6 +257,14 @@ public final class GenerateCommand {
                 case "FLOAT16", "FP16" -> ai.djl.ndarray.types.DataType.FLOAT16;
                 default -> throw new ModelConfigurationException("--diffusion-precision must be FLOAT32 or FLOAT16");
             };
+        }
+
+        private static AssetExporter.Scope exportScope(String value) {
+            try {
+                return AssetExporter.Scope.valueOf(value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--export must be all, mesh or curves");
+            }
         }
 
         private static int integer(String flag, String value) {

@@ -1,0 +1,34 @@
+package dev.vlm3d.engine.export;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import dev.vlm3d.engine.ExportConfig;
+import dev.vlm3d.engine.RunConfig;
+import dev.vlm3d.engine.Vlm3dRun;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A density with no surface at the threshold stops the export at the mesh, before any render is spent on it. */
+class EmptyMeshExportTest {
+
+    @Test
+    void noSurfaceIsItsOwnOutcomeAndNothingElseIsRendered(@TempDir Path dir) throws Exception {
+        RunConfig tiny = RunConfig.tiny(2);
+        ExportConfig e = tiny.export();
+        // the initial blob's density is far below this level
+        ExportConfig unreachable = new ExportConfig(e.isoResolution(), 1e9f, e.coarseToFine(),
+                e.minComponentFraction(), e.renderViews(), e.renderSize(), e.turntableFrames(), e.turntableSize());
+        try (Vlm3dRun run = new Vlm3dRun(tiny.withExport(unreachable), null, null, Device.cpu())) {
+            EmptyMeshException thrown = assertThrows(EmptyMeshException.class,
+                    () -> new AssetExporter(unreachable).export(run, dir, AssetExporter.Scope.ALL));
+            assertTrue(thrown.getMessage().contains("1.0E9"), thrown.getMessage());
+            assertFalse(Files.exists(dir.resolve("renders")), "no renders after an empty mesh");
+            assertFalse(Files.exists(dir.resolve(AssetExporter.TURNTABLE)), "no turntable after an empty mesh");
+        }
+    }
+}
