@@ -19,18 +19,29 @@ import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 import javax.imageio.ImageIO;
 
-/** Loss and reward curves as JSON, CSV and a PNG line plot (Java2D). NaN marks steps where a term was off. */
+/**
+ * Loss, reward and per-step peak memory curves as JSON, CSV and a PNG line plot (Java2D). NaN marks steps where a
+ * term was off (or memory was not measured).
+ */
 public final class CurveWriter {
 
     private static final String[] COLUMNS = {"step", "total_loss", "guidance_loss", "reward", "orientation_loss",
-        "lambda_vlm", "lambda_orient", "resolution", "batch_size", "step_ms"};
+        "lambda_vlm", "lambda_orient", "resolution", "batch_size", "step_ms", "peak_memory_mb", "samples"};
+    /** Columns written as integers. */
+    private static final java.util.Set<String> INTEGERS = java.util.Set.of("step", "resolution", "batch_size",
+            "samples");
 
     private CurveWriter() {
     }
 
     private static double[] row(StepReport r) {
         return new double[] {r.step(), r.totalLoss(), r.guidanceLoss(), r.reward(), r.orientationLoss(),
-            r.lambdaVlm(), r.lambdaOrient(), r.resolution(), r.batchSize(), r.timing().totalMs()};
+            r.lambdaVlm(), r.lambdaOrient(), r.resolution(), r.batchSize(), r.timing().totalMs(), memoryMb(r),
+            r.samples()};
+    }
+
+    private static double memoryMb(StepReport r) {
+        return r.memory().bytes() < 0 ? Double.NaN : r.memory().megabytes();
     }
 
     public static void writeJson(List<StepReport> history, OutputStream stream) throws IOException {
@@ -69,7 +80,7 @@ public final class CurveWriter {
                     line.append(',');
                 }
                 if (!Double.isNaN(v[c])) {
-                    line.append(c == 0 || c == 7 || c == 8 ? Long.toString((long) v[c])
+                    line.append(INTEGERS.contains(COLUMNS[c]) ? Long.toString((long) v[c])
                             : String.format(Locale.ROOT, "%.6g", v[c]));
                 }
             }
@@ -78,15 +89,18 @@ public final class CurveWriter {
         w.flush();
     }
 
-    /** Two stacked panels: losses (total, guidance, λ-weighted orientation) and the reward. */
+    /**
+     * Three stacked panels: losses (total, guidance, λ-weighted orientation), the reward, and each step's peak memory
+     * (resident set on the CPU, device memory in use on a GPU).
+     */
     public static void writePlot(List<StepReport> history, OutputStream stream) throws IOException {
         int width = 900;
         int panel = 300;
-        BufferedImage image = new BufferedImage(width, panel * 2, BufferedImage.TYPE_INT_RGB);
+        BufferedImage image = new BufferedImage(width, panel * 3, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
-        g.fillRect(0, 0, width, panel * 2);
+        g.fillRect(0, 0, width, panel * 3);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         drawPanel(g, history, 0, width, panel, "loss",
                 List.of(StepReport::totalLoss, StepReport::guidanceLoss,
@@ -95,6 +109,14 @@ public final class CurveWriter {
                 List.of(Color.BLACK, new Color(0x1f77b4), new Color(0x2ca02c)));
         drawPanel(g, history, panel, width, panel, "reward", List.of(StepReport::reward), List.of("reward"),
                 List.of(new Color(0xd62728)));
+        String source = history.isEmpty() ? "" : switch (history.get(0).memory().source()) {
+            case DEVICE_USED -> " (device memory in use)";
+            case PEAK_RSS -> " (peak resident set)";
+            case RSS -> " (resident set after the step)";
+            case NONE -> "";
+        };
+        drawPanel(g, history, 2 * panel, width, panel, "peak memory per step, MB" + source,
+                List.of(CurveWriter::memoryMb), List.of("peak"), List.of(new Color(0x9467bd)));
         g.dispose();
         ImageIO.write(image, "png", stream);
     }
