@@ -34,12 +34,32 @@ public final class RatingsChart {
     public static void write(Gpteval3d benchmark, Map<Integer, EloFit.Result> ratings, Collection<String> ours,
             boolean plumbing, Evaluation.Mode mode, Path file) throws IOException {
         System.setProperty("java.awt.headless", "true");
+        List<List<Bar>> panels = new ArrayList<>();
+        int maxRows = 1;
+        for (int c = 0; c < benchmark.criteria().size(); c++) {
+            List<Bar> bars = new ArrayList<>();
+            Map<String, Double> published = benchmark.publishedScores(c);
+            published.forEach((m, v) -> bars.add(new Bar(m + " (GPT-4V)", v, PUBLISHED)));
+            EloFit.Result r = ratings.get(c);
+            if (r != null) {
+                for (int i = 0; i < r.methods().size(); i++) {
+                    String m = r.methods().get(i);
+                    boolean isOurs = ours.contains(m);
+                    if (!isOurs && mode == Evaluation.Mode.NEW_METHOD && published.containsKey(m)) {
+                        continue; // frozen: the grey bar already shows it
+                    }
+                    bars.add(new Bar(m + (isOurs ? "" : " (local)"), r.ratings()[i], isOurs ? OURS : REJUDGED));
+                }
+            }
+            bars.sort((a, b) -> Double.compare(b.value(), a.value()));
+            panels.add(bars);
+            maxRows = Math.max(maxRows, bars.size());
+        }
         int panelW = 620;
         int rowH = 18;
-        int maxRows = 13 + 14 + 4;
-        int panelH = 60 + rowH * maxRows;
+        int panelH = 70 + rowH * maxRows;
         int cols = 3;
-        int rows = 2;
+        int rows = (panels.size() + cols - 1) / cols;
         int top = 70;
         BufferedImage img = new BufferedImage(cols * panelW, top + rows * panelH, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
@@ -55,23 +75,9 @@ public final class RatingsChart {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
         g.drawString("grey: published GPT-4V ratings (config.json); orange: ours; blue: baselines re-judged locally. "
                 + "Local-judge and GPT-4V numbers are on different scales (docs/evaluation.md).", 16, 50);
-        for (int c = 0; c < benchmark.criteria().size(); c++) {
-            List<Bar> bars = new ArrayList<>();
-            benchmark.publishedScores(c).forEach((m, v) -> bars.add(new Bar(m + " (GPT-4V)", v, PUBLISHED)));
-            EloFit.Result r = ratings.get(c);
-            if (r != null) {
-                Map<String, Double> published = benchmark.publishedScores(c);
-                for (int i = 0; i < r.methods().size(); i++) {
-                    String m = r.methods().get(i);
-                    boolean isOurs = ours.contains(m);
-                    if (!isOurs && mode == Evaluation.Mode.NEW_METHOD && published.containsKey(m)) {
-                        continue; // frozen: the grey bar already shows it
-                    }
-                    bars.add(new Bar(m + (isOurs ? "" : " (local)"), r.ratings()[i], isOurs ? OURS : REJUDGED));
-                }
-            }
-            bars.sort((a, b) -> Double.compare(b.value(), a.value()));
-            panel(g, benchmark.criteria().get(c), bars, (c % cols) * panelW, top + (c / cols) * panelH, panelW, rowH);
+        for (int c = 0; c < panels.size(); c++) {
+            panel(g, benchmark.criteria().get(c), panels.get(c), (c % cols) * panelW, top + (c / cols) * panelH,
+                    panelW, rowH);
         }
         g.dispose();
         ImageIO.write(img, "png", file.toFile());
