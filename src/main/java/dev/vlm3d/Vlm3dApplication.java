@@ -1,5 +1,6 @@
 package dev.vlm3d;
 
+import dev.vlm3d.pipeline.cli.EvaluateCommand;
 import dev.vlm3d.pipeline.cli.GenerateCommand;
 import java.util.Arrays;
 import org.springframework.boot.SpringApplication;
@@ -14,10 +15,17 @@ import org.springframework.boot.webmvc.autoconfigure.error.ErrorMvcAutoConfigura
 @SpringBootApplication(exclude = ErrorMvcAutoConfiguration.class)
 public class Vlm3dApplication {
 
-    /** {@code generate …} runs the CLI (no web server, no database); anything else starts the service. */
+    /**
+     * {@code generate …} and {@code evaluate …} run the CLI (no web server, no database); anything else starts the
+     * service.
+     */
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("generate")) {
             GenerateCommand.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("evaluate")) {
+            EvaluateCommand.main(Arrays.copyOfRange(args, 1, args.length));
             return;
         }
         SpringApplication.run(Vlm3dApplication.class, args);

@@ -35,7 +35,8 @@ public record JobResponse(
         Instant finishedAt,
         Instant updatedAt,
         List<ArtifactResponse> artifacts,
-        Map<String, String> links) {
+        Map<String, String> links,
+        String kind) {
 
     /** The last error of a job: its final reason when FAILED, or the cause of a pending retry when QUEUED. */
     public record JobError(String code, String message, boolean retrying) {

@@ -68,12 +68,58 @@ class JobService {
             throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "IDEMPOTENCY_KEY_REUSED", e.getMessage(), List.of(),
                     Map.of("job_id", e.existingJobId().toString()), new HttpHeaders());
         } catch (QueueCapExceededException e) {
-            HttpHeaders headers = new HttpHeaders();
-            long retryAfter = retryAfterSeconds();
-            headers.set(HttpHeaders.RETRY_AFTER, Long.toString(retryAfter));
-            throw new ApiException(HttpStatus.TOO_MANY_REQUESTS, "QUEUE_LIMIT_REACHED", e.getMessage(), List.of(),
-                    Map.of("max_queued_jobs", e.cap(), "retry_after_seconds", retryAfter), headers);
+            throw queueLimit(e);
         }
+    }
+
+    /** An evaluation job to store: its title (shown as the prompt), spec (its options) and dependencies. */
+    record EvaluationJob(String title, long seed, int priority, Map<String, Object> spec, int totalSteps,
+            List<UUID> dependsOn) {
+
+        EvaluationJob withDependencies(List<UUID> ids) {
+            return new EvaluationJob(title, seed, priority, spec, totalSteps, ids);
+        }
+    }
+
+    /** A batch (POST /jobs/batch): all jobs or none, the key's queued-jobs cap counting every one. */
+    List<Job> submitAll(List<CreateJobRequest> requests, ApiPrincipal principal) {
+        return submitEvaluation(requests, null, principal);
+    }
+
+    /**
+     * Generation jobs and, when {@code evaluation} is given, the evaluation job made from them, in one transaction
+     * (POST /evaluations); the evaluation is the last job of the list.
+     */
+    List<Job> submitEvaluation(List<CreateJobRequest> requests,
+            java.util.function.Function<List<Job>, EvaluationJob> evaluation, ApiPrincipal principal) {
+        List<NewJob> batch = new java.util.ArrayList<>(requests.size());
+        for (CreateJobRequest r : requests) {
+            long seed = r.seed() != null ? r.seed() : random.nextLong() & Long.MAX_VALUE;
+            batch.add(new NewJob(r.prompt(), r.negativePrompt(), seed, r.preset(), r.steps(), r.priority(), r.options(),
+                    properties.maxAttempts(), principal.keyId(), null, null));
+        }
+        java.util.function.Function<List<Job>, NewJob> dependent = evaluation == null ? null : stored -> {
+            EvaluationJob e = evaluation.apply(stored);
+            return new NewJob(e.title(), null, e.seed(), null, e.totalSteps(), e.priority(), e.spec(),
+                    properties.maxAttempts(), principal.keyId(), null, null, Job.EVALUATION, e.dependsOn());
+        };
+        try {
+            List<Job> jobs = this.jobs.submitAll(batch, dependent, principal.maxQueuedJobs());
+            submitted.increment(jobs.size());
+            log.info("{} jobs submitted by key {}{}", jobs.size(), principal.name(),
+                    evaluation == null ? "" : " (an evaluation and its generation jobs)");
+            return jobs;
+        } catch (QueueCapExceededException e) {
+            throw queueLimit(e);
+        }
+    }
+
+    private ApiException queueLimit(QueueCapExceededException e) {
+        HttpHeaders headers = new HttpHeaders();
+        long retryAfter = retryAfterSeconds();
+        headers.set(HttpHeaders.RETRY_AFTER, Long.toString(retryAfter));
+        return new ApiException(HttpStatus.TOO_MANY_REQUESTS, "QUEUE_LIMIT_REACHED", e.getMessage(), List.of(),
+                Map.of("max_queued_jobs", e.cap(), "retry_after_seconds", retryAfter), headers);
     }
 
     /** About when one of the caller's queued jobs will have started: the recent mean run time, within bounds. */

@@ -92,7 +92,7 @@ class JobViews {
                 job.maxAttempts(), job.resumedFromStep(), job.interruptions(), interruption, position, eta, job.latestMetrics(),
                 job.cancelRequestedAt() != null && !job.status().isTerminal() ? Boolean.TRUE : null,
                 waitingForRetry ? job.runAt() : null, error, job.createdAt(), job.startedAt(), job.finishedAt(),
-                job.updatedAt(), files, links);
+                job.updatedAt(), files, links, job.kind());
     }
 
     private static double round(double progress) {

@@ -1,6 +1,7 @@
 package dev.vlm3d.jobs;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -40,5 +41,14 @@ public record Job(
         int interruptions,
         String lastInterruptionCode,
         String lastInterruptionMessage,
-        Instant lastInterruptionAt) {
+        Instant lastInterruptionAt,
+        String kind,
+        List<UUID> dependsOn) {
+
+    public static final String GENERATION = "generation";
+    public static final String EVALUATION = "evaluation";
+
+    public boolean isEvaluation() {
+        return EVALUATION.equals(kind);
+    }
 }

@@ -54,8 +54,11 @@ public class JobQueue {
         return tx.execute(status -> {
             Optional<Job> claimed = jdbc.sql("""
                     WITH next AS (
-                        SELECT id FROM jobs
+                        SELECT id FROM jobs q
                         WHERE status = 'QUEUED' AND run_at <= now()
+                          -- an evaluation waits for the generation jobs it depends on to finish, however they end
+                          AND (cardinality(q.depends_on) = 0 OR NOT EXISTS (
+                              SELECT 1 FROM jobs d WHERE d.id = ANY (q.depends_on) AND d.status IN ('QUEUED', 'RUNNING')))
                         ORDER BY priority DESC, created_at, id
                         LIMIT 1
                         FOR UPDATE SKIP LOCKED)

@@ -63,9 +63,9 @@ public class JobRepository {
         Optional<Job> stored = jdbc.sql("WITH " + admission + """
                 , inserted AS (
                     INSERT INTO jobs (id, status, prompt, negative_prompt, seed, preset, options, priority, owner_key_id,
-                                      idempotency_key, request_hash, max_attempts, total_steps)
+                                      idempotency_key, request_hash, max_attempts, total_steps, kind, depends_on)
                     SELECT :id, 'QUEUED', :prompt, :neg, :seed, :preset, CAST(:options AS jsonb), :priority, :owner,
-                           :ikey, :hash, :maxAttempts, :steps
+                           :ikey, :hash, :maxAttempts, :steps, :kind, CAST(:deps AS uuid[])
                     FROM admitted
                     ON CONFLICT (owner_key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                     RETURNING *)
@@ -76,6 +76,7 @@ public class JobRepository {
                 .param("priority", job.priority()).param("owner", job.ownerKeyId())
                 .param("ikey", job.idempotencyKey()).param("hash", job.requestHash())
                 .param("maxAttempts", job.maxAttempts()).param("steps", job.totalSteps())
+                .param("kind", job.kind()).param("deps", uuidArray(job.dependsOn()))
                 .param("cap", maxQueued).param("channel", channels.queued())
                 .query(rows::job).optional();
         if (stored.isPresent()) return new SubmitResult(stored.get(), false);
@@ -85,6 +86,51 @@ public class JobRepository {
             if (replay.isPresent()) return replay.get();
         }
         throw new QueueCapExceededException(maxQueued);
+    }
+
+    /**
+     * Stores several jobs all or none, in one transaction (a batch, or an evaluation with the generation jobs it
+     * waits for): each is admitted as {@link #submit} admits one, so the owner's cap counts every job of the batch,
+     * and a batch that does not fit leaves nothing behind. Idempotency keys are not supported here.
+     *
+     * @throws QueueCapExceededException when the batch does not fit under the owner's cap
+     */
+    public List<Job> submitAll(List<NewJob> batch, int maxQueued) {
+        return submitAll(batch, null, maxQueued);
+    }
+
+    /**
+     * As {@link #submitAll(List, int)}, then one more job made from the stored ones (e.g. an evaluation that depends
+     * on them), in the same transaction; {@code dependent} may be null. The dependent job is the last in the list.
+     */
+    public List<Job> submitAll(List<NewJob> batch, java.util.function.Function<List<Job>, NewJob> dependent,
+            int maxQueued) {
+        return tx.execute(status -> {
+            List<Job> out = new java.util.ArrayList<>(batch.size() + 1);
+            for (NewJob job : batch) {
+                out.add(submitFresh(job, maxQueued));
+            }
+            if (dependent != null) {
+                out.add(submitFresh(dependent.apply(List.copyOf(out)), maxQueued));
+            }
+            return out;
+        });
+    }
+
+    private Job submitFresh(NewJob job, int maxQueued) {
+        if (job.idempotencyKey() != null) {
+            throw new IllegalArgumentException("batch submissions carry no idempotency key");
+        }
+        return submit(job, maxQueued).job();
+    }
+
+    /** A PostgreSQL array literal of UUIDs ({@code {a,b}}), cast to uuid[] in SQL. */
+    static String uuidArray(List<UUID> ids) {
+        StringBuilder s = new StringBuilder("{");
+        for (int i = 0; i < ids.size(); i++) {
+            s.append(i == 0 ? "" : ",").append(ids.get(i));
+        }
+        return s.append('}').toString();
     }
 
     /** The job stored earlier under this request's idempotency key, if any. */

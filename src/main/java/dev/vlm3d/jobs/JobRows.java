@@ -58,7 +58,21 @@ final class JobRows {
                 rs.getInt("interruptions"),
                 rs.getString("last_interruption_code"),
                 rs.getString("last_interruption_message"),
-                instant(rs, "last_interruption_at"));
+                instant(rs, "last_interruption_at"),
+                rs.getString("kind"),
+                uuids(rs.getArray("depends_on")));
+    }
+
+    private static java.util.List<UUID> uuids(java.sql.Array array) throws SQLException {
+        if (array == null) {
+            return java.util.List.of();
+        }
+        Object[] values = (Object[]) array.getArray();
+        java.util.List<UUID> out = new java.util.ArrayList<>(values.length);
+        for (Object v : values) {
+            out.add(v instanceof UUID u ? u : UUID.fromString(v.toString()));
+        }
+        return java.util.List.copyOf(out);
     }
 
     static Instant instant(ResultSet rs, String column) throws SQLException {

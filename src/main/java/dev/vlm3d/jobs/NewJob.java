@@ -1,5 +1,6 @@
 package dev.vlm3d.jobs;
 
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -18,5 +19,19 @@ public record NewJob(
         int maxAttempts,
         UUID ownerKeyId,
         String idempotencyKey,
-        byte[] requestHash) {
+        byte[] requestHash,
+        String kind,
+        List<UUID> dependsOn) {
+
+    public NewJob {
+        kind = kind == null ? Job.GENERATION : kind;
+        dependsOn = dependsOn == null ? List.of() : List.copyOf(dependsOn);
+    }
+
+    /** A generation job (the kind POST /jobs submits). */
+    public NewJob(String prompt, String negativePrompt, long seed, String preset, int totalSteps, int priority,
+            Map<String, Object> options, int maxAttempts, UUID ownerKeyId, String idempotencyKey, byte[] requestHash) {
+        this(prompt, negativePrompt, seed, preset, totalSteps, priority, options, maxAttempts, ownerKeyId,
+                idempotencyKey, requestHash, Job.GENERATION, List.of());
+    }
 }

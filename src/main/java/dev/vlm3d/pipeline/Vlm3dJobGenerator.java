@@ -44,6 +44,9 @@ public final class Vlm3dJobGenerator implements JobGenerator {
 
     @Override
     public GenerationOutcome generate(GenerationRequest request, GenerationContext context) throws Exception {
+        if (request.isEvaluation()) {
+            return new EvaluationJobRunner(models).run(request, context);
+        }
         GenerationOptions options;
         try {
             options = GenerationOptions.fromStored(request.preset(), request.totalSteps(), request.options());

@@ -30,4 +30,12 @@ public interface GenerationContext {
     void storeArtifact(String name, String contentType, byte[] content);
 
     void storeArtifact(String name, String contentType, Path file);
+
+    /**
+     * A result of another job (an evaluation reads the GLBs of the generation jobs it compares; the API checked at
+     * submission that they belong to the same owner), or empty when that job has no such artifact.
+     */
+    default Optional<byte[]> readArtifact(java.util.UUID jobId, String name) {
+        return Optional.empty();
+    }
 }

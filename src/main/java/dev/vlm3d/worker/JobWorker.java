@@ -175,7 +175,7 @@ public class JobWorker implements Runnable {
         try {
             log.info("running job {} attempt {} ({} steps)", job.id(), lease.attempt(), job.totalSteps());
             GenerationOutcome result = generator.generate(new GenerationRequest(job.id(), lease.attempt(), job.prompt(),
-                    job.negativePrompt(), job.seed(), job.totalSteps(), job.preset(), job.options()), context);
+                    job.negativePrompt(), job.seed(), job.totalSteps(), job.preset(), job.options(), job.kind()), context);
             heartbeat.cancel(false);
             outcome = finish(context, result);
         } catch (LeaseLostException e) {

@@ -245,6 +245,19 @@ final class WorkerContext implements GenerationContext {
         });
     }
 
+    @Override
+    public Optional<byte[]> readArtifact(java.util.UUID jobId, String name) {
+        Optional<ArtifactInfo> info = store.find(jobId, ArtifactKind.OUTPUT, name);
+        if (info.isEmpty()) {
+            return Optional.empty();
+        }
+        try (java.io.InputStream in = store.open(info.get(), 0, info.get().sizeBytes())) {
+            return Optional.of(in.readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private void ensureLease() {
         if (leaseLost) throw new LeaseLostException(lease.jobId(), lease.attempt());
     }

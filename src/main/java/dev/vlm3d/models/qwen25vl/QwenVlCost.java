@@ -29,6 +29,31 @@ public final class QwenVlCost {
     private QwenVlCost() {
     }
 
+    /** {linear, attention} forward FLOPs of one text layer computing {@code rows} rows over a sequence of s. */
+    private static double[] textLayerFlops(QwenVlConfig.Text t, long rows, long s) {
+        long dt = t.hiddenSize();
+        long q = (long) t.numHeads() * t.headDim();
+        long kv = (long) t.numKvHeads() * t.headDim();
+        long it = t.intermediateSize();
+        double linear = 2.0 * rows * dt * q + 2 * 2.0 * s * dt * kv + 2.0 * rows * q * dt + 3 * 2.0 * rows * dt * it;
+        double attention = 2 * 2.0 * t.numHeads() * t.headDim() * rows * s;
+        return new double[] {linear, attention};
+    }
+
+    /**
+     * Forward FLOPs of the language model alone over a sequence of {@code s} tokens up to the last position's logits
+     * (what each criterion of the evaluation judge costs after the vision tower ran once, docs/evaluation.md).
+     */
+    public static double textForwardFlops(QwenVlConfig config, long s) {
+        QwenVlConfig.Text t = config.text();
+        double flops = 0;
+        for (int l = 0; l < t.numLayers(); l++) {
+            double[] layer = textLayerFlops(t, l == t.numLayers() - 1 ? 1 : s, s);
+            flops += layer[0] + layer[1];
+        }
+        return flops + 2.0 * t.hiddenSize() * t.vocabSize();
+    }
+
     /** Parameter count of a checkpoint with this config (the tied head counted once). */
     public static long parameterCount(QwenVlConfig config) {
         return visionMatrixParameters(config.vision()) + visionNormParameters(config.vision())
@@ -123,9 +148,9 @@ public final class QwenVlCost {
         for (int l = 0; l < t.numLayers(); l++) {
             boolean last = l == t.numLayers() - 1;
             long rows = last ? 1 : s;
-            double linear = 2.0 * rows * dt * q + 2 * 2.0 * s * dt * kv + 2.0 * rows * q * dt
-                    + 3 * 2.0 * rows * dt * it;
-            double attention = 2 * 2.0 * t.numHeads() * t.headDim() * rows * s;
+            double[] layer = textLayerFlops(t, rows, s);
+            double linear = layer[0];
+            double attention = layer[1];
             flops += linear + attention;
             backward += linear + 2 * attention;
             saved += s * dt + rows * dt + rows * q + 2 * s * kv + (long) t.numHeads() * rows * s + 4 * rows * it;

@@ -68,7 +68,7 @@ public final class GenerateCommand {
      * Without Spring Boot's logging setup logback would print DJL's DEBUG lines to stdout. Keep our warnings and our
      * own INFO, on stderr: stdout lists the files written.
      */
-    private static void quietLogging() {
+    static void quietLogging() {
         if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
             ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
             root.setLevel(ch.qos.logback.classic.Level.WARN);
