@@ -1,5 +1,7 @@
 package dev.vlm3d.pipeline;
 
+import dev.vlm3d.options.VlmQuestion;
+import dev.vlm3d.options.GenerationOptions;
 import dev.vlm3d.engine.RunConfig;
 import dev.vlm3d.engine.RunHooks;
 import dev.vlm3d.engine.StepMemory;
@@ -70,7 +72,7 @@ public final class GenerationJob implements AutoCloseable {
             guidance = StepSeededNoise.reseeding(guidanceModel.forPrompt(prompt, negativePrompt, noise)
                     .withTimestepHorizonScale(Presets.timestepHorizonScale(options)), noise);
             if (options.reward()) {
-                reward = models.vlm().forPrompt(prompt, new RewardOptions(options.question(), options.singleView(),
+                reward = models.vlm().forPrompt(prompt, new RewardOptions(questionTemplate(options.question()), options.singleView(),
                         RewardOptions.Form.LOGIT_DIFFERENCE), 0);
             }
             Vlm3dRun run = new Vlm3dRun(config, guidance, reward, models.device());
@@ -86,6 +88,15 @@ public final class GenerationJob implements AutoCloseable {
         } finally {
             TRAINING.unlock();
         }
+    }
+
+    /** The engine's template for the job's question choice. */
+    static RewardOptions.QuestionTemplate questionTemplate(VlmQuestion question) {
+        return switch (question) {
+            case SELECTED -> RewardOptions.QuestionTemplate.SELECTED;
+            case A -> RewardOptions.QuestionTemplate.A;
+            case B -> RewardOptions.QuestionTemplate.B;
+        };
     }
 
     public GenerationOptions options() {
