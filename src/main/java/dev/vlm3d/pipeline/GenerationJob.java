@@ -1,7 +1,6 @@
 package dev.vlm3d.pipeline;
 
-import dev.vlm3d.options.VlmQuestion;
-import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.engine.ExportConfig;
 import dev.vlm3d.engine.RunConfig;
 import dev.vlm3d.engine.RunHooks;
 import dev.vlm3d.engine.StepMemory;
@@ -14,6 +13,8 @@ import dev.vlm3d.engine.guidance.Guidance;
 import dev.vlm3d.engine.guidance.MvDreamGuidanceModel;
 import dev.vlm3d.engine.reward.Reward;
 import dev.vlm3d.engine.reward.RewardOptions;
+import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.options.VlmQuestion;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -99,6 +100,11 @@ public final class GenerationJob implements AutoCloseable {
         };
     }
 
+    /** The preset's export configuration. */
+    public ExportConfig exportConfig() {
+        return config.export();
+    }
+
     public GenerationOptions options() {
         return options;
     }
@@ -158,9 +164,15 @@ public final class GenerationJob implements AutoCloseable {
      */
     public List<ExportedArtifact> export(Path directory, AssetExporter.Scope scope)
             throws IOException, InterruptedException {
+        return export(directory, scope, config.export());
+    }
+
+    /** The same with another export configuration than the preset's (the CLI's {@code --iso-threshold}). */
+    public List<ExportedArtifact> export(Path directory, AssetExporter.Scope scope, ExportConfig export)
+            throws IOException, InterruptedException {
         TRAINING.lockInterruptibly();
         try {
-            return new AssetExporter(config.export()).export(run, directory, scope);
+            return new AssetExporter(export).export(run, directory, scope);
         } finally {
             TRAINING.unlock();
         }

@@ -53,7 +53,7 @@ class GenerateCommandTest {
     void exportScopeLimitsWhatIsWritten(@TempDir Path out) throws Exception {
         Path mesh = out.resolve("mesh");
         assertThat(run("--prompt", "a blue mug", "--out", mesh.toString(), "--steps", "3", "--cache-dir", CACHE,
-                "--export", "mesh")).isZero();
+                "--export", "mesh", "--iso-threshold", "auto")).isZero();
         assertThat(names(mesh)).containsExactlyInAnyOrder("model.glb", "model.obj", "curves.json", "curves.csv",
                 "curves.png", "run.json");
         GltfValidator.validate(mesh.resolve("model.glb"));
@@ -63,6 +63,7 @@ class GenerateCommandTest {
         assertThat(names(curves)).containsExactlyInAnyOrder("curves.json", "curves.csv", "curves.png", "run.json");
         assertThat(Files.readAllLines(curves.resolve("curves.csv"))).hasSize(1 + 2);
         assertThat(run("--prompt", "x", "--out", out.toString(), "--export", "renders")).isEqualTo(2);
+        assertThat(run("--prompt", "x", "--out", out.toString(), "--iso-threshold", "-3")).isEqualTo(2);
     }
 
     private static List<String> names(Path dir) throws java.io.IOException {

@@ -24,6 +24,8 @@ import javax.imageio.ImageIO;
  */
 public final class AssetExporter {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AssetExporter.class);
+
     public static final String MESH_GLB = "mesh.glb";
     public static final String MESH_OBJ = "mesh.obj";
     public static final String TURNTABLE = "turntable.gif";
@@ -77,10 +79,19 @@ public final class AssetExporter {
 
     /** @throws EmptyMeshException when the density has no surface at the threshold */
     public List<ExportedArtifact> exportMesh(Vlm3dRun run, Path directory) throws IOException {
-        Mesh mesh = extractMesh(run);
+        IsosurfaceExtractor.Extraction extraction;
+        try (NDManager manager = NDManager.newBaseManager(run.device())) {
+            extraction = new IsosurfaceExtractor(config).extractWithThreshold(run.field(), manager);
+        }
+        Mesh mesh = extraction.mesh();
+        if (config.autoThreshold()) {
+            LOG.info("automatic isosurface threshold: σ = {} (the mean density of the lattice points above 1e-5)",
+                    String.format(Locale.ROOT, "%.4g", extraction.threshold()));
+        }
         if (mesh.vertexCount() == 0) {
             throw new EmptyMeshException("the optimized density has no surface at the export threshold "
-                    + config.isoThreshold() + " after " + run.currentStep() + " steps");
+                    + (config.autoThreshold() ? "auto (σ = " + extraction.threshold() + ")" : config.isoThreshold())
+                    + " after " + run.currentStep() + " steps");
         }
         Files.createDirectories(directory);
         Path glb = directory.resolve(MESH_GLB);

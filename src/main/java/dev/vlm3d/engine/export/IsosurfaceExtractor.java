@@ -28,27 +28,46 @@ public final class IsosurfaceExtractor {
         float[] at(float[] xyz);
     }
 
-    /** A mesh before colouring and the box its last pass was extracted in. */
-    record Geometry(Mesh mesh, double[] lo, double[] hi) {
+    /** A mesh before colouring, the box its last pass was extracted in, and the level it was extracted at. */
+    record Geometry(Mesh mesh, double[] lo, double[] hi, float threshold) {
     }
+
+    /** threestudio's "auto" level: the mean σ of the full-box lattice points above this. */
+    private static final float AUTO_EPS = 1e-5f;
 
     public IsosurfaceExtractor(ExportConfig config) {
         this.config = config;
     }
 
     public Mesh extract(NerfField field, NDManager manager) {
+        return extractWithThreshold(field, manager).mesh();
+    }
+
+    /** The coloured mesh and the density level it was extracted at (the configured one or the automatic one). */
+    public Extraction extractWithThreshold(NerfField field, NDManager manager) {
         Geometry g = geometry(xyz -> evaluate(field, manager, xyz, false));
         double[] lo = g.lo();
         double[] hi = g.hi();
         double spacing = Math.max(hi[0] - lo[0], Math.max(hi[1] - lo[1], hi[2] - lo[2])) / (config.isoResolution() - 1);
-        return g.mesh().withColors(compositeAlbedo(field, manager, g.mesh(), 2 * spacing, COLOR_SAMPLES));
+        return new Extraction(g.mesh().withColors(compositeAlbedo(field, manager, g.mesh(), 2 * spacing,
+                COLOR_SAMPLES)), g.threshold());
     }
 
-    /** The cleaned level set of the full box, then (coarse to fine) of the box around it. */
+    /** A coloured mesh and the density level it was extracted at. */
+    public record Extraction(Mesh mesh, float threshold) {
+    }
+
+    /**
+     * The cleaned level set of the full box, then (coarse to fine) of the box around it, at the configured level or,
+     * when that is {@link ExportConfig#AUTO_THRESHOLD}, at the mean σ of the full box's lattice points above 1e-5
+     * (threestudio's {@code isosurface_threshold: auto}).
+     */
     Geometry geometry(Density density) {
         double[] lo = {-1, -1, -1};
         double[] hi = {1, 1, 1};
-        Mesh mesh = clean(extractIn(density, lo, hi));
+        float[] sigma = density.at(lattice(lo, hi));
+        float threshold = config.autoThreshold() ? autoThreshold(sigma) : config.isoThreshold();
+        Mesh mesh = clean(MarchingTetrahedra.extract(sigma, config.isoResolution(), lo, hi, threshold));
         if (config.coarseToFine() && mesh.vertexCount() > 0) {
             double[] mn = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
             double[] mx = {-Double.MAX_VALUE, -Double.MAX_VALUE, -Double.MAX_VALUE};
@@ -62,9 +81,22 @@ public final class IsosurfaceExtractor {
                 lo[d] = Math.max(-1, mn[d] - grow);
                 hi[d] = Math.min(1, mx[d] + grow);
             }
-            mesh = clean(extractIn(density, lo, hi));
+            mesh = clean(MarchingTetrahedra.extract(density.at(lattice(lo, hi)), config.isoResolution(), lo, hi,
+                    threshold));
         }
-        return new Geometry(mesh, lo, hi);
+        return new Geometry(mesh, lo, hi, threshold);
+    }
+
+    static float autoThreshold(float[] sigma) {
+        double sum = 0;
+        long count = 0;
+        for (float v : sigma) {
+            if (v > AUTO_EPS) {
+                sum += v;
+                count++;
+            }
+        }
+        return count == 0 ? Float.POSITIVE_INFINITY : (float) (sum / count);
     }
 
     private Mesh clean(Mesh mesh) {
@@ -119,7 +151,7 @@ public final class IsosurfaceExtractor {
         return out;
     }
 
-    private Mesh extractIn(Density density, double[] lo, double[] hi) {
+    private float[] lattice(double[] lo, double[] hi) {
         int n = config.isoResolution();
         float[] points = new float[n * n * n * 3];
         int q = 0;
@@ -132,7 +164,7 @@ public final class IsosurfaceExtractor {
                 }
             }
         }
-        return MarchingTetrahedra.extract(density.at(points), n, lo, hi, config.isoThreshold());
+        return points;
     }
 
     /** σ (albedo=false, one value per point) or albedo (three values per point), without gradient, chunked. */

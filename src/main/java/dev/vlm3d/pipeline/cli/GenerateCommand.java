@@ -2,6 +2,7 @@ package dev.vlm3d.pipeline.cli;
 
 import dev.vlm3d.options.Preset;
 import ai.djl.Device;
+import dev.vlm3d.engine.ExportConfig;
 import dev.vlm3d.engine.StepReport;
 import dev.vlm3d.engine.export.AssetExporter;
 import dev.vlm3d.engine.export.EmptyMeshException;
@@ -48,6 +49,8 @@ public final class GenerateCommand {
               --threads N                     libtorch CPU threads (default: 1; 0 = libtorch's default)
               --export all|mesh|curves        what to write after the steps (default: all; mesh skips the
                                               renders and turntable, curves also the mesh)
+              --iso-threshold X|auto          density level of the mesh (default: the preset's; auto = the
+                                              mean density above 1e-5, for a run whose density is still low)
               --lambda-vlm-start X --lambda-vlm-end X --lambda-vlm-anneal-steps N
               --vlm-question selected|a|b  --vlm-views all|one  --backbone mvdream|sd21  --no-reward
             """;
@@ -153,7 +156,9 @@ public final class GenerateCommand {
             });
             Path staging = Files.createTempDirectory(a.out, ".export-");
             try {
-                for (ExportedArtifact file : job.export(staging, a.export)) {
+                ExportConfig export = a.isoThreshold == null ? job.exportConfig()
+                    : job.exportConfig().withIsoThreshold(a.isoThreshold);
+            for (ExportedArtifact file : job.export(staging, a.export, export)) {
                     Path target = a.out.resolve(GenerationJob.artifactName(file));
                     Files.move(file.path(), target, StandardCopyOption.REPLACE_EXISTING);
                     written.add(target);
@@ -194,6 +199,7 @@ public final class GenerateCommand {
         String diffusionPrecision;
         Integer threads = 1;
         AssetExporter.Scope export = AssetExporter.Scope.ALL;
+        Float isoThreshold;
         boolean help;
         final Map<String, Object> options = new LinkedHashMap<>();
 
@@ -228,6 +234,7 @@ public final class GenerateCommand {
                     case "--device" -> a.device = value;
                     case "--threads" -> a.threads = integer(flag, value);
                     case "--export" -> a.export = exportScope(value);
+                    case "--iso-threshold" -> a.isoThreshold = isoThreshold(value);
                     case "--vlm-precision" -> a.vlmPrecision = QwenVlPrecision.valueOf(value.toUpperCase(Locale.ROOT));
                     case "--diffusion-precision" -> a.diffusionPrecision = value;
                     default -> {
@@ -257,6 +264,21 @@ public final class GenerateCommand {
                 case "FLOAT16", "FP16" -> ai.djl.ndarray.types.DataType.FLOAT16;
                 default -> throw new ModelConfigurationException("--diffusion-precision must be FLOAT32 or FLOAT16");
             };
+        }
+
+        private static Float isoThreshold(String value) {
+            if (value.equals("auto")) {
+                return ExportConfig.AUTO_THRESHOLD;
+            }
+            try {
+                float v = Float.parseFloat(value);
+                if (v > 0 && Float.isFinite(v)) {
+                    return v;
+                }
+            } catch (NumberFormatException e) {
+                // explained below
+            }
+            throw new IllegalArgumentException("--iso-threshold must be a positive number or auto");
         }
 
         private static AssetExporter.Scope exportScope(String value) {

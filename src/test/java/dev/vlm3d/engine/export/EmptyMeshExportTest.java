@@ -1,5 +1,6 @@
 package dev.vlm3d.engine.export;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +14,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A density with no surface at the threshold stops the export at the mesh, before any render is spent on it. */
+/**
+ * A density with no surface at the threshold stops the export at the mesh, before any render is spent on it; the
+ * automatic level (threestudio's "auto") finds a surface in the same field.
+ */
 class EmptyMeshExportTest {
 
     @Test
@@ -30,5 +34,22 @@ class EmptyMeshExportTest {
             assertFalse(Files.exists(dir.resolve("renders")), "no renders after an empty mesh");
             assertFalse(Files.exists(dir.resolve(AssetExporter.TURNTABLE)), "no turntable after an empty mesh");
         }
+    }
+
+    @Test
+    void theAutomaticLevelFindsTheSurfaceOfALowDensity(@TempDir Path dir) throws Exception {
+        RunConfig tiny = RunConfig.tiny(2);
+        ExportConfig auto = tiny.export().withIsoThreshold(ExportConfig.AUTO_THRESHOLD);
+        try (Vlm3dRun run = new Vlm3dRun(tiny.withExport(auto), null, null, Device.cpu())) {
+            var files = new AssetExporter(auto).export(run, dir, AssetExporter.Scope.MESH);
+            assertTrue(files.stream().anyMatch(f -> f.name().equals(AssetExporter.MESH_GLB)));
+            dev.vlm3d.engine.GltfValidator.validate(dir.resolve(AssetExporter.MESH_GLB));
+        }
+    }
+
+    @Test
+    void theAutomaticLevelIsTheMeanOfThePositiveDensities() {
+        assertEquals(3.0f, IsosurfaceExtractor.autoThreshold(new float[] {0f, 1e-6f, 2f, 4f}), 1e-6f);
+        assertEquals(Float.POSITIVE_INFINITY, IsosurfaceExtractor.autoThreshold(new float[] {0f, 0f}));
     }
 }
