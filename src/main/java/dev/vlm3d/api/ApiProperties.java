@@ -1,8 +1,8 @@
 package dev.vlm3d.api;
 
+import dev.vlm3d.options.Preset;
 import java.time.Duration;
-import dev.vlm3d.pipeline.GenerationOptions;
-import dev.vlm3d.pipeline.Presets;
+import dev.vlm3d.options.GenerationOptions;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -26,14 +26,14 @@ public record ApiProperties(
         if (maxPromptLength == null) maxPromptLength = 1000;
         if (maxBodyBytes == null) maxBodyBytes = 64L * 1024;
         if (maxSteps == null) maxSteps = 20_000;
-        if (defaultPreset == null) defaultPreset = Presets.DEFAULT;
+        if (defaultPreset == null) defaultPreset = Preset.DEFAULT.wireName();
         if (maxAttempts == null) maxAttempts = 3;
         if (sseTimeout == null) sseTimeout = Duration.ofMinutes(30);
         if (sseHeartbeat == null) sseHeartbeat = Duration.ofSeconds(15);
         if (defaultPageSize == null) defaultPageSize = 20;
         if (maxPageSize == null) maxPageSize = 100;
-        if (!Presets.NAMES.contains(defaultPreset)) {
-            throw new IllegalArgumentException("vlm3d.api.default-preset '" + defaultPreset + "' is not one of " + Presets.NAMES);
+        if (!Preset.NAMES.contains(defaultPreset)) {
+            throw new IllegalArgumentException("vlm3d.api.default-preset '" + defaultPreset + "' is not one of " + Preset.NAMES);
         }
         if (maxSteps > GenerationOptions.MAX_STEPS) maxSteps = GenerationOptions.MAX_STEPS;
     }

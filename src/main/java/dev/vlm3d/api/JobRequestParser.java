@@ -1,7 +1,7 @@
 package dev.vlm3d.api;
 
-import dev.vlm3d.pipeline.GenerationOptions;
-import dev.vlm3d.pipeline.Presets;
+import dev.vlm3d.options.Preset;
+import dev.vlm3d.options.GenerationOptions;
 import dev.vlm3d.text.InputText;
 import java.util.Map;
 import java.util.Set;
@@ -41,15 +41,15 @@ final class JobRequestParser {
             seed = seedNode.longValue();
         }
         String preset = text(body, "preset", false);
-        if (preset != null && !Presets.NAMES.contains(preset)) {
-            throw ApiException.invalid("INVALID_FIELD", "preset", "preset must be one of " + String.join(", ", Presets.NAMES));
+        if (preset != null && !Preset.NAMES.contains(preset)) {
+            throw ApiException.invalid("INVALID_FIELD", "preset", "preset must be one of " + String.join(", ", Preset.NAMES));
         }
         Integer steps = integer(body, "steps", 1, properties.maxSteps());
         Integer priority = integer(body, "priority", 0, 9);
         // the job stores its effective options (preset values + overrides), so what runs is what the API echoes
         GenerationOptions effective = RunOptions.resolve(preset != null ? preset : properties.defaultPreset(), steps,
                 body.get("options"));
-        return new CreateJobRequest(prompt, negative, seed, effective.preset(), effective.steps(),
+        return new CreateJobRequest(prompt, negative, seed, effective.preset().wireName(), effective.steps(),
                 priority == null ? 0 : priority, effective.toMap());
     }
 

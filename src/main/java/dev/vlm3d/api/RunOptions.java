@@ -1,7 +1,7 @@
 package dev.vlm3d.api;
 
-import dev.vlm3d.pipeline.GenerationOptions;
-import dev.vlm3d.pipeline.InvalidOptionException;
+import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.options.InvalidOptionException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;

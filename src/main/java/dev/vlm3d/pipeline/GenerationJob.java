@@ -13,6 +13,8 @@ import dev.vlm3d.engine.guidance.Guidance;
 import dev.vlm3d.engine.guidance.MvDreamGuidanceModel;
 import dev.vlm3d.engine.reward.Reward;
 import dev.vlm3d.engine.reward.RewardOptions;
+import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.options.VlmQuestion;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -71,7 +73,7 @@ public final class GenerationJob implements AutoCloseable {
             guidance = StepSeededNoise.reseeding(guidanceModel.forPrompt(prompt, negativePrompt, noise)
                     .withTimestepHorizonScale(Presets.timestepHorizonScale(options)), noise);
             if (options.reward()) {
-                reward = models.vlm().forPrompt(prompt, new RewardOptions(options.question(), options.singleView(),
+                reward = models.vlm().forPrompt(prompt, new RewardOptions(questionTemplate(options.question()), options.singleView(),
                         RewardOptions.Form.LOGIT_DIFFERENCE), 0);
             }
             Vlm3dRun run = new Vlm3dRun(config, guidance, reward, models.device());
@@ -87,6 +89,15 @@ public final class GenerationJob implements AutoCloseable {
         } finally {
             TRAINING.unlock();
         }
+    }
+
+    /** The engine's template for the job's question choice. */
+    static RewardOptions.QuestionTemplate questionTemplate(VlmQuestion question) {
+        return switch (question) {
+            case SELECTED -> RewardOptions.QuestionTemplate.SELECTED;
+            case A -> RewardOptions.QuestionTemplate.A;
+            case B -> RewardOptions.QuestionTemplate.B;
+        };
     }
 
     /** The preset's export configuration. */

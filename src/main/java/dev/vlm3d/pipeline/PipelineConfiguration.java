@@ -1,5 +1,6 @@
 package dev.vlm3d.pipeline;
 
+import dev.vlm3d.options.Preset;
 import dev.vlm3d.worker.JobGeneratorFactory;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -56,7 +57,7 @@ public class PipelineConfiguration {
             }
             models.put("vlm_precision", s.vlmPrecision().name());
             models.put("diffusion_precision", s.diffusionType().name());
-            models.put("presets", Presets.NAMES);
+            models.put("presets", Preset.NAMES);
             builder.withDetail("models", models);
         };
     }

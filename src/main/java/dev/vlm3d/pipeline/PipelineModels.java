@@ -1,5 +1,6 @@
 package dev.vlm3d.pipeline;
 
+import dev.vlm3d.options.Backbone;
 import ai.djl.Device;
 import dev.vlm3d.engine.guidance.MvDreamGuidanceModel;
 import dev.vlm3d.engine.guidance.SdsOptions;

@@ -4,14 +4,15 @@ import dev.vlm3d.engine.ExportConfig;
 import dev.vlm3d.engine.LossConfig;
 import dev.vlm3d.engine.RunConfig;
 import dev.vlm3d.engine.Schedule;
-import dev.vlm3d.engine.render.CameraConfig;
 import dev.vlm3d.engine.render.RenderConfig;
-import dev.vlm3d.engine.reward.RewardOptions.QuestionTemplate;
+import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.options.Preset;
 import java.util.List;
 
 /**
- * The one set of named run presets, used by the API, the worker and the CLI. Every difference to the paper or the
- * released code is listed, with its reason, in docs/paper-vs-code.md.
+ * How each {@link Preset} builds the engine's {@link RunConfig}: the half of a preset that only the pipeline sees
+ * (its name and option defaults are {@link Preset}). Every difference to the paper or the released code is listed,
+ * with its reason, in docs/paper-vs-code.md.
  *
  * <ul>
  *   <li>{@code paper}: the VLM3D run of the paper (MVDream-threestudio shading config + the Qwen2.5-VL reward):
@@ -33,31 +34,7 @@ import java.util.List;
  */
 public final class Presets {
 
-    public static final String PAPER = "paper";
-    public static final String PAPER_RELEASED = "paper-released";
-    public static final String FAST = "fast";
-    public static final String PREVIEW = "preview";
-    public static final List<String> NAMES = List.of(PAPER, PAPER_RELEASED, FAST, PREVIEW);
-    /** Used when a request names no preset. */
-    public static final String DEFAULT = PREVIEW;
-
     private Presets() {
-    }
-
-    /** The preset's own option values, before any job override. */
-    public static GenerationOptions defaults(String name) {
-        return switch (name == null ? DEFAULT : name) {
-            case PAPER -> new GenerationOptions(PAPER, 10_000, 300, 1, 10_000, QuestionTemplate.SELECTED, false, true,
-                    Backbone.MVDREAM);
-            case PAPER_RELEASED -> new GenerationOptions(PAPER_RELEASED, 20_000, 300, 1, 10_000,
-                    QuestionTemplate.SELECTED, false, true, Backbone.MVDREAM);
-            case FAST -> new GenerationOptions(FAST, 2_500, 300, 1, 2_500, QuestionTemplate.SELECTED, false, true,
-                    Backbone.MVDREAM);
-            case PREVIEW -> new GenerationOptions(PREVIEW, 40, 300, 1, 40, QuestionTemplate.SELECTED, false, true,
-                    Backbone.MVDREAM);
-            default -> throw new InvalidOptionException("INVALID_FIELD", "preset",
-                    "preset must be one of " + String.join(", ", NAMES));
-        };
     }
 
     /**
@@ -67,8 +44,10 @@ public final class Presets {
      * anneals down within the run.
      */
     public static double timestepHorizonScale(GenerationOptions options) {
-        return PAPER.equals(options.preset()) || PAPER_RELEASED.equals(options.preset())
-                ? 1.0 : options.steps() / 10_000.0;
+        return switch (options.preset()) {
+            case PAPER, PAPER_RELEASED -> 1.0;
+            case FAST, PREVIEW -> options.steps() / 10_000.0;
+        };
     }
 
     /** The engine configuration of a run with these options. */
@@ -79,14 +58,13 @@ public final class Presets {
             case PAPER_RELEASED -> RunConfig.paperReleased().withCheckpointEvery(250);
             case FAST -> fast(steps);
             case PREVIEW -> RunConfig.tiny(steps).withCheckpointEvery(10);
-            default -> throw new IllegalArgumentException("unknown preset " + options.preset());
         };
         LossConfig loss = base.loss();
         Schedule lambdaVlm = new Schedule(0, options.lambdaVlmStart(), options.lambdaVlmEnd(),
                 options.lambdaVlmAnnealSteps());
         // paper-released stops the reward where the released code does (step 10,000 of 20,000, scaled with steps);
         // every other preset runs it on every step
-        int rewardUntil = PAPER_RELEASED.equals(options.preset())
+        int rewardUntil = options.preset() == Preset.PAPER_RELEASED
                 ? (int) Math.round((double) base.loss().vlmUntilStep() * steps / base.maxSteps())
                 : steps;
         loss = new LossConfig(loss.lambdaGuidance(), loss.lambdaOrient(), lambdaVlm, rewardUntil);
@@ -95,18 +73,11 @@ public final class Presets {
 
     private static RunConfig fast(int steps) {
         RunConfig paper = RunConfig.paper();
-        CameraConfig p = paper.camera();
-        CameraConfig camera = new CameraConfig(List.of(64), List.of(4), List.of(), p.viewsPerGroup(), p.distanceMin(),
-                p.distanceMax(), p.relativeRadius(), p.fovyMinDeg(), p.fovyMaxDeg(), p.elevationMinDeg(),
-                p.elevationMaxDeg(), p.lightDistanceMin(), p.lightDistanceMax(), p.lightPerturb(), p.evalViews(),
-                p.evalElevationDeg(), p.evalDistance(), p.evalFovyDeg(), 256);
-        RenderConfig r = paper.render();
         int half = Math.max(1, steps / 2);
-        RenderConfig render = new RenderConfig(256, r.occupancyResolution(), r.occupancyEvery(), r.occupancyDecay(),
-                r.occupancyThreshold(), r.earlyStopEps(), r.backgroundRandomProb(), half, r.albedoProb(),
-                r.texturelessProb(), r.chunkRays());
+        RenderConfig render = paper.render().withSamplesPerRay(256).withAmbientOnlySteps(half);
         LossConfig loss = new LossConfig(1.0, new Schedule(0, 10, 1000, half), paper.loss().lambdaVlm(), steps);
         ExportConfig export = new ExportConfig(128, 25f, true, 0.01f, 8, 256, 30, 256);
-        return paper.withCamera(camera).withRender(render).withLoss(loss).withExport(export).withCheckpointEvery(100);
+        return paper.withCamera(paper.camera().withPhases(List.of(64), List.of(4), List.of())).withRender(render)
+                .withLoss(loss).withExport(export).withCheckpointEvery(100);
     }
 }

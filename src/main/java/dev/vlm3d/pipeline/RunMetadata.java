@@ -1,5 +1,6 @@
 package dev.vlm3d.pipeline;
 
+import dev.vlm3d.options.GenerationOptions;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import java.util.Map;
@@ -20,7 +21,7 @@ public final class RunMetadata {
             root.addProperty("negative_prompt", negativePrompt);
         }
         root.addProperty("seed", seed);
-        root.addProperty("preset", options.preset());
+        root.addProperty("preset", options.preset().wireName());
         root.addProperty("steps", options.steps());
         JsonObject opts = new JsonObject();
         for (Map.Entry<String, Object> e : options.toMap().entrySet()) {

@@ -1,5 +1,7 @@
 package dev.vlm3d.pipeline;
 
+import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.options.InvalidOptionException;
 import ai.djl.engine.EngineException;
 import dev.vlm3d.engine.NonFiniteStepException;
 import dev.vlm3d.engine.StepReport;

@@ -61,10 +61,7 @@ public final class EngineStepBenchmark {
 
         RunConfig paper = RunConfig.paper();
         CameraConfig c = paper.camera();
-        CameraConfig camera = new CameraConfig(List.of(size), List.of(views), List.of(), 4, c.distanceMin(),
-                c.distanceMax(), true, c.fovyMinDeg(), c.fovyMaxDeg(), c.elevationMinDeg(), c.elevationMaxDeg(),
-                c.lightDistanceMin(), c.lightDistanceMax(), c.lightPerturb(), c.evalViews(), c.evalElevationDeg(),
-                c.evalDistance(), c.evalFovyDeg(), c.evalSize());
+        CameraConfig camera = c.withPhases(List.of(size), List.of(views), List.of());
         RenderConfig r = paper.render();
         RenderConfig render = new RenderConfig(samples, r.occupancyResolution(), r.occupancyEvery(),
                 r.occupancyDecay(), r.occupancyThreshold(), r.earlyStopEps(), r.backgroundRandomProb(),

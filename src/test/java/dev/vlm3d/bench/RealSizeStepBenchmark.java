@@ -297,10 +297,7 @@ public final class RealSizeStepBenchmark {
     /** The paper run with one camera phase from step 0, optionally with fewer samples (reduced size). */
     static RunConfig phaseConfig(RunConfig paper, Options o, int views, int resolution) {
         CameraConfig c = paper.camera();
-        CameraConfig camera = new CameraConfig(List.of(resolution), List.of(views), List.of(), c.viewsPerGroup(),
-                c.distanceMin(), c.distanceMax(), c.relativeRadius(), c.fovyMinDeg(), c.fovyMaxDeg(),
-                c.elevationMinDeg(), c.elevationMaxDeg(), c.lightDistanceMin(), c.lightDistanceMax(), c.lightPerturb(),
-                c.evalViews(), c.evalElevationDeg(), c.evalDistance(), c.evalFovyDeg(), c.evalSize());
+        CameraConfig camera = c.withPhases(List.of(resolution), List.of(views), List.of());
         RunConfig config = paper.withCamera(camera).withCheckpointEvery(0).withMaxSteps(o.warmup() + o.steps());
         if (o.samples() != null) {
             config = config.withRender(paper.render().withSamplesPerRay(o.samples()));

@@ -116,11 +116,7 @@ public final class StepMemoryBenchmark {
     static Result measure(Shape shape, int warmup, int steps, int chunk) {
         RunConfig paper = RunConfig.paper();
         CameraConfig c = paper.camera();
-        CameraConfig camera = new CameraConfig(List.of(shape.size()), List.of(shape.views()), List.of(),
-                c.viewsPerGroup(), c.distanceMin(), c.distanceMax(), c.relativeRadius(), c.fovyMinDeg(),
-                c.fovyMaxDeg(), c.elevationMinDeg(), c.elevationMaxDeg(), c.lightDistanceMin(), c.lightDistanceMax(),
-                c.lightPerturb(), c.evalViews(), c.evalElevationDeg(), c.evalDistance(), c.evalFovyDeg(),
-                c.evalSize());
+        CameraConfig camera = c.withPhases(List.of(shape.size()), List.of(shape.views()), List.of());
         int total = warmup + steps;
         // the orientation loss on, so every step computes the analytic normals as phase B of the paper does
         RunConfig config = paper.withMaxSteps(total).withCheckpointEvery(0).withCamera(camera)

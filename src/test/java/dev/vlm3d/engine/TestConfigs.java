@@ -18,8 +18,7 @@ final class TestConfigs {
         CameraConfig c = base.camera();
         CameraConfig camera = new CameraConfig(List.of(size), List.of(4), List.of(), 4, c.distanceMin(),
                 c.distanceMax(), true, FOVY, FOVY, c.elevationMinDeg(), c.elevationMaxDeg(), c.lightDistanceMin(),
-                c.lightDistanceMax(), c.lightPerturb(), c.evalViews(), c.evalElevationDeg(), c.evalDistance(),
-                c.evalFovyDeg(), c.evalSize());
+                c.lightDistanceMax(), c.lightPerturb(), c.evalElevationDeg(), c.evalDistance(), c.evalFovyDeg());
         RenderConfig r = base.render();
         RenderConfig render = new RenderConfig(samples, r.occupancyResolution(), r.occupancyEvery(),
                 r.occupancyDecay(), r.occupancyThreshold(), r.earlyStopEps(), r.backgroundRandomProb(),
@@ -33,8 +32,7 @@ final class TestConfigs {
         CameraConfig c = base.camera();
         CameraConfig camera = new CameraConfig(List.of(size), List.of(4), List.of(), 4, c.distanceMin(),
                 c.distanceMax(), true, FOVY, FOVY, -30f, 60f, c.lightDistanceMin(), c.lightDistanceMax(),
-                c.lightPerturb(), c.evalViews(), c.evalElevationDeg(), c.evalDistance(), c.evalFovyDeg(),
-                c.evalSize());
+                c.lightPerturb(), c.evalElevationDeg(), c.evalDistance(), c.evalFovyDeg());
         RenderConfig r = base.render();
         RenderConfig render = new RenderConfig(r.samplesPerRay(), r.occupancyResolution(), r.occupancyEvery(),
                 r.occupancyDecay(), r.occupancyThreshold(), r.earlyStopEps(), 0f, Integer.MAX_VALUE, r.albedoProb(),

@@ -1,5 +1,8 @@
 package dev.vlm3d.pipeline;
 
+import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.options.InvalidOptionException;
+import dev.vlm3d.options.Backbone;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,6 @@
 package dev.vlm3d.pipeline;
 
+import dev.vlm3d.options.GenerationOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -54,7 +54,7 @@ public final class CameraSampler {
         return new CameraBatch(views, size, size);
     }
 
-    /** GPTEval3D layout: {@code evalViews} azimuths evenly over 360° at a fixed elevation, distance and FOV. */
+    /** {@code count} azimuths evenly over 360° at a fixed elevation, distance and FOV. */
     public static List<Camera> evaluationCameras(CameraConfig config, int count) {
         List<Camera> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {

@@ -106,6 +106,12 @@ public record RenderConfig(int samplesPerRay, int occupancyResolution, int occup
                 chunkSamples);
     }
 
+    public RenderConfig withAmbientOnlySteps(int steps) {
+        return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
+                earlyStopEps, backgroundRandomProb, steps, albedoProb, texturelessProb, chunkRays,
+                occupancyWarmupSteps, chunkSamples);
+    }
+
     public RenderConfig withChunkSamples(int samples) {
         return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
                 earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays,

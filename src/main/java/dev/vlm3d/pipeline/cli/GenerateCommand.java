@@ -1,5 +1,6 @@
 package dev.vlm3d.pipeline.cli;
 
+import dev.vlm3d.options.Preset;
 import ai.djl.Device;
 import dev.vlm3d.engine.ExportConfig;
 import dev.vlm3d.engine.StepReport;
@@ -9,12 +10,11 @@ import dev.vlm3d.engine.export.ExportedArtifact;
 import dev.vlm3d.models.qwen25vl.QwenVlPrecision;
 import dev.vlm3d.pipeline.CpuThreads;
 import dev.vlm3d.pipeline.GenerationJob;
-import dev.vlm3d.pipeline.GenerationOptions;
-import dev.vlm3d.pipeline.InvalidOptionException;
+import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.options.InvalidOptionException;
 import dev.vlm3d.pipeline.ModelConfigurationException;
 import dev.vlm3d.pipeline.ModelSettings;
 import dev.vlm3d.pipeline.PipelineModels;
-import dev.vlm3d.pipeline.Presets;
 import dev.vlm3d.pipeline.RunMetadata;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -112,7 +112,7 @@ public final class GenerateCommand {
                             + "not what real weights produce.");
                 }
                 err.printf(Locale.ROOT, "models loaded on %s in %.1f s (%s); preset %s, %d steps, seed %d%n", device,
-                        (System.nanoTime() - t0) / 1e9, models.estimate().describe(), options.preset(),
+                        (System.nanoTime() - t0) / 1e9, models.estimate().describe(), options.preset().wireName(),
                         options.steps(), a.seed);
                 List<Path> written = generate(models, a, options, err);
                 for (Path p : written) {
@@ -186,7 +186,7 @@ public final class GenerateCommand {
     static final class Arguments {
         String prompt;
         Path out;
-        String preset = Presets.DEFAULT;
+        String preset = Preset.DEFAULT.wireName();
         Integer steps;
         long seed;
         String negative;

@@ -1,4 +1,4 @@
-package dev.vlm3d.pipeline;
+package dev.vlm3d.options;
 
 import java.util.Locale;
 

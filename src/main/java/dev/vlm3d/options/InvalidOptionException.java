@@ -1,4 +1,4 @@
-package dev.vlm3d.pipeline;
+package dev.vlm3d.options;
 
 /** A generation option that is unknown, of the wrong type or out of range; {@code field} names it for clients. */
 public class InvalidOptionException extends IllegalArgumentException {

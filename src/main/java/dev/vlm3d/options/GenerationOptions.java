@@ -1,6 +1,5 @@
-package dev.vlm3d.pipeline;
+package dev.vlm3d.options;
 
-import dev.vlm3d.engine.reward.RewardOptions.QuestionTemplate;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -9,9 +8,9 @@ import java.util.Map;
 /**
  * The effective options of one generation: a preset's values with the job's overrides applied. This is what is stored
  * with the job (as {@link #toMap()}) and echoed by the API, and what the worker and the CLI run. The preset fixes
- * everything else (render sizes, batch, sampler, field, export), see {@link Presets}.
+ * everything else (render sizes, batch, sampler, field, export), see {@link Preset}.
  *
- * @param preset               name of the preset the run is based on
+ * @param preset               the preset the run is based on
  * @param steps                optimizer steps
  * @param lambdaVlmStart       reward weight at step 0 (paper: 300)
  * @param lambdaVlmEnd         reward weight after annealing (paper: 1)
@@ -21,8 +20,8 @@ import java.util.Map;
  * @param reward               VLM reward on; off is the MVDream baseline (SDS only)
  * @param backbone             diffusion model of the SDS term
  */
-public record GenerationOptions(String preset, int steps, double lambdaVlmStart, double lambdaVlmEnd,
-        int lambdaVlmAnnealSteps, QuestionTemplate question, boolean singleView, boolean reward, Backbone backbone) {
+public record GenerationOptions(Preset preset, int steps, double lambdaVlmStart, double lambdaVlmEnd,
+        int lambdaVlmAnnealSteps, VlmQuestion question, boolean singleView, boolean reward, Backbone backbone) {
 
     public static final int MAX_STEPS = 20_000;
     public static final double MAX_LAMBDA = 10_000;
@@ -32,6 +31,7 @@ public record GenerationOptions(String preset, int steps, double lambdaVlmStart,
             "vlm_question", "vlm_views", "reward", "backbone");
 
     public GenerationOptions {
+        java.util.Objects.requireNonNull(preset, "preset");
         if (steps < 1 || steps > MAX_STEPS) {
             throw new InvalidOptionException("INVALID_FIELD", "steps", "steps must be an integer in [1, " + MAX_STEPS + "]");
         }
@@ -56,14 +56,14 @@ public record GenerationOptions(String preset, int steps, double lambdaVlmStart,
      * them, so "paper with 2000 steps" still anneals 300 → 1 within the run.
      */
     public static GenerationOptions resolve(String presetName, Integer steps, Map<String, ?> overrides) {
-        GenerationOptions base = Presets.defaults(presetName);
+        GenerationOptions base = Preset.of(presetName).defaults();
         int effectiveSteps = steps != null ? steps : base.steps();
         int anneal = steps != null
                 ? (int) Math.min(100_000, Math.round((double) base.lambdaVlmAnnealSteps() * effectiveSteps / base.steps()))
                 : base.lambdaVlmAnnealSteps();
         double start = base.lambdaVlmStart();
         double end = base.lambdaVlmEnd();
-        QuestionTemplate question = base.question();
+        VlmQuestion question = base.question();
         boolean single = base.singleView();
         boolean reward = base.reward();
         Backbone backbone = base.backbone();
@@ -75,7 +75,7 @@ public record GenerationOptions(String preset, int steps, double lambdaVlmStart,
                     case "lambda_vlm_start" -> start = number(field, v);
                     case "lambda_vlm_end" -> end = number(field, v);
                     case "lambda_vlm_anneal_steps" -> anneal = integer(field, v);
-                    case "vlm_question" -> question = QuestionTemplate.valueOf(
+                    case "vlm_question" -> question = VlmQuestion.valueOf(
                             choice(field, v, List.of("selected", "a", "b")).toUpperCase(Locale.ROOT));
                     case "vlm_views" -> single = choice(field, v, List.of("all", "one")).equals("one");
                     case "reward" -> reward = bool(field, v);
@@ -100,7 +100,7 @@ public record GenerationOptions(String preset, int steps, double lambdaVlmStart,
                 }
             });
         }
-        return resolve(preset != null ? preset : Presets.DEFAULT, steps, overrides);
+        return resolve(preset, steps, overrides);
     }
 
     /** The stored and echoed form: every option with its effective value. */
@@ -109,7 +109,7 @@ public record GenerationOptions(String preset, int steps, double lambdaVlmStart,
         m.put("lambda_vlm_start", lambdaVlmStart);
         m.put("lambda_vlm_end", lambdaVlmEnd);
         m.put("lambda_vlm_anneal_steps", lambdaVlmAnnealSteps);
-        m.put("vlm_question", question.name().toLowerCase(Locale.ROOT));
+        m.put("vlm_question", question.wireName());
         m.put("vlm_views", singleView ? "one" : "all");
         m.put("reward", reward);
         m.put("backbone", backbone.wireName());
