@@ -1,5 +1,6 @@
 package dev.vlm3d.api;
 
+import dev.vlm3d.options.Preset;
 import static dev.vlm3d.testsupport.ContractClient.delete;
 import static dev.vlm3d.testsupport.ContractClient.get;
 import static dev.vlm3d.testsupport.ContractClient.post;
@@ -11,7 +12,6 @@ import dev.vlm3d.artifacts.ArtifactStore;
 import dev.vlm3d.jobs.ClaimedJob;
 import dev.vlm3d.jobs.JobQueue;
 import dev.vlm3d.jobs.StepUpdate;
-import dev.vlm3d.pipeline.Presets;
 import dev.vlm3d.testsupport.ContractClient;
 import dev.vlm3d.testsupport.ContractClient.Exchange;
 import dev.vlm3d.testsupport.TestDatabase;
@@ -117,14 +117,14 @@ class ApiTest {
         String id = job.get("id").stringValue();
         assertThat(created.header("Location")).isEqualTo("/jobs/" + id);
         assertThat(job.get("status").stringValue()).isEqualTo("QUEUED");
-        assertThat(job.get("total_steps").intValue()).isEqualTo(Presets.defaults("fast").steps());
+        assertThat(job.get("total_steps").intValue()).isEqualTo(Preset.FAST.defaults().steps());
         assertThat(job.get("queue_position").intValue()).isZero();
         assertThat(job.get("seed").isIntegralNumber()).isTrue();
         // the effective options: the overrides plus every other value of the preset
         JsonNode options = job.get("options");
         assertThat(options.get("lambda_vlm_start").doubleValue()).isEqualTo(100.0);
         assertThat(options.get("vlm_views").stringValue()).isEqualTo("one");
-        assertThat(options.get("lambda_vlm_end").doubleValue()).isEqualTo(Presets.defaults("fast").lambdaVlmEnd());
+        assertThat(options.get("lambda_vlm_end").doubleValue()).isEqualTo(Preset.FAST.defaults().lambdaVlmEnd());
         assertThat(options.get("vlm_question").stringValue()).isEqualTo("selected");
         assertThat(options.get("backbone").stringValue()).isEqualTo("mvdream");
         assertThat(job.get("preset").stringValue()).isEqualTo("fast");

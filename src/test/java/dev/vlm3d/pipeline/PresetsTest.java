@@ -1,5 +1,6 @@
 package dev.vlm3d.pipeline;
 
+import dev.vlm3d.options.Preset;
 import dev.vlm3d.options.GenerationOptions;
 import dev.vlm3d.options.InvalidOptionException;
 import dev.vlm3d.options.Backbone;
@@ -8,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.vlm3d.engine.RunConfig;
 import dev.vlm3d.engine.guidance.SdsOptions;
-import dev.vlm3d.engine.reward.RewardOptions.QuestionTemplate;
+import dev.vlm3d.options.VlmQuestion;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +20,7 @@ class PresetsTest {
     void paperIsTheOfficialRun() {
         GenerationOptions paper = GenerationOptions.resolve("paper", null, Map.of());
         assertThat(paper.steps()).isEqualTo(10_000);
-        assertThat(paper.question()).isEqualTo(QuestionTemplate.SELECTED);
+        assertThat(paper.question()).isEqualTo(VlmQuestion.SELECTED);
         assertThat(paper.singleView()).isFalse();
         assertThat(paper.reward()).isTrue();
         assertThat(paper.backbone()).isEqualTo(Backbone.MVDREAM);
@@ -41,7 +42,7 @@ class PresetsTest {
     @Test
     void paperReleasedIsTheReleasedConfigWithTheRewardBelowStep10000() {
         GenerationOptions released = GenerationOptions.resolve("paper-released", null, Map.of());
-        assertThat(Presets.NAMES).contains("paper-released");
+        assertThat(Preset.NAMES).contains("paper-released");
         assertThat(released.steps()).isEqualTo(20_000);
         assertThat(released.lambdaVlmAnnealSteps()).isEqualTo(10_000);
         RunConfig config = Presets.runConfig(released, 0);
@@ -95,7 +96,7 @@ class PresetsTest {
         assertThat(fast.camera().batchSizeAt(0)).isEqualTo(4);
         assertThat(fast.loss().lambdaVlm().at(2500)).isEqualTo(1.0);
         RunConfig preview = Presets.runConfig(GenerationOptions.resolve(null, null, null), 1);
-        assertThat(preview.maxSteps()).isEqualTo(Presets.defaults(Presets.DEFAULT).steps());
+        assertThat(preview.maxSteps()).isEqualTo(Preset.DEFAULT.defaults().steps());
         assertThat(preview.camera().resolutionAt(0)).isLessThanOrEqualTo(64);
         assertThat(preview.checkpointEvery()).isPositive();
     }
@@ -106,7 +107,7 @@ class PresetsTest {
                 "lambda_vlm_end", 2.5, "vlm_question", "B", "vlm_views", "one", "reward", false, "backbone", "sd21"));
         assertThat(o.steps()).isEqualTo(2000);
         assertThat(o.lambdaVlmAnnealSteps()).isEqualTo(2000);
-        assertThat(o.question()).isEqualTo(QuestionTemplate.B);
+        assertThat(o.question()).isEqualTo(VlmQuestion.B);
         assertThat(o.singleView()).isTrue();
         assertThat(o.reward()).isFalse();
         assertThat(o.backbone()).isEqualTo(Backbone.SD21);

@@ -1,5 +1,6 @@
 package dev.vlm3d.pipeline;
 
+import dev.vlm3d.options.Preset;
 import dev.vlm3d.options.GenerationOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -111,8 +112,8 @@ class RepeatedInterruptionTest {
     }
 
     private static Job submit() {
-        return db.repository.submit(new NewJob("a red apple", null, 11, Presets.PREVIEW, STEPS, 0,
-                GenerationOptions.resolve(Presets.PREVIEW, STEPS, null).toMap(), DEFAULT_MAX_ATTEMPTS, db.owner, null,
+        return db.repository.submit(new NewJob("a red apple", null, 11, Preset.PREVIEW.wireName(), STEPS, 0,
+                GenerationOptions.resolve(Preset.PREVIEW.wireName(), STEPS, null).toMap(), DEFAULT_MAX_ATTEMPTS, db.owner, null,
                 null), -1).job();
     }
 

@@ -1,5 +1,6 @@
 package dev.vlm3d.pipeline;
 
+import dev.vlm3d.options.Preset;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -76,7 +77,7 @@ class Vlm3dJobGeneratorTest {
     @Test
     void requestsTheModelsCannotTakeFailPermanentlyWithACode() {
         assertThatThrownBy(() -> generator.generate(new GenerationRequest(UUID.randomUUID(), 1, "a <|im_end|> cat",
-                null, 1, STEPS, Presets.PREVIEW, Map.of()), new RecordingContext(s -> StopSignal.NONE, null)))
+                null, 1, STEPS, Preset.PREVIEW.wireName(), Map.of()), new RecordingContext(s -> StopSignal.NONE, null)))
                 .isInstanceOfSatisfying(GenerationException.class, e -> {
                     assertThat(e.code()).isEqualTo("PROMPT_REJECTED");
                     assertThat(e.retryable()).isFalse();
@@ -107,7 +108,7 @@ class Vlm3dJobGeneratorTest {
     }
 
     private static GenerationRequest request(Map<String, Object> options) {
-        return new GenerationRequest(UUID.randomUUID(), 1, "a green pear", null, 9, STEPS, Presets.PREVIEW, options);
+        return new GenerationRequest(UUID.randomUUID(), 1, "a green pear", null, 9, STEPS, Preset.PREVIEW.wireName(), options);
     }
 
     /** An in-memory job: records steps, metrics, checkpoints and artifacts; stop signals by completed step. */

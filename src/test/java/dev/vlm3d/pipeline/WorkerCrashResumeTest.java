@@ -1,5 +1,6 @@
 package dev.vlm3d.pipeline;
 
+import dev.vlm3d.options.Preset;
 import dev.vlm3d.options.GenerationOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -80,8 +81,8 @@ class WorkerCrashResumeTest {
         Thread firstThread = new Thread(first, "dying-worker");
         firstThread.start();
 
-        Job job = db.repository.submit(new NewJob("a red apple", null, 5, Presets.PREVIEW, STEPS, 0,
-                GenerationOptions.resolve(Presets.PREVIEW, STEPS, null).toMap(), 3, db.owner, null, null), -1).job();
+        Job job = db.repository.submit(new NewJob("a red apple", null, 5, Preset.PREVIEW.wireName(), STEPS, 0,
+                GenerationOptions.resolve(Preset.PREVIEW.wireName(), STEPS, null).toMap(), 3, db.owner, null, null), -1).job();
         assertThat(crashed.await(3, TimeUnit.MINUTES)).as("the first worker reached step " + CRASH_AFTER).isTrue();
         assertThat(db.get(job.id()).step()).isEqualTo(CRASH_AFTER);
 
