@@ -1,6 +1,6 @@
 package dev.vlm3d.api;
 
-import dev.vlm3d.evaluation.PromptList;
+import dev.vlm3d.options.PromptList;
 import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.JobStatus;
 import dev.vlm3d.security.ApiPrincipal;

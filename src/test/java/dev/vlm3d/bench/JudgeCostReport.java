@@ -1,7 +1,7 @@
 package dev.vlm3d.bench;
 
 import dev.vlm3d.evaluation.Gpteval3d;
-import dev.vlm3d.evaluation.PromptList;
+import dev.vlm3d.options.PromptList;
 import dev.vlm3d.models.qwen25vl.QwenVlConfig;
 import dev.vlm3d.models.qwen25vl.QwenVlCost;
 import dev.vlm3d.models.qwen25vl.QwenVlPrecision;

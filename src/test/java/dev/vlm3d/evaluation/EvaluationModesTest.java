@@ -1,5 +1,6 @@
 package dev.vlm3d.evaluation;
 
+import dev.vlm3d.options.PromptList;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -4,7 +4,7 @@ import ai.djl.Device;
 import dev.vlm3d.evaluation.Evaluation;
 import dev.vlm3d.evaluation.Gpteval3d;
 import dev.vlm3d.evaluation.MethodAssets;
-import dev.vlm3d.evaluation.PromptList;
+import dev.vlm3d.options.PromptList;
 import dev.vlm3d.evaluation.QwenJudge;
 import dev.vlm3d.evaluation.ViewExporter;
 import dev.vlm3d.models.TinyModelSet;

@@ -1,4 +1,4 @@
-package dev.vlm3d.evaluation;
+package dev.vlm3d.options;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
@@ -18,9 +18,21 @@ public final class PromptList {
     private PromptList() {
     }
 
+    /** The benchmark's prompts.json, bundled under gpteval3d/ with the evaluation's other texts (docs/evaluation.md). */
+    private static String bundled() {
+        try (java.io.InputStream in = PromptList.class.getClassLoader().getResourceAsStream("gpteval3d/prompts.json")) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource gpteval3d/prompts.json");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     public static List<String> gpteval3d() {
         List<String> out = new ArrayList<>();
-        for (JsonElement e : JsonParser.parseString(Gpteval3d.resource("prompts.json")).getAsJsonArray()) {
+        for (JsonElement e : JsonParser.parseString(bundled()).getAsJsonArray()) {
             out.add(e.getAsString());
         }
         return List.copyOf(out);
