@@ -106,9 +106,9 @@ public final class CurveWriter {
                 List.of(StepReport::totalLoss, StepReport::guidanceLoss,
                         r -> r.orientationLoss() * r.lambdaOrient()),
                 List.of("total", "guidance", "λ_orient·orient"),
-                List.of(Color.BLACK, new Color(0x1f77b4), new Color(0x2ca02c)));
+                List.of(Color.BLACK, new Color(0x1f77b4), new Color(0x2ca02c)), false);
         drawPanel(g, history, panel, width, panel, "reward", List.of(StepReport::reward), List.of("reward"),
-                List.of(new Color(0xd62728)));
+                List.of(new Color(0xd62728)), false);
         String source = history.isEmpty() ? "" : switch (history.get(0).memory().source()) {
             case DEVICE_USED -> " (device memory in use)";
             case PEAK_RSS -> " (peak resident set)";
@@ -116,13 +116,14 @@ public final class CurveWriter {
             case NONE -> "";
         };
         drawPanel(g, history, 2 * panel, width, panel, "peak memory per step, MB" + source,
-                List.of(CurveWriter::memoryMb), List.of("peak"), List.of(new Color(0x9467bd)));
+                List.of(CurveWriter::memoryMb), List.of("peak"), List.of(new Color(0x9467bd)), true);
         g.dispose();
         ImageIO.write(image, "png", stream);
     }
 
     private static void drawPanel(Graphics2D g, List<StepReport> history, int top, int width, int height,
-            String title, List<ToDoubleFunction<StepReport>> series, List<String> names, List<Color> colors) {
+            String title, List<ToDoubleFunction<StepReport>> series, List<String> names, List<Color> colors,
+            boolean fromZero) {
         int left = 70;
         int right = width - 20;
         int plotTop = top + 30;
@@ -137,6 +138,9 @@ public final class CurveWriter {
                     maxY = Math.max(maxY, v);
                 }
             }
+        }
+        if (fromZero && minY > 0) {
+            minY = 0; // a memory axis from zero, so a flat peak looks flat
         }
         g.setColor(Color.BLACK);
         g.drawString(title, left, top + 18);
