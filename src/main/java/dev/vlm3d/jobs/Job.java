@@ -1,10 +1,11 @@
 package dev.vlm3d.jobs;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** One row of the jobs table. */
+/** One row of the jobs table. {@code webhookEvents} is null when all events are asked for. */
 public record Job(
         UUID id,
         JobStatus status,
@@ -40,5 +41,7 @@ public record Job(
         int interruptions,
         String lastInterruptionCode,
         String lastInterruptionMessage,
-        Instant lastInterruptionAt) {
+        Instant lastInterruptionAt,
+        String webhookUrl,
+        List<String> webhookEvents) {
 }

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import tools.jackson.core.type.TypeReference;
@@ -58,7 +59,14 @@ final class JobRows {
                 rs.getInt("interruptions"),
                 rs.getString("last_interruption_code"),
                 rs.getString("last_interruption_message"),
-                instant(rs, "last_interruption_at"));
+                instant(rs, "last_interruption_at"),
+                rs.getString("webhook_url"),
+                textArray(rs, "webhook_events"));
+    }
+
+    private static List<String> textArray(ResultSet rs, String column) throws SQLException {
+        java.sql.Array array = rs.getArray(column);
+        return array == null ? null : List.of((String[]) array.getArray());
     }
 
     static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -1,5 +1,7 @@
 package dev.vlm3d.jobs;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -18,5 +20,20 @@ public record NewJob(
         int maxAttempts,
         UUID ownerKeyId,
         String idempotencyKey,
-        byte[] requestHash) {
+        byte[] requestHash,
+        Webhook webhook) {
+
+    /**
+     * Where the job's webhook events go: {@code events} names the events asked for (null = all), and progress
+     * events come at most once per {@code progressInterval}.
+     */
+    public record Webhook(String url, List<String> events, Duration progressInterval) {
+    }
+
+    /** A job without a webhook. */
+    public NewJob(String prompt, String negativePrompt, long seed, String preset, int totalSteps, int priority,
+                  Map<String, Object> options, int maxAttempts, UUID ownerKeyId, String idempotencyKey, byte[] requestHash) {
+        this(prompt, negativePrompt, seed, preset, totalSteps, priority, options, maxAttempts, ownerKeyId, idempotencyKey,
+                requestHash, null);
+    }
 }
