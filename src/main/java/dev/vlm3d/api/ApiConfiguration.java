@@ -3,7 +3,9 @@ package dev.vlm3d.api;
 import dev.vlm3d.artifacts.ArtifactStore;
 import dev.vlm3d.jobs.JobNotificationListener;
 import dev.vlm3d.jobs.JobRepository;
+import dev.vlm3d.security.ApiKeyService;
 import dev.vlm3d.security.ApiPrincipal;
+import dev.vlm3d.webhooks.WebhookProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -60,8 +62,8 @@ class ApiConfiguration implements WebMvcConfigurer {
 
     @Bean
     JobService jobService(JobRepository jobs, ArtifactStore artifacts, ApiProperties properties, JsonMapper json,
-                          MeterRegistry meters) {
-        return new JobService(jobs, artifacts, properties, json, meters);
+                          MeterRegistry meters, ApiKeyService keys, WebhookProperties webhooks) {
+        return new JobService(jobs, artifacts, properties, json, meters, keys, webhooks);
     }
 
     @Bean(destroyMethod = "close")

@@ -5,7 +5,9 @@ import dev.vlm3d.security.ApiKeyService;
 import dev.vlm3d.security.ApiPrincipal;
 import dev.vlm3d.security.CreatedApiKey;
 import dev.vlm3d.text.InputText;
+import dev.vlm3d.webhooks.WebhookProperties;
 import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -22,25 +24,33 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.JsonNode;
 
-/** Key management for admins: issue (the token is shown once), list and revoke API keys. */
+/**
+ * Key management for admins: issue (the token and the webhook signing secret are shown once), list and revoke API
+ * keys; and rotation of a key's webhook signing secret, by an admin or by the key itself.
+ */
 @RestController
 class ApiKeyController {
 
     private static final Set<String> FIELDS = Set.of("name", "admin", "max_queued_jobs");
 
     private final ApiKeyService keys;
+    private final WebhookProperties webhooks;
 
-    ApiKeyController(ApiKeyService keys) {
+    ApiKeyController(ApiKeyService keys, WebhookProperties webhooks) {
         this.keys = keys;
+        this.webhooks = webhooks;
     }
 
     record ApiKeyResponse(UUID id, String name, String keyPrefix, boolean admin, int maxQueuedJobs, Instant createdAt,
-                          Instant revokedAt, String token) {
+                          Instant revokedAt, String token, String webhookSecret) {
 
-        static ApiKeyResponse of(ApiKeyRecord r, String token) {
+        static ApiKeyResponse of(ApiKeyRecord r, String token, String webhookSecret) {
             return new ApiKeyResponse(r.id(), r.name(), r.keyPrefix(), r.admin(), r.maxQueuedJobs(), r.createdAt(),
-                    r.revokedAt(), token);
+                    r.revokedAt(), token, webhookSecret);
         }
+    }
+
+    record WebhookSecretResponse(UUID keyId, String webhookSecret, Instant previousSecretExpiresAt) {
     }
 
     record ApiKeyListResponse(List<ApiKeyResponse> keys) {
@@ -75,13 +85,13 @@ class ApiKeyController {
         CreatedApiKey created = keys.create(name.stringValue(), admin != null && admin.booleanValue(),
                 cap == null || cap.isNull() ? null : cap.intValue());
         return ResponseEntity.created(URI.create("/api-keys/" + created.key().id()))
-                .body(ApiKeyResponse.of(created.key(), created.token()));
+                .body(ApiKeyResponse.of(created.key(), created.token(), created.webhookSecret()));
     }
 
     @GetMapping(path = "/api-keys", produces = MediaType.APPLICATION_JSON_VALUE)
     ApiKeyListResponse list(ApiPrincipal principal) {
         requireAdmin(principal);
-        return new ApiKeyListResponse(keys.list().stream().map(r -> ApiKeyResponse.of(r, null)).toList());
+        return new ApiKeyListResponse(keys.list().stream().map(r -> ApiKeyResponse.of(r, null, null)).toList());
     }
 
     @DeleteMapping("/api-keys/{id}")
@@ -91,6 +101,47 @@ class ApiKeyController {
             throw new ApiException(HttpStatus.NOT_FOUND, "API_KEY_NOT_FOUND", "no active API key " + id);
         }
         return ResponseEntity.noContent().build();
+    }
+
+    /** Rotates any key's webhook signing secret (admin). */
+    @PostMapping(path = "/api-keys/{id}/webhook-secret", produces = MediaType.APPLICATION_JSON_VALUE)
+    WebhookSecretResponse rotateWebhookSecret(@PathVariable UUID id, @RequestBody(required = false) byte[] raw,
+                                              ApiPrincipal principal) {
+        requireAdmin(principal);
+        return rotate(id, raw);
+    }
+
+    /** Rotates the calling key's own webhook signing secret. */
+    @PostMapping(path = "/webhook-secret", produces = MediaType.APPLICATION_JSON_VALUE)
+    WebhookSecretResponse rotateOwnWebhookSecret(@RequestBody(required = false) byte[] raw, ApiPrincipal principal) {
+        return rotate(principal.keyId(), raw);
+    }
+
+    /** The body is optional: {"overlap_seconds": N}, how long the previous secret keeps signing (default configured). */
+    private WebhookSecretResponse rotate(UUID id, byte[] raw) {
+        Duration overlap = webhooks.secretOverlap();
+        if (raw != null && raw.length > 0) {
+            JsonNode body = JsonBodies.read(raw);
+            if (!body.isObject()) throw ApiException.invalid("INVALID_FIELD", "", "the request body must be a JSON object");
+            for (Map.Entry<String, JsonNode> e : body.properties()) {
+                if (!e.getKey().equals("overlap_seconds")) {
+                    throw ApiException.invalid("UNKNOWN_FIELD", e.getKey(), "unknown field '" + e.getKey() + "'");
+                }
+            }
+            JsonNode seconds = body.get("overlap_seconds");
+            long max = webhooks.maxSecretOverlap().toSeconds();
+            if (seconds != null && !seconds.isNull()) {
+                if (!seconds.isIntegralNumber() || !seconds.canConvertToLong() || seconds.longValue() < 0
+                        || seconds.longValue() > max) {
+                    throw ApiException.invalid("INVALID_FIELD", "overlap_seconds",
+                            "overlap_seconds must be an integer in [0, " + max + "]");
+                }
+                overlap = Duration.ofSeconds(seconds.longValue());
+            }
+        }
+        ApiKeyService.RotatedSecret rotated = keys.rotateWebhookSecret(id, overlap)
+                .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "API_KEY_NOT_FOUND", "no active API key " + id));
+        return new WebhookSecretResponse(rotated.keyId(), rotated.webhookSecret(), rotated.previousSecretExpiresAt());
     }
 
     private static void requireAdmin(ApiPrincipal principal) {

@@ -7,6 +7,8 @@ import dev.vlm3d.jobs.JobStatus;
 import dev.vlm3d.jobs.StepRecord;
 import dev.vlm3d.jobs.SubmitResult;
 import dev.vlm3d.security.ApiPrincipal;
+import dev.vlm3d.webhooks.WebhookDeliveries;
+import dev.vlm3d.webhooks.WebhookTargets;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.util.Collections;
@@ -40,12 +42,15 @@ class JobController {
     private final JobRequestParser parser;
     private final JobEventHub events;
     private final ApiProperties properties;
+    private final WebhookDeliveries webhooks;
 
-    JobController(JobService service, JobRepository jobs, JobViews views, JobEventHub events, ApiProperties properties) {
+    JobController(JobService service, JobRepository jobs, JobViews views, JobEventHub events, ApiProperties properties,
+                  WebhookTargets webhookTargets, WebhookDeliveries webhooks) {
         this.service = service;
         this.jobs = jobs;
         this.views = views;
-        this.parser = new JobRequestParser(properties);
+        this.webhooks = webhooks;
+        this.parser = new JobRequestParser(properties, webhookTargets);
         this.events = events;
         this.properties = properties;
     }
@@ -119,6 +124,20 @@ class JobController {
     @GetMapping(path = "/jobs/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     SseEmitter events(@PathVariable UUID id, ApiPrincipal principal) {
         return events.subscribe(service.find(id, principal));
+    }
+
+    record WebhookDeliveryList(List<WebhookDeliveries.Delivery> deliveries) {
+    }
+
+    /**
+     * The job's webhook deliveries with every recorded attempt. Only the key that submitted the job sees them (an
+     * admin key too sees jobs of others, but not where their webhooks go and what those receivers answered).
+     */
+    @GetMapping(path = "/jobs/{id}/webhooks", produces = MediaType.APPLICATION_JSON_VALUE)
+    WebhookDeliveryList webhooks(@PathVariable UUID id, ApiPrincipal principal) {
+        Job job = service.find(id, principal);
+        if (!principal.keyId().equals(job.ownerKeyId())) throw ApiException.jobNotFound(id);
+        return new WebhookDeliveryList(webhooks.forJob(id));
     }
 
     @GetMapping(path = "/jobs/{id}/metrics", produces = {MediaType.APPLICATION_JSON_VALUE, "text/csv"})

@@ -3,8 +3,15 @@ package dev.vlm3d.api;
 import dev.vlm3d.options.Preset;
 import dev.vlm3d.options.GenerationOptions;
 import dev.vlm3d.text.InputText;
+import dev.vlm3d.webhooks.WebhookEvent;
+import dev.vlm3d.webhooks.WebhookTargets;
+import java.net.URI;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -13,12 +20,15 @@ import tools.jackson.databind.JsonNode;
  */
 final class JobRequestParser {
 
-    private static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "seed", "preset", "steps", "priority", "options");
+    private static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "seed", "preset", "steps", "priority", "options",
+            "webhook_url", "webhook_events");
 
     private final ApiProperties properties;
+    private final WebhookTargets targets;
 
-    JobRequestParser(ApiProperties properties) {
+    JobRequestParser(ApiProperties properties, WebhookTargets targets) {
         this.properties = properties;
+        this.targets = targets;
     }
 
     CreateJobRequest parse(JsonNode body) {
@@ -49,8 +59,52 @@ final class JobRequestParser {
         // the job stores its effective options (preset values + overrides), so what runs is what the API echoes
         GenerationOptions effective = RunOptions.resolve(preset != null ? preset : properties.defaultPreset(), steps,
                 body.get("options"));
+        String webhookUrl = webhookUrl(body);
+        List<String> webhookEvents = webhookEvents(body);
+        if (webhookEvents != null && webhookUrl == null) {
+            throw ApiException.invalid("INVALID_FIELD", "webhook_events", "webhook_events needs a webhook_url");
+        }
         return new CreateJobRequest(prompt, negative, seed, effective.preset().wireName(), effective.steps(),
-                priority == null ? 0 : priority, effective.toMap());
+                priority == null ? 0 : priority, effective.toMap(), webhookUrl, webhookEvents);
+    }
+
+    /**
+     * The webhook URL as sent, when it is a well-formed http(s) URL whose host resolves to addresses the service may
+     * call (README "Webhooks"): a malformed one is a 400, a forbidden or unresolvable target a 422.
+     */
+    private String webhookUrl(JsonNode body) {
+        JsonNode node = body.get("webhook_url");
+        if (node == null || node.isNull()) return null;
+        if (!node.isString()) throw ApiException.invalid("INVALID_FIELD", "webhook_url", "webhook_url must be a string");
+        String url = node.stringValue();
+        URI uri;
+        try {
+            uri = WebhookTargets.parse(url);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("INVALID_FIELD", "webhook_url", "webhook_url " + e.getMessage());
+        }
+        try {
+            targets.check(uri);
+        } catch (WebhookTargets.RefusedException e) {
+            throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, e.code(), e.getMessage(),
+                    List.of(new ApiException.FieldError("webhook_url", e.getMessage())), Map.of(), new HttpHeaders());
+        }
+        return url;
+    }
+
+    private static List<String> webhookEvents(JsonNode body) {
+        JsonNode node = body.get("webhook_events");
+        if (node == null || node.isNull()) return null;
+        String expected = "webhook_events must be a non-empty array of " + String.join(", ", WebhookEvent.NAMES);
+        if (!node.isArray() || node.isEmpty()) throw ApiException.invalid("INVALID_FIELD", "webhook_events", expected);
+        TreeSet<String> events = new TreeSet<>();
+        for (JsonNode event : node) {
+            if (!event.isString() || WebhookEvent.parse(event.stringValue()).isEmpty()) {
+                throw ApiException.invalid("INVALID_FIELD", "webhook_events", expected);
+            }
+            events.add(event.stringValue());
+        }
+        return List.copyOf(events);
     }
 
     /**

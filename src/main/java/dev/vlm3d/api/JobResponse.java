@@ -36,7 +36,12 @@ public record JobResponse(
         Instant updatedAt,
         List<ArtifactResponse> artifacts,
         Map<String, String> links,
-        String kind) {
+        String kind,
+        Webhook webhook) {
+
+    /** The job's webhook subscription; {@code events} is absent when every event is sent. */
+    public record Webhook(String url, List<String> events) {
+    }
 
     /** The last error of a job: its final reason when FAILED, or the cause of a pending retry when QUEUED. */
     public record JobError(String code, String message, boolean retrying) {

@@ -7,7 +7,9 @@ import dev.vlm3d.jobs.JobRepository;
 import dev.vlm3d.jobs.NewJob;
 import dev.vlm3d.jobs.QueueCapExceededException;
 import dev.vlm3d.jobs.SubmitResult;
+import dev.vlm3d.security.ApiKeyService;
 import dev.vlm3d.security.ApiPrincipal;
+import dev.vlm3d.webhooks.WebhookProperties;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -38,12 +40,17 @@ class JobService {
     private final JsonMapper json;
     private final SecureRandom random = new SecureRandom();
     private final Counter submitted;
+    private final ApiKeyService keys;
+    private final WebhookProperties webhooks;
 
-    JobService(JobRepository jobs, ArtifactStore artifacts, ApiProperties properties, JsonMapper json, MeterRegistry meters) {
+    JobService(JobRepository jobs, ArtifactStore artifacts, ApiProperties properties, JsonMapper json, MeterRegistry meters,
+               ApiKeyService keys, WebhookProperties webhooks) {
         this.jobs = jobs;
         this.artifacts = artifacts;
         this.properties = properties;
         this.json = json;
+        this.keys = keys;
+        this.webhooks = webhooks;
         this.submitted = Counter.builder("vlm3d.jobs.submitted").description("Jobs accepted by POST /jobs").register(meters);
     }
 
@@ -53,10 +60,19 @@ class JobService {
             throw ApiException.invalid("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key",
                     "Idempotency-Key must be 1 to " + MAX_IDEMPOTENCY_KEY + " visible ASCII characters");
         }
+        NewJob.Webhook webhook = null;
+        if (request.webhookUrl() != null) {
+            // deliveries are signed with the submitting key's secret: without one the receiver could verify nothing
+            if (!keys.hasWebhookSecret(principal.keyId())) {
+                throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "WEBHOOK_SECRET_MISSING",
+                        "this API key has no webhook signing secret yet: rotate it (POST /webhook-secret) first");
+            }
+            webhook = new NewJob.Webhook(request.webhookUrl(), request.webhookEvents(), webhooks.progressInterval());
+        }
         long seed = request.seed() != null ? request.seed() : random.nextLong() & Long.MAX_VALUE;
         NewJob job = new NewJob(request.prompt(), request.negativePrompt(), seed, request.preset(), request.steps(),
                 request.priority(), request.options(), properties.maxAttempts(), principal.keyId(), idempotencyKey,
-                idempotencyKey == null ? null : fingerprint(request));
+                idempotencyKey == null ? null : fingerprint(request), webhook);
         try {
             SubmitResult result = jobs.submit(job, principal.maxQueuedJobs());
             if (!result.replayed()) {
@@ -137,6 +153,8 @@ class JobService {
         canonical.put("steps", request.steps());
         canonical.put("priority", request.priority());
         canonical.put("options", new TreeMap<>(request.options()));
+        canonical.put("webhook_url", request.webhookUrl());
+        canonical.put("webhook_events", request.webhookEvents());
         try {
             return MessageDigest.getInstance("SHA-256").digest(json.writeValueAsString(canonical).getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {

@@ -78,6 +78,7 @@ class JobViews {
         links.put("artifacts", self + "/artifacts");
         links.put("metrics", self + "/metrics");
         if (!job.status().isTerminal()) links.put("cancel", self + "/cancel");
+        if (job.webhookUrl() != null) links.put("webhooks", self + "/webhooks");
         // error is only about errors: why a job FAILED, or the error a QUEUED job is waiting to retry after; a running
         // job's earlier trouble is its last interruption
         boolean showError = job.errorCode() != null
@@ -92,7 +93,8 @@ class JobViews {
                 job.maxAttempts(), job.resumedFromStep(), job.interruptions(), interruption, position, eta, job.latestMetrics(),
                 job.cancelRequestedAt() != null && !job.status().isTerminal() ? Boolean.TRUE : null,
                 waitingForRetry ? job.runAt() : null, error, job.createdAt(), job.startedAt(), job.finishedAt(),
-                job.updatedAt(), files, links, job.kind());
+                job.updatedAt(), files, links, job.kind(),
+                job.webhookUrl() == null ? null : new JobResponse.Webhook(job.webhookUrl(), job.webhookEvents()));
     }
 
     private static double round(double progress) {

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** One row of the jobs table. */
+/** One row of the jobs table. {@code webhookEvents} is null when all events are asked for. */
 public record Job(
         UUID id,
         JobStatus status,
@@ -43,7 +43,9 @@ public record Job(
         String lastInterruptionMessage,
         Instant lastInterruptionAt,
         String kind,
-        List<UUID> dependsOn) {
+        List<UUID> dependsOn,
+        String webhookUrl,
+        List<String> webhookEvents) {
 
     public static final String GENERATION = "generation";
     public static final String EVALUATION = "evaluation";

@@ -60,12 +60,16 @@ public class JobRepository {
                 ? "admitted AS (SELECT id FROM api_keys WHERE id = :owner AND queued_jobs < :cap FOR NO KEY UPDATE)"
                 : "admitted AS (SELECT 1)";
         UUID id = UUID.randomUUID();
+        NewJob.Webhook webhook = job.webhook();
         Optional<Job> stored = jdbc.sql("WITH " + admission + """
                 , inserted AS (
                     INSERT INTO jobs (id, status, prompt, negative_prompt, seed, preset, options, priority, owner_key_id,
-                                      idempotency_key, request_hash, max_attempts, total_steps, kind, depends_on)
+                                      idempotency_key, request_hash, max_attempts, total_steps, kind, depends_on,
+                                      webhook_url, webhook_events, webhook_progress_interval_ms)
                     SELECT :id, 'QUEUED', :prompt, :neg, :seed, :preset, CAST(:options AS jsonb), :priority, :owner,
-                           :ikey, :hash, :maxAttempts, :steps, :kind, CAST(:deps AS uuid[])
+                           :ikey, :hash, :maxAttempts, :steps, :kind, CAST(:deps AS uuid[]),
+                           CAST(:webhookUrl AS text), string_to_array(CAST(:webhookEvents AS text), ','),
+                           CAST(:webhookProgressMs AS integer)
                     FROM admitted
                     ON CONFLICT (owner_key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                     RETURNING *)
@@ -78,6 +82,10 @@ public class JobRepository {
                 .param("maxAttempts", job.maxAttempts()).param("steps", job.totalSteps())
                 .param("kind", job.kind()).param("deps", uuidArray(job.dependsOn()))
                 .param("cap", maxQueued).param("channel", channels.queued())
+                .param("webhookUrl", webhook == null ? null : webhook.url())
+                // joined rather than bound as an array (event names hold no comma)
+                .param("webhookEvents", webhook == null || webhook.events() == null ? null : String.join(",", webhook.events()))
+                .param("webhookProgressMs", webhook == null ? null : (int) webhook.progressInterval().toMillis())
                 .query(rows::job).optional();
         if (stored.isPresent()) return new SubmitResult(stored.get(), false);
         // nothing inserted: another request with this idempotency key won the race, or the cap is reached

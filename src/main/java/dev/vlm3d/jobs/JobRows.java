@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import tools.jackson.core.type.TypeReference;
@@ -60,7 +61,9 @@ final class JobRows {
                 rs.getString("last_interruption_message"),
                 instant(rs, "last_interruption_at"),
                 rs.getString("kind"),
-                uuids(rs.getArray("depends_on")));
+                uuids(rs.getArray("depends_on")),
+                rs.getString("webhook_url"),
+                textArray(rs, "webhook_events"));
     }
 
     private static java.util.List<UUID> uuids(java.sql.Array array) throws SQLException {
@@ -73,6 +76,11 @@ final class JobRows {
             out.add(v instanceof UUID u ? u : UUID.fromString(v.toString()));
         }
         return java.util.List.copyOf(out);
+    }
+
+    private static List<String> textArray(ResultSet rs, String column) throws SQLException {
+        java.sql.Array array = rs.getArray(column);
+        return array == null ? null : List.of((String[]) array.getArray());
     }
 
     static Instant instant(ResultSet rs, String column) throws SQLException {

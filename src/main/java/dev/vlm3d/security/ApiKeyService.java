@@ -4,7 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import dev.vlm3d.webhooks.WebhookSigner;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -44,17 +46,52 @@ public class ApiKeyService {
         String token = TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         int cap = maxQueuedJobs != null ? maxQueuedJobs
                 : admin ? properties.adminMaxQueuedJobs() : properties.defaultMaxQueuedJobs();
-        return new CreatedApiKey(insert(UUID.randomUUID(), name, token, admin, cap), token);
+        String webhookSecret = WebhookSigner.newSecret();
+        return new CreatedApiKey(insert(UUID.randomUUID(), name, token, admin, cap, webhookSecret), token, webhookSecret);
     }
 
-    private ApiKeyRecord insert(UUID id, String name, String token, boolean admin, int cap) {
+    private ApiKeyRecord insert(UUID id, String name, String token, boolean admin, int cap, String webhookSecret) {
         return jdbc.sql("""
-                INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs)
-                VALUES (:id, :name, :prefix, :hash, :admin, :cap)
+                INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs, webhook_secret)
+                VALUES (:id, :name, :prefix, :hash, :admin, :cap, :webhookSecret)
                 RETURNING *""")
                 .param("id", id).param("name", name).param("prefix", prefixOf(token)).param("hash", hash(token))
-                .param("admin", admin).param("cap", cap)
+                .param("admin", admin).param("cap", cap).param("webhookSecret", webhookSecret)
                 .query(ApiKeyService::map).single();
+    }
+
+    /** A new webhook signing secret, and until when the one it replaces keeps signing too. */
+    public record RotatedSecret(UUID keyId, String webhookSecret, Instant previousSecretExpiresAt) {
+    }
+
+    /**
+     * Replaces an active key's webhook signing secret. For {@code overlap} the previous secret keeps signing next to
+     * the new one (the signature header carries both), so receivers can switch without dropping deliveries; a
+     * rotation during an overlap ends the older secret at once. Retries of earlier deliveries are signed with the
+     * secrets current when they are sent.
+     */
+    public Optional<RotatedSecret> rotateWebhookSecret(UUID keyId, Duration overlap) {
+        String secret = WebhookSigner.newSecret();
+        return jdbc.sql("""
+                UPDATE api_keys SET
+                    previous_webhook_secret = CASE WHEN :overlapSeconds > 0 THEN webhook_secret END,
+                    previous_webhook_secret_expires_at = CASE WHEN :overlapSeconds > 0 AND webhook_secret IS NOT NULL
+                        THEN now() + make_interval(secs => :overlapSeconds) END,
+                    webhook_secret = :secret
+                WHERE id = :id AND revoked_at IS NULL
+                RETURNING previous_webhook_secret_expires_at""")
+                .param("overlapSeconds", overlap.toMillis() / 1000.0).param("secret", secret).param("id", keyId)
+                .query((rs, i) -> {
+                    java.time.OffsetDateTime until = rs.getObject(1, java.time.OffsetDateTime.class);
+                    return new RotatedSecret(keyId, secret, until == null ? null : until.toInstant());
+                })
+                .optional();
+    }
+
+    /** Whether the key can sign webhooks (keys from before webhooks, and the bootstrap admin, get one by rotation). */
+    public boolean hasWebhookSecret(UUID keyId) {
+        return jdbc.sql("SELECT webhook_secret IS NOT NULL FROM api_keys WHERE id = :id").param("id", keyId)
+                .query(Boolean.class).optional().orElse(false);
     }
 
     /**
@@ -72,11 +109,14 @@ public class ApiKeyService {
                 .param("name", BOOTSTRAP_ADMIN).param("hash", hash).update();
         // the configured key is authoritative: it is (re-)activated even if it was revoked or rotated away earlier
         jdbc.sql("""
-                INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs)
-                VALUES (:id, :name, :prefix, :hash, true, :cap)
-                ON CONFLICT (key_hash) DO UPDATE SET admin = true, revoked_at = NULL, max_queued_jobs = excluded.max_queued_jobs""")
+                INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs, webhook_secret)
+                VALUES (:id, :name, :prefix, :hash, true, :cap, :webhookSecret)
+                ON CONFLICT (key_hash) DO UPDATE SET admin = true, revoked_at = NULL, max_queued_jobs = excluded.max_queued_jobs,
+                    webhook_secret = coalesce(api_keys.webhook_secret, excluded.webhook_secret)""")
                 .param("id", UUID.nameUUIDFromBytes(hash)).param("name", BOOTSTRAP_ADMIN).param("prefix", prefixOf(token))
-                .param("hash", hash).param("cap", properties.adminMaxQueuedJobs()).update();
+                .param("hash", hash).param("cap", properties.adminMaxQueuedJobs())
+                // never shown: the operator sees a bootstrap key's signing secret by rotating it
+                .param("webhookSecret", WebhookSigner.newSecret()).update();
         cache.clear();
     }
 

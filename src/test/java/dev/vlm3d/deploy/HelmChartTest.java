@@ -375,6 +375,25 @@ class HelmChartTest {
     }
 
     @Test
+    void webhookValuesBindToTheWebhookProperties() {
+        Binder safe = binderOver(configMapData(defaults));
+        // by default no private target is allowed: the property is empty
+        assertThat(bind(safe, "vlm3d.webhooks.allow-list")).isEmpty();
+        assertThat(bind(safe, "vlm3d.webhooks.timeout")).isEqualTo("10s");
+
+        RenderedChart opened = RenderedChart.render(null, c -> c.set("security.adminKey", "k")
+                .set("webhooks.allowList[0]", "10.0.0.0/8").set("webhooks.allowList[1]", "hooks.internal")
+                .set("webhooks.retryWindow", "12h"));
+        Binder binder = binderOver(configMapData(opened));
+        List<String> allowList = binder.bind("vlm3d.webhooks.allow-list",
+                org.springframework.boot.context.properties.bind.Bindable.listOf(String.class)).get();
+        assertThat(allowList).containsExactly("10.0.0.0/8", "hooks.internal");
+        assertThat(bind(binder, "vlm3d.webhooks.retry-window")).isEqualTo("12h");
+        assertThatThrownBy(() -> RenderedChart.render(null, c -> c.set("security.adminKey", "k")
+                .set("webhooks.timeout", "ten seconds"))).hasMessageContaining("timeout");
+    }
+
+    @Test
     void chartAppVersionFollowsThePomVersion() throws Exception {
         String pomVersion = MavenProject.read().version().replace("-SNAPSHOT", "");
         assertThat(chartYaml.get("appVersion")).isEqualTo(pomVersion);
