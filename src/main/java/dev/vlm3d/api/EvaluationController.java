@@ -1,5 +1,6 @@
 package dev.vlm3d.api;
 
+import dev.vlm3d.webhooks.WebhookTargets;
 import dev.vlm3d.options.PromptList;
 import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.JobStatus;
@@ -45,10 +46,11 @@ class EvaluationController {
     private final JobViews views;
     private final JobRequestParser parser;
 
-    EvaluationController(JobService service, JobViews views, ApiProperties properties) {
+    EvaluationController(JobService service, JobViews views, ApiProperties properties,
+            WebhookTargets webhookTargets) {
         this.service = service;
         this.views = views;
-        this.parser = new JobRequestParser(properties);
+        this.parser = new JobRequestParser(properties, webhookTargets);
     }
 
     /** The response of the evaluation endpoints: the evaluation job and the generation jobs it compares. */
