@@ -13,7 +13,8 @@ import tools.jackson.databind.JsonNode;
  */
 final class JobRequestParser {
 
-    private static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "seed", "preset", "steps", "priority", "options");
+    private static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "seed", "preset", "steps", "priority", "options",
+            "ttl_seconds", "no_expiry");
 
     private final ApiProperties properties;
 
@@ -49,8 +50,26 @@ final class JobRequestParser {
         // the job stores its effective options (preset values + overrides), so what runs is what the API echoes
         GenerationOptions effective = RunOptions.resolve(preset != null ? preset : properties.defaultPreset(), steps,
                 body.get("options"));
+        Long ttl = null;
+        JsonNode ttlNode = body.get("ttl_seconds");
+        if (ttlNode != null && !ttlNode.isNull()) {
+            if (!ttlNode.isIntegralNumber() || !ttlNode.canConvertToLong() || ttlNode.longValue() < 1
+                    || ttlNode.longValue() > ApiKeyController.MAX_TTL_SECONDS) {
+                throw ApiException.invalid("INVALID_FIELD", "ttl_seconds",
+                        "ttl_seconds must be an integer in [1, " + ApiKeyController.MAX_TTL_SECONDS + "]");
+            }
+            ttl = ttlNode.longValue();
+        }
+        JsonNode noExpiryNode = body.get("no_expiry");
+        if (noExpiryNode != null && !noExpiryNode.isNull() && !noExpiryNode.isBoolean()) {
+            throw ApiException.invalid("INVALID_FIELD", "no_expiry", "no_expiry must be a boolean");
+        }
+        boolean noExpiry = noExpiryNode != null && noExpiryNode.booleanValue();
+        if (noExpiry && ttl != null) {
+            throw ApiException.invalid("INVALID_FIELD", "no_expiry", "no_expiry and ttl_seconds exclude each other");
+        }
         return new CreateJobRequest(prompt, negative, seed, effective.preset(), effective.steps(),
-                priority == null ? 0 : priority, effective.toMap());
+                priority == null ? 0 : priority, effective.toMap(), ttl, noExpiry);
     }
 
     /**

@@ -47,6 +47,9 @@ public record ArtifactProperties(String store, Path dir, boolean retainFailedChe
                      Duration presignTtl, URI presignEndpoint, Boolean createBucket) {
 
         public S3 {
+            // an empty value in YAML binds as an empty URI
+            if (endpoint != null && endpoint.toString().isBlank()) endpoint = null;
+            if (presignEndpoint != null && presignEndpoint.toString().isBlank()) presignEndpoint = null;
             if (region == null || region.isBlank()) region = "us-east-1";
             if (prefix == null) prefix = "";
             if (pathStyle == null) pathStyle = false;

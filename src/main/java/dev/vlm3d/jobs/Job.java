@@ -40,5 +40,7 @@ public record Job(
         int interruptions,
         String lastInterruptionCode,
         String lastInterruptionMessage,
-        Instant lastInterruptionAt) {
+        Instant lastInterruptionAt,
+        Long ttlSeconds,
+        Instant expiresAt) {
 }

@@ -63,9 +63,9 @@ public class JobRepository {
         Optional<Job> stored = jdbc.sql("WITH " + admission + """
                 , inserted AS (
                     INSERT INTO jobs (id, status, prompt, negative_prompt, seed, preset, options, priority, owner_key_id,
-                                      idempotency_key, request_hash, max_attempts, total_steps)
+                                      idempotency_key, request_hash, max_attempts, total_steps, ttl_seconds)
                     SELECT :id, 'QUEUED', :prompt, :neg, :seed, :preset, CAST(:options AS jsonb), :priority, :owner,
-                           :ikey, :hash, :maxAttempts, :steps
+                           :ikey, :hash, :maxAttempts, :steps, :ttl
                     FROM admitted
                     ON CONFLICT (owner_key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                     RETURNING *)
@@ -76,6 +76,7 @@ public class JobRepository {
                 .param("priority", job.priority()).param("owner", job.ownerKeyId())
                 .param("ikey", job.idempotencyKey()).param("hash", job.requestHash())
                 .param("maxAttempts", job.maxAttempts()).param("steps", job.totalSteps())
+                .param("ttl", job.ttlSeconds(), java.sql.Types.BIGINT)
                 .param("cap", maxQueued).param("channel", channels.queued())
                 .query(rows::job).optional();
         if (stored.isPresent()) return new SubmitResult(stored.get(), false);

@@ -58,7 +58,9 @@ final class JobRows {
                 rs.getInt("interruptions"),
                 rs.getString("last_interruption_code"),
                 rs.getString("last_interruption_message"),
-                instant(rs, "last_interruption_at"));
+                instant(rs, "last_interruption_at"),
+                (Long) rs.getObject("ttl_seconds"),
+                instant(rs, "expires_at"));
     }
 
     static Instant instant(ResultSet rs, String column) throws SQLException {
