@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -33,6 +34,9 @@ import tools.jackson.databind.JsonNode;
  * artifacts and retained checkpoint are gone (410 on their artifact endpoints) while other jobs keep theirs, and the
  * stored-bytes gauge following along. Workers are off; the test plays the worker through {@link JobQueue}.
  */
+// closed after the class: a cached context keeps its pool's connections open, and the suite's contexts together
+// would exceed PostgreSQL's max_connections (100)
+@DirtiesContext
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "vlm3d.security.admin-key=" + RetentionApiTest.ADMIN,
         "vlm3d.security.key-cache-ttl=0s",

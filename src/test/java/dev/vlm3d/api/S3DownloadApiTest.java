@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -36,6 +37,9 @@ import org.springframework.test.context.DynamicPropertySource;
  * JVM: a download answers 302 with a presigned URL (contract-checked), the URL serves the bytes and a Range of
  * them, and If-None-Match is still answered by the service with 304.
  */
+// closed after the class: a cached context keeps its pool's connections open, and the suite's contexts together
+// would exceed PostgreSQL's max_connections (100)
+@DirtiesContext
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "vlm3d.security.admin-key=" + S3DownloadApiTest.ADMIN,
         "vlm3d.worker.enabled=false",
