@@ -86,7 +86,7 @@ The tag defaults to the chart's appVersion so that an install never floats on "l
 {{- end }}
 {{- end }}
 
-{{/* Settings that come from the Secret (datasource and admin key); same for web and worker pods. */}}
+{{/* Settings that come from Secrets (datasource, admin key, S3 keys); same for web and worker pods. */}}
 {{- define "vlm3d.secretEnv" -}}
 {{- $secret := include "vlm3d.secretName" . -}}
 - name: SPRING_DATASOURCE_URL
@@ -109,6 +109,19 @@ The tag defaults to the chart's appVersion so that an install never floats on "l
     secretKeyRef:
       name: {{ $secret }}
       key: {{ .Values.secretKeys.adminKey }}
+{{- if and (eq .Values.artifacts.store "s3") .Values.artifacts.s3.credentialsSecret }}
+{{- /* the AWS SDK's own variable names: its default credentials chain reads them */}}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.artifacts.s3.credentialsSecret }}
+      key: {{ .Values.artifacts.s3.accessKeyIdKey }}
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.artifacts.s3.credentialsSecret }}
+      key: {{ .Values.artifacts.s3.secretAccessKeyKey }}
+{{- end }}
 {{- end }}
 
 {{/* Restart pods when the ConfigMap or the chart-managed Secret changes. */}}

@@ -3,7 +3,7 @@
 import {ApiError, MissingKeyError, apiKey, setApiKey, request, json, blobUrl, readEvents, describe} from './api.js';
 
 const $ = id => document.getElementById(id);
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'EXPIRED']);
 
 // ---------------------------------------------------------------- banner and key
 
@@ -321,7 +321,8 @@ function showJob(id) {
     $('job-progress').value = job.step;
     $('job-progress-text').textContent = 'step ' + job.step + ' / ' + job.total_steps + ' · ' + Math.round(job.progress) + '%'
         + (job.eta_seconds != null && !TERMINAL.has(job.status) ? ' · ETA ' + seconds(job.eta_seconds) : '')
-        + (job.queue_position != null ? ' · ' + job.queue_position + ' ahead in the queue' : '');
+        + (job.queue_position != null ? ' · ' + job.queue_position + ' ahead in the queue' : '')
+        + (job.expires_at ? (job.status === 'EXPIRED' ? ' · expired ' : ' · kept until ') + new Date(job.expires_at).toLocaleString() : '');
     $('job-cancel').hidden = TERMINAL.has(job.status);
 
     if (job.metrics) {

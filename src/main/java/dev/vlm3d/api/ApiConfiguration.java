@@ -1,6 +1,7 @@
 package dev.vlm3d.api;
 
 import dev.vlm3d.artifacts.ArtifactStore;
+import dev.vlm3d.config.RetentionProperties;
 import dev.vlm3d.jobs.JobNotificationListener;
 import dev.vlm3d.jobs.JobRepository;
 import dev.vlm3d.security.ApiKeyService;
@@ -61,9 +62,10 @@ class ApiConfiguration implements WebMvcConfigurer {
     }
 
     @Bean
-    JobService jobService(JobRepository jobs, ArtifactStore artifacts, ApiProperties properties, JsonMapper json,
-                          MeterRegistry meters, ApiKeyService keys, WebhookProperties webhooks) {
-        return new JobService(jobs, artifacts, properties, json, meters, keys, webhooks);
+    JobService jobService(JobRepository jobs, ArtifactStore artifacts, ApiProperties properties,
+                          RetentionProperties retention, JsonMapper json, MeterRegistry meters, ApiKeyService keys,
+                          WebhookProperties webhooks) {
+        return new JobService(jobs, artifacts, properties, retention, json, meters, keys, webhooks);
     }
 
     @Bean(destroyMethod = "close")

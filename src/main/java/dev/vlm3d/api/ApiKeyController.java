@@ -31,7 +31,10 @@ import tools.jackson.databind.JsonNode;
 @RestController
 class ApiKeyController {
 
-    private static final Set<String> FIELDS = Set.of("name", "admin", "max_queued_jobs");
+    private static final Set<String> FIELDS = Set.of("name", "admin", "max_queued_jobs", "default_ttl_seconds",
+            "allow_no_expiry");
+    /** Ten years: a bound that keeps now() + ttl far from timestamp overflow. */
+    static final long MAX_TTL_SECONDS = 10L * 366 * 24 * 3600;
 
     private final ApiKeyService keys;
     private final WebhookProperties webhooks;
@@ -41,12 +44,13 @@ class ApiKeyController {
         this.webhooks = webhooks;
     }
 
-    record ApiKeyResponse(UUID id, String name, String keyPrefix, boolean admin, int maxQueuedJobs, Instant createdAt,
-                          Instant revokedAt, String token, String webhookSecret) {
+    record ApiKeyResponse(UUID id, String name, String keyPrefix, boolean admin, int maxQueuedJobs, Long defaultTtlSeconds,
+                          boolean allowNoExpiry, Instant createdAt, Instant revokedAt, String token,
+                          String webhookSecret) {
 
         static ApiKeyResponse of(ApiKeyRecord r, String token, String webhookSecret) {
-            return new ApiKeyResponse(r.id(), r.name(), r.keyPrefix(), r.admin(), r.maxQueuedJobs(), r.createdAt(),
-                    r.revokedAt(), token, webhookSecret);
+            return new ApiKeyResponse(r.id(), r.name(), r.keyPrefix(), r.admin(), r.maxQueuedJobs(), r.defaultTtlSeconds(),
+                    r.allowNoExpiry(), r.createdAt(), r.revokedAt(), token, webhookSecret);
         }
     }
 
@@ -82,8 +86,19 @@ class ApiKeyController {
                 || cap.intValue() > 100_000)) {
             throw ApiException.invalid("INVALID_FIELD", "max_queued_jobs", "max_queued_jobs must be an integer in [0, 100000]");
         }
+        JsonNode ttl = body.get("default_ttl_seconds");
+        if (ttl != null && !ttl.isNull() && (!ttl.isIntegralNumber() || !ttl.canConvertToLong() || ttl.longValue() < 1
+                || ttl.longValue() > MAX_TTL_SECONDS)) {
+            throw ApiException.invalid("INVALID_FIELD", "default_ttl_seconds",
+                    "default_ttl_seconds must be an integer in [1, " + MAX_TTL_SECONDS + "]");
+        }
+        JsonNode noExpiry = body.get("allow_no_expiry");
+        if (noExpiry != null && !noExpiry.isNull() && !noExpiry.isBoolean()) {
+            throw ApiException.invalid("INVALID_FIELD", "allow_no_expiry", "allow_no_expiry must be a boolean");
+        }
         CreatedApiKey created = keys.create(name.stringValue(), admin != null && admin.booleanValue(),
-                cap == null || cap.isNull() ? null : cap.intValue());
+                cap == null || cap.isNull() ? null : cap.intValue(),
+                ttl == null || ttl.isNull() ? null : ttl.longValue(), noExpiry != null && noExpiry.booleanValue());
         return ResponseEntity.created(URI.create("/api-keys/" + created.key().id()))
                 .body(ApiKeyResponse.of(created.key(), created.token(), created.webhookSecret()));
     }

@@ -4,14 +4,17 @@ import dev.vlm3d.artifacts.ArtifactInfo;
 import dev.vlm3d.artifacts.ArtifactKind;
 import dev.vlm3d.artifacts.ArtifactStore;
 import dev.vlm3d.jobs.Job;
+import dev.vlm3d.jobs.JobStatus;
 import dev.vlm3d.security.ApiPrincipal;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URI;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -22,7 +25,9 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * Artifact listing and download. Downloads carry a strong ETag (the SHA-256 of the content), Content-Length and
- * single-range support (RFC 9110), so large GLBs can be resumed and cached.
+ * single-range support (RFC 9110), so large GLBs can be resumed and cached; a store that hands out presigned URLs
+ * answers with a 302 to one instead (the object store then serves Range and ETag itself). An EXPIRED job's artifacts
+ * are gone for good: 410.
  */
 @RestController
 class ArtifactController {
@@ -37,14 +42,14 @@ class ArtifactController {
 
     @GetMapping(path = "/jobs/{id}/artifacts", produces = MediaType.APPLICATION_JSON_VALUE)
     ArtifactListResponse list(@PathVariable UUID id, ApiPrincipal principal) {
-        Job job = service.find(id, principal);
+        Job job = requireArtifacts(service.find(id, principal));
         return new ArtifactListResponse(store.list(id, ArtifactKind.OUTPUT).stream().map(a -> JobViews.artifact(job, a)).toList());
     }
 
     @GetMapping("/jobs/{id}/artifacts/{name}")
     void download(@PathVariable UUID id, @PathVariable String name, ApiPrincipal principal, HttpServletRequest request,
                   HttpServletResponse response) throws IOException {
-        service.find(id, principal);
+        requireArtifacts(service.find(id, principal));
         ArtifactInfo artifact = (ArtifactStore.NAME.matcher(name).matches()
                 ? store.find(id, ArtifactKind.OUTPUT, name) : java.util.Optional.<ArtifactInfo>empty())
                 .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "ARTIFACT_NOT_FOUND",
@@ -58,6 +63,14 @@ class ArtifactController {
         String ifNoneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
         if (ifNoneMatch != null && (ifNoneMatch.trim().equals("*") || List.of(ifNoneMatch.split("\\s*,\\s*")).contains(etag))) {
             response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+            return;
+        }
+        Optional<URI> redirect = store.downloadRedirect(artifact);
+        if (redirect.isPresent()) {
+            // the URL carries a signature that expires: neither this answer nor the URL may be cached
+            response.setHeader(HttpHeaders.CACHE_CONTROL, "private, no-store");
+            response.setHeader(HttpHeaders.LOCATION, redirect.get().toString());
+            response.setStatus(HttpServletResponse.SC_FOUND);
             return;
         }
 
@@ -97,6 +110,14 @@ class ArtifactController {
         try (InputStream in = store.open(artifact, start, length); OutputStream out = response.getOutputStream()) {
             in.transferTo(out);
         }
+    }
+
+    private static Job requireArtifacts(Job job) {
+        if (job.status() == JobStatus.EXPIRED) {
+            throw new ApiException(HttpStatus.GONE, "JOB_EXPIRED", "job " + job.id() + " expired at " + job.expiresAt()
+                    + "; its artifacts were deleted");
+        }
+        return job;
     }
 
     private static HttpHeaders contentRangeUnsatisfied(long size) {

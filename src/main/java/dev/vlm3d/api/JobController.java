@@ -106,7 +106,8 @@ class JobController {
     @PostMapping(path = "/jobs/{id}/cancel", produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<JobResponse> cancel(@PathVariable UUID id, ApiPrincipal principal) {
         Job current = service.find(id, principal);
-        if (current.status() == JobStatus.SUCCEEDED || current.status() == JobStatus.FAILED) {
+        if (current.status() == JobStatus.SUCCEEDED || current.status() == JobStatus.FAILED
+                || current.status() == JobStatus.EXPIRED) {
             throw new ApiException(HttpStatus.CONFLICT, "JOB_ALREADY_FINISHED",
                     "job " + id + " already finished with status " + current.status());
         }

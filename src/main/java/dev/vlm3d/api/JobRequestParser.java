@@ -21,7 +21,7 @@ import tools.jackson.databind.JsonNode;
 final class JobRequestParser {
 
     private static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "seed", "preset", "steps", "priority", "options",
-            "webhook_url", "webhook_events");
+            "webhook_url", "webhook_events", "ttl_seconds", "no_expiry");
 
     private final ApiProperties properties;
     private final WebhookTargets targets;
@@ -64,8 +64,26 @@ final class JobRequestParser {
         if (webhookEvents != null && webhookUrl == null) {
             throw ApiException.invalid("INVALID_FIELD", "webhook_events", "webhook_events needs a webhook_url");
         }
+        Long ttl = null;
+        JsonNode ttlNode = body.get("ttl_seconds");
+        if (ttlNode != null && !ttlNode.isNull()) {
+            if (!ttlNode.isIntegralNumber() || !ttlNode.canConvertToLong() || ttlNode.longValue() < 1
+                    || ttlNode.longValue() > ApiKeyController.MAX_TTL_SECONDS) {
+                throw ApiException.invalid("INVALID_FIELD", "ttl_seconds",
+                        "ttl_seconds must be an integer in [1, " + ApiKeyController.MAX_TTL_SECONDS + "]");
+            }
+            ttl = ttlNode.longValue();
+        }
+        JsonNode noExpiryNode = body.get("no_expiry");
+        if (noExpiryNode != null && !noExpiryNode.isNull() && !noExpiryNode.isBoolean()) {
+            throw ApiException.invalid("INVALID_FIELD", "no_expiry", "no_expiry must be a boolean");
+        }
+        boolean noExpiry = noExpiryNode != null && noExpiryNode.booleanValue();
+        if (noExpiry && ttl != null) {
+            throw ApiException.invalid("INVALID_FIELD", "no_expiry", "no_expiry and ttl_seconds exclude each other");
+        }
         return new CreateJobRequest(prompt, negative, seed, effective.preset().wireName(), effective.steps(),
-                priority == null ? 0 : priority, effective.toMap(), webhookUrl, webhookEvents);
+                priority == null ? 0 : priority, effective.toMap(), webhookUrl, webhookEvents, ttl, noExpiry);
     }
 
     /**

@@ -5,7 +5,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** A job as clients see it (absent fields are omitted from the JSON). */
+/**
+ * A job as clients see it (absent fields are omitted from the JSON). {@code ttlSeconds}: how long the job is kept
+ * once finished (absent: until deleted); {@code expiresAt}: when a finished job's artifacts go (README "Retention").
+ */
 public record JobResponse(
         UUID id,
         String status,
@@ -34,6 +37,8 @@ public record JobResponse(
         Instant startedAt,
         Instant finishedAt,
         Instant updatedAt,
+        Long ttlSeconds,
+        Instant expiresAt,
         List<ArtifactResponse> artifacts,
         Map<String, String> links,
         String kind,

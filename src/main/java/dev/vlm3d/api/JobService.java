@@ -1,6 +1,7 @@
 package dev.vlm3d.api;
 
 import dev.vlm3d.artifacts.ArtifactStore;
+import dev.vlm3d.config.RetentionProperties;
 import dev.vlm3d.jobs.IdempotencyConflictException;
 import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.JobRepository;
@@ -37,17 +38,19 @@ class JobService {
     private final JobRepository jobs;
     private final ArtifactStore artifacts;
     private final ApiProperties properties;
+    private final RetentionProperties retention;
     private final JsonMapper json;
     private final SecureRandom random = new SecureRandom();
     private final Counter submitted;
     private final ApiKeyService keys;
     private final WebhookProperties webhooks;
 
-    JobService(JobRepository jobs, ArtifactStore artifacts, ApiProperties properties, JsonMapper json, MeterRegistry meters,
-               ApiKeyService keys, WebhookProperties webhooks) {
+    JobService(JobRepository jobs, ArtifactStore artifacts, ApiProperties properties, RetentionProperties retention,
+               JsonMapper json, MeterRegistry meters, ApiKeyService keys, WebhookProperties webhooks) {
         this.jobs = jobs;
         this.artifacts = artifacts;
         this.properties = properties;
+        this.retention = retention;
         this.json = json;
         this.keys = keys;
         this.webhooks = webhooks;
@@ -72,7 +75,7 @@ class JobService {
         long seed = request.seed() != null ? request.seed() : random.nextLong() & Long.MAX_VALUE;
         NewJob job = new NewJob(request.prompt(), request.negativePrompt(), seed, request.preset(), request.steps(),
                 request.priority(), request.options(), properties.maxAttempts(), principal.keyId(), idempotencyKey,
-                idempotencyKey == null ? null : fingerprint(request), webhook);
+                idempotencyKey == null ? null : fingerprint(request), webhook, ttlSeconds(request, principal));
         try {
             SubmitResult result = jobs.submit(job, principal.maxQueuedJobs());
             if (!result.replayed()) {
@@ -112,12 +115,13 @@ class JobService {
         for (CreateJobRequest r : requests) {
             long seed = r.seed() != null ? r.seed() : random.nextLong() & Long.MAX_VALUE;
             batch.add(new NewJob(r.prompt(), r.negativePrompt(), seed, r.preset(), r.steps(), r.priority(), r.options(),
-                    properties.maxAttempts(), principal.keyId(), null, null));
+                    properties.maxAttempts(), principal.keyId(), null, null, null, ttlSeconds(r, principal)));
         }
         java.util.function.Function<List<Job>, NewJob> dependent = evaluation == null ? null : stored -> {
             EvaluationJob e = evaluation.apply(stored);
             return new NewJob(e.title(), null, e.seed(), null, e.totalSteps(), e.priority(), e.spec(),
-                    properties.maxAttempts(), principal.keyId(), null, null, Job.EVALUATION, e.dependsOn());
+                    properties.maxAttempts(), principal.keyId(), null, null, Job.EVALUATION, e.dependsOn(), null,
+                    ttlSeconds(null, principal));
         };
         try {
             List<Job> jobs = this.jobs.submitAll(batch, dependent, principal.maxQueuedJobs());
@@ -138,6 +142,30 @@ class JobService {
                 Map.of("max_queued_jobs", e.cap(), "retry_after_seconds", retryAfter), headers);
     }
 
+    /**
+     * The job's time to live: the key's default (or the service's), a shorter one the job asked for, or none (null)
+     * when it asked for none and its key may keep jobs forever (admin keys may).
+     */
+    private Long ttlSeconds(CreateJobRequest request, ApiPrincipal principal) {
+        long keyDefault = (principal.defaultTtl() != null ? principal.defaultTtl() : retention.defaultTtl()).toSeconds();
+        if (request == null) {
+            return keyDefault; // a job the service makes (an evaluation): the key's default
+        }
+        if (request.noExpiry()) {
+            if (!principal.allowNoExpiry() && !principal.admin()) {
+                throw new ApiException(HttpStatus.FORBIDDEN, "NO_EXPIRY_NOT_ALLOWED",
+                        "this key's jobs expire: no_expiry needs a key created with allow_no_expiry");
+            }
+            return null;
+        }
+        if (request.ttlSeconds() == null) return keyDefault;
+        if (request.ttlSeconds() > keyDefault) {
+            throw ApiException.invalid("TTL_TOO_LONG", "ttl_seconds",
+                    "ttl_seconds may not exceed this key's default of " + keyDefault + " seconds");
+        }
+        return request.ttlSeconds();
+    }
+
     /** About when one of the caller's queued jobs will have started: the recent mean run time, within bounds. */
     private long retryAfterSeconds() {
         return jobs.recentMeanRunTime().map(Duration::toSeconds).map(s -> Math.max(5, Math.min(3600, s))).orElse(60L);
@@ -155,6 +183,9 @@ class JobService {
         canonical.put("options", new TreeMap<>(request.options()));
         canonical.put("webhook_url", request.webhookUrl());
         canonical.put("webhook_events", request.webhookEvents());
+        // only when sent, so the fingerprints of requests without them stay what they were before retention existed
+        if (request.ttlSeconds() != null) canonical.put("ttl_seconds", request.ttlSeconds());
+        if (request.noExpiry()) canonical.put("no_expiry", true);
         try {
             return MessageDigest.getInstance("SHA-256").digest(json.writeValueAsString(canonical).getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {

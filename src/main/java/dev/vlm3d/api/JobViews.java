@@ -80,9 +80,10 @@ class JobViews {
         if (!job.status().isTerminal()) links.put("cancel", self + "/cancel");
         if (job.webhookUrl() != null) links.put("webhooks", self + "/webhooks");
         // error is only about errors: why a job FAILED, or the error a QUEUED job is waiting to retry after; a running
-        // job's earlier trouble is its last interruption
+        // job's earlier trouble is its last interruption; an EXPIRED job that had failed keeps showing why
+        boolean failedThenExpired = job.status() == JobStatus.EXPIRED && "failed".equals(job.stage());
         boolean showError = job.errorCode() != null
-                && (job.status() == JobStatus.FAILED || job.status() == JobStatus.QUEUED);
+                && (job.status() == JobStatus.FAILED || job.status() == JobStatus.QUEUED || failedThenExpired);
         JobResponse.JobError error = showError
                 ? new JobResponse.JobError(job.errorCode(), job.errorMessage(), job.status() == JobStatus.QUEUED) : null;
         JobResponse.Interruption interruption = job.lastInterruptionCode() == null ? null
@@ -93,7 +94,7 @@ class JobViews {
                 job.maxAttempts(), job.resumedFromStep(), job.interruptions(), interruption, position, eta, job.latestMetrics(),
                 job.cancelRequestedAt() != null && !job.status().isTerminal() ? Boolean.TRUE : null,
                 waitingForRetry ? job.runAt() : null, error, job.createdAt(), job.startedAt(), job.finishedAt(),
-                job.updatedAt(), files, links, job.kind(),
+                job.updatedAt(), job.ttlSeconds(), job.expiresAt(), files, links, job.kind(),
                 job.webhookUrl() == null ? null : new JobResponse.Webhook(job.webhookUrl(), job.webhookEvents()));
     }
 

@@ -2,6 +2,7 @@ package dev.vlm3d.artifacts;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -32,6 +33,14 @@ public interface ArtifactStore {
 
     /** Streams {@code length} bytes starting at {@code offset}. */
     InputStream open(ArtifactInfo artifact, long offset, long length) throws IOException;
+
+    /**
+     * Where a client may fetch the artifact itself, bypassing the service (a presigned URL of an object store), or
+     * empty when downloads are streamed through {@link #open}.
+     */
+    default Optional<URI> downloadRedirect(ArtifactInfo artifact) {
+        return Optional.empty();
+    }
 
     /** Removes one artifact (e.g. a checkpoint once its job finished). */
     void delete(UUID jobId, ArtifactKind kind, String name) throws IOException;

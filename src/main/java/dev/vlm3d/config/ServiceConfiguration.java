@@ -2,8 +2,10 @@ package dev.vlm3d.config;
 
 import dev.vlm3d.artifacts.ArtifactStore;
 import dev.vlm3d.artifacts.CheckpointCleanup;
+import dev.vlm3d.artifacts.ExpirySweep;
 import dev.vlm3d.artifacts.FilesystemArtifactStore;
 import dev.vlm3d.artifacts.PostgresArtifactStore;
+import dev.vlm3d.artifacts.StorageMetrics;
 import dev.vlm3d.jobs.JobChannels;
 import dev.vlm3d.jobs.JobNotificationListener;
 import dev.vlm3d.jobs.JobQueue;
@@ -32,7 +34,7 @@ import tools.jackson.databind.json.JsonMapper;
 /** Wires the queue, artifact store, API keys and workers from {@code vlm3d.*} properties. */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({QueueProperties.class, WorkerProperties.class, ArtifactProperties.class,
-        SecurityProperties.class, ModelProperties.class})
+        SecurityProperties.class, ModelProperties.class, RetentionProperties.class})
 class ServiceConfiguration {
 
     @Bean
@@ -78,9 +80,28 @@ class ServiceConfiguration {
 
     @Bean
     ArtifactStore artifactStore(ArtifactProperties properties, JdbcClient jdbc) throws IOException {
-        return properties.store().equals("filesystem")
-                ? new FilesystemArtifactStore(jdbc, properties.dir())
-                : new PostgresArtifactStore(jdbc);
+        return switch (properties.store()) {
+            case "filesystem" -> new FilesystemArtifactStore(jdbc, properties.dir());
+            case "s3" -> S3ArtifactStores.create(jdbc, properties.s3());
+            default -> new PostgresArtifactStore(jdbc);
+        };
+    }
+
+    @Bean
+    ExpirySweep expirySweep(JdbcClient jdbc, TransactionTemplate jobTransactions, ArtifactStore store, JobChannels channels,
+                            RetentionProperties retention) {
+        return new ExpirySweep(jdbc, jobTransactions, store, channels.changed(), retention.sweepBatch(),
+                retention.sweepInterval());
+    }
+
+    @Bean
+    RetentionLifecycle retentionLifecycle(ExpirySweep sweep) {
+        return new RetentionLifecycle(sweep);
+    }
+
+    @Bean(destroyMethod = "close")
+    StorageMetrics storageMetrics(JdbcClient jdbc, MeterRegistry registry, RetentionProperties retention) {
+        return new StorageMetrics(jdbc, registry, retention.storageMetricsRefresh());
     }
 
     @Bean

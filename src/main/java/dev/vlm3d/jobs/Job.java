@@ -45,7 +45,9 @@ public record Job(
         String kind,
         List<UUID> dependsOn,
         String webhookUrl,
-        List<String> webhookEvents) {
+        List<String> webhookEvents,
+        Long ttlSeconds,
+        Instant expiresAt) {
 
     public static final String GENERATION = "generation";
     public static final String EVALUATION = "evaluation";

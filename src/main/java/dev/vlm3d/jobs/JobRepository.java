@@ -65,11 +65,12 @@ public class JobRepository {
                 , inserted AS (
                     INSERT INTO jobs (id, status, prompt, negative_prompt, seed, preset, options, priority, owner_key_id,
                                       idempotency_key, request_hash, max_attempts, total_steps, kind, depends_on,
-                                      webhook_url, webhook_events, webhook_progress_interval_ms)
+                                      webhook_url, webhook_events, webhook_progress_interval_ms,
+                                      ttl_seconds)
                     SELECT :id, 'QUEUED', :prompt, :neg, :seed, :preset, CAST(:options AS jsonb), :priority, :owner,
                            :ikey, :hash, :maxAttempts, :steps, :kind, CAST(:deps AS uuid[]),
                            CAST(:webhookUrl AS text), string_to_array(CAST(:webhookEvents AS text), ','),
-                           CAST(:webhookProgressMs AS integer)
+                           CAST(:webhookProgressMs AS integer), :ttl
                     FROM admitted
                     ON CONFLICT (owner_key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                     RETURNING *)
@@ -81,6 +82,7 @@ public class JobRepository {
                 .param("ikey", job.idempotencyKey()).param("hash", job.requestHash())
                 .param("maxAttempts", job.maxAttempts()).param("steps", job.totalSteps())
                 .param("kind", job.kind()).param("deps", uuidArray(job.dependsOn()))
+                .param("ttl", job.ttlSeconds(), java.sql.Types.BIGINT)
                 .param("cap", maxQueued).param("channel", channels.queued())
                 .param("webhookUrl", webhook == null ? null : webhook.url())
                 // joined rather than bound as an array (event names hold no comma)

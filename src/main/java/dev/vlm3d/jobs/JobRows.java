@@ -63,7 +63,9 @@ final class JobRows {
                 rs.getString("kind"),
                 uuids(rs.getArray("depends_on")),
                 rs.getString("webhook_url"),
-                textArray(rs, "webhook_events"));
+                textArray(rs, "webhook_events"),
+                (Long) rs.getObject("ttl_seconds"),
+                instant(rs, "expires_at"));
     }
 
     private static java.util.List<UUID> uuids(java.sql.Array array) throws SQLException {

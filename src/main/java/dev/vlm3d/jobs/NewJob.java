@@ -7,7 +7,8 @@ import java.util.UUID;
 
 /**
  * What a submission stores. {@code requestHash} identifies the request body so a replay with the same
- * idempotency key can be told apart from a reuse of the key with a different body.
+ * idempotency key can be told apart from a reuse of the key with a different body. {@code ttlSeconds}: how long the
+ * finished job is kept (db/migration/V4__retention.sql), or null for never.
  */
 public record NewJob(
         String prompt,
@@ -23,7 +24,8 @@ public record NewJob(
         byte[] requestHash,
         String kind,
         List<UUID> dependsOn,
-        Webhook webhook) {
+        Webhook webhook,
+        Long ttlSeconds) {
 
     public NewJob {
         kind = kind == null ? Job.GENERATION : kind;
@@ -37,19 +39,35 @@ public record NewJob(
     public record Webhook(String url, List<String> events, Duration progressInterval) {
     }
 
-    /** A generation job (the kind POST /jobs submits) without a webhook. */
+    /** A generation job (the kind POST /jobs submits) without a webhook, kept until deleted (no time to live). */
     public NewJob(String prompt, String negativePrompt, long seed, String preset, int totalSteps, int priority,
             Map<String, Object> options, int maxAttempts, UUID ownerKeyId, String idempotencyKey, byte[] requestHash) {
         this(prompt, negativePrompt, seed, preset, totalSteps, priority, options, maxAttempts, ownerKeyId,
-                idempotencyKey, requestHash, Job.GENERATION, List.of(), null);
+                idempotencyKey, requestHash, Job.GENERATION, List.of(), null, null);
     }
 
-    /** A generation job with a webhook (null = none). */
+    /** A generation job with a webhook, kept until deleted. */
     public NewJob(String prompt, String negativePrompt, long seed, String preset, int totalSteps, int priority,
             Map<String, Object> options, int maxAttempts, UUID ownerKeyId, String idempotencyKey, byte[] requestHash,
             Webhook webhook) {
         this(prompt, negativePrompt, seed, preset, totalSteps, priority, options, maxAttempts, ownerKeyId,
-                idempotencyKey, requestHash, Job.GENERATION, List.of(), webhook);
+                idempotencyKey, requestHash, Job.GENERATION, List.of(), webhook, null);
+    }
+
+    /** A generation job without a webhook and with a time to live in seconds (null = none). */
+    public NewJob(String prompt, String negativePrompt, long seed, String preset, int totalSteps, int priority,
+            Map<String, Object> options, int maxAttempts, UUID ownerKeyId, String idempotencyKey, byte[] requestHash,
+            Long ttlSeconds) {
+        this(prompt, negativePrompt, seed, preset, totalSteps, priority, options, maxAttempts, ownerKeyId,
+                idempotencyKey, requestHash, Job.GENERATION, List.of(), null, ttlSeconds);
+    }
+
+    /** A generation job with a webhook (null = none) and a time to live in seconds (null = none). */
+    public NewJob(String prompt, String negativePrompt, long seed, String preset, int totalSteps, int priority,
+            Map<String, Object> options, int maxAttempts, UUID ownerKeyId, String idempotencyKey, byte[] requestHash,
+            Webhook webhook, Long ttlSeconds) {
+        this(prompt, negativePrompt, seed, preset, totalSteps, priority, options, maxAttempts, ownerKeyId,
+                idempotencyKey, requestHash, Job.GENERATION, List.of(), webhook, ttlSeconds);
     }
 
     /** A job of {@code kind} that waits for {@code dependsOn}, without a webhook. */
@@ -57,6 +75,6 @@ public record NewJob(
             Map<String, Object> options, int maxAttempts, UUID ownerKeyId, String idempotencyKey, byte[] requestHash,
             String kind, List<UUID> dependsOn) {
         this(prompt, negativePrompt, seed, preset, totalSteps, priority, options, maxAttempts, ownerKeyId,
-                idempotencyKey, requestHash, kind, dependsOn, null);
+                idempotencyKey, requestHash, kind, dependsOn, null, null);
     }
 }

@@ -41,22 +41,35 @@ public class ApiKeyService {
     }
 
     public CreatedApiKey create(String name, boolean admin, Integer maxQueuedJobs) {
+        return create(name, admin, maxQueuedJobs, null, false);
+    }
+
+    /**
+     * @param defaultTtlSeconds the time to live of the key's jobs, null for the service default
+     * @param allowNoExpiry     whether the key's jobs may ask never to expire
+     */
+    public CreatedApiKey create(String name, boolean admin, Integer maxQueuedJobs, Long defaultTtlSeconds,
+                                boolean allowNoExpiry) {
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         String token = TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         int cap = maxQueuedJobs != null ? maxQueuedJobs
                 : admin ? properties.adminMaxQueuedJobs() : properties.defaultMaxQueuedJobs();
         String webhookSecret = WebhookSigner.newSecret();
-        return new CreatedApiKey(insert(UUID.randomUUID(), name, token, admin, cap, webhookSecret), token, webhookSecret);
+        return new CreatedApiKey(insert(UUID.randomUUID(), name, token, admin, cap, defaultTtlSeconds, allowNoExpiry,
+                webhookSecret), token, webhookSecret);
     }
 
-    private ApiKeyRecord insert(UUID id, String name, String token, boolean admin, int cap, String webhookSecret) {
+    private ApiKeyRecord insert(UUID id, String name, String token, boolean admin, int cap, Long defaultTtlSeconds,
+                                boolean allowNoExpiry, String webhookSecret) {
         return jdbc.sql("""
-                INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs, webhook_secret)
-                VALUES (:id, :name, :prefix, :hash, :admin, :cap, :webhookSecret)
+                INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs, default_ttl_seconds,
+                                      allow_no_expiry, webhook_secret)
+                VALUES (:id, :name, :prefix, :hash, :admin, :cap, :ttl, :noExpiry, :webhookSecret)
                 RETURNING *""")
                 .param("id", id).param("name", name).param("prefix", prefixOf(token)).param("hash", hash(token))
-                .param("admin", admin).param("cap", cap).param("webhookSecret", webhookSecret)
+                .param("admin", admin).param("cap", cap).param("ttl", defaultTtlSeconds, java.sql.Types.BIGINT)
+                .param("noExpiry", allowNoExpiry).param("webhookSecret", webhookSecret)
                 .query(ApiKeyService::map).single();
     }
 
@@ -130,7 +143,8 @@ public class ApiKeyService {
         }
         Optional<ApiPrincipal> principal = jdbc.sql("SELECT * FROM api_keys WHERE key_hash = :hash AND revoked_at IS NULL")
                 .param("hash", hash(token)).query(ApiKeyService::map).optional()
-                .map(r -> new ApiPrincipal(r.id(), r.name(), r.admin(), r.maxQueuedJobs()));
+                .map(r -> new ApiPrincipal(r.id(), r.name(), r.admin(), r.maxQueuedJobs(),
+                        r.defaultTtlSeconds() == null ? null : Duration.ofSeconds(r.defaultTtlSeconds()), r.allowNoExpiry()));
         if (cache.size() > 10_000) cache.clear();
         cache.put(key, new Cached(principal, now + properties.keyCacheTtl().toNanos()));
         return principal;
@@ -167,6 +181,7 @@ public class ApiKeyService {
         java.time.OffsetDateTime revoked = rs.getObject("revoked_at", java.time.OffsetDateTime.class);
         return new ApiKeyRecord(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("key_prefix"),
                 rs.getBoolean("admin"), rs.getInt("max_queued_jobs"), created.toInstant(),
-                revoked == null ? null : revoked.toInstant());
+                revoked == null ? null : revoked.toInstant(), (Long) rs.getObject("default_ttl_seconds"),
+                rs.getBoolean("allow_no_expiry"));
     }
 }

@@ -28,7 +28,7 @@ class ArchitectureTest {
 
     /** Top-level package → the other top-level packages it may use (docs/architecture.md, "Packages"). */
     static final Map<String, List<String>> MAY_USE = Map.ofEntries(
-            Map.entry("api", List.of("jobs", "artifacts", "security", "options", "text", "webhooks")),
+            Map.entry("api", List.of("jobs", "artifacts", "security", "options", "text", "webhooks", "config")),
             Map.entry("console", List.of()),
             Map.entry("config", List.of("jobs", "artifacts", "security", "worker")),
             Map.entry("pipeline", List.of("options", "worker", "engine", "evaluation", "models", "weights")),

@@ -341,6 +341,42 @@ class HelmChartTest {
                 .hasMessageContaining("artifacts.volume");
     }
 
+    /** store=s3: the settings go to the ConfigMap under names that bind to vlm3d.artifacts.s3.*, the keys come from a Secret. */
+    @Test
+    void s3ArtifactStoreIsConfiguredAndTakesItsKeysFromASecret() {
+        RenderedChart s3 = RenderedChart.render(CPU_VALUES, c -> c.set("artifacts.store", "s3")
+                .set("artifacts.s3.bucket", "vlm3d-artifacts").set("artifacts.s3.endpoint", "http://minio.storage:9000")
+                .set("artifacts.s3.pathStyle", "true").set("artifacts.s3.download", "redirect")
+                .set("artifacts.s3.credentialsSecret", "vlm3d-s3").set("retention.defaultTtl", "3d"));
+        Map<String, String> config = configMapData(s3);
+        assertThat(config).doesNotContainKey("VLM3D_ARTIFACTS_S3_PRESIGNENDPOINT");
+        Binder binder = binderOver(config);
+        assertThat(bind(binder, "vlm3d.artifacts.store")).isEqualTo("s3");
+        assertThat(bind(binder, "vlm3d.artifacts.s3.bucket")).isEqualTo("vlm3d-artifacts");
+        assertThat(bind(binder, "vlm3d.artifacts.s3.endpoint")).isEqualTo("http://minio.storage:9000");
+        assertThat(bind(binder, "vlm3d.artifacts.s3.path-style")).isEqualTo("true");
+        assertThat(bind(binder, "vlm3d.artifacts.s3.download")).isEqualTo("redirect");
+        assertThat(bind(binder, "vlm3d.artifacts.s3.presign-ttl")).isEqualTo("5m");
+        assertThat(bind(binder, "vlm3d.artifacts.s3.multipart-threshold")).isEqualTo("16MB");
+        assertThat(bind(binder, "vlm3d.artifacts.s3.part-size")).isEqualTo("8MB");
+        assertThat(bind(binder, "vlm3d.retention.default-ttl")).isEqualTo("3d");
+        assertThat(bind(binder, "vlm3d.retention.sweep-interval")).isEqualTo("1m");
+        assertThat(bind(binder, "vlm3d.artifacts.retain-failed-checkpoints")).isEqualTo("false");
+        for (String deployment : List.of(WEB, WORKER)) {
+            Map<String, Map<String, Object>> refs = secretRefs(s3, deployment);
+            assertThat(refs.get("AWS_ACCESS_KEY_ID")).containsEntry("name", "vlm3d-s3").containsEntry("key", "access-key-id");
+            assertThat(refs.get("AWS_SECRET_ACCESS_KEY")).containsEntry("name", "vlm3d-s3")
+                    .containsEntry("key", "secret-access-key");
+        }
+        assertThat(secretRefs(cpu, WEB)).as("no S3 keys for the other stores").doesNotContainKey("AWS_ACCESS_KEY_ID");
+        assertThat(configMapData(cpu)).doesNotContainKey("VLM3D_ARTIFACTS_S3_BUCKET");
+        assertThatThrownBy(() -> RenderedChart.render(CPU_VALUES, c -> c.set("artifacts.store", "s3")))
+                .hasMessageContaining("artifacts.s3.bucket");
+        assertThatThrownBy(() -> RenderedChart.render(CPU_VALUES, c -> c.set("artifacts.store", "s3")
+                .set("artifacts.s3.bucket", "b").set("artifacts.s3.download", "proxy")))
+                .hasMessageContaining("download");
+    }
+
     /**
      * The chart sets properties as environment variables; a name that Spring's relaxed binding does not map back to
      * the property (e.g. VLM3D_MODELS_VLM_DIR for vlm3d.models.vlm-dir) would be silently ignored.
