@@ -3,6 +3,7 @@ package dev.vlm3d.api;
 import dev.vlm3d.artifacts.ArtifactStore;
 import dev.vlm3d.jobs.JobNotificationListener;
 import dev.vlm3d.jobs.JobRepository;
+import dev.vlm3d.jobs.QueueEstimates;
 import dev.vlm3d.security.ApiPrincipal;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
@@ -54,14 +55,19 @@ class ApiConfiguration implements WebMvcConfigurer {
     }
 
     @Bean
-    JobViews jobViews(JobRepository jobs, ArtifactStore artifacts, JdbcClient jdbc) {
-        return new JobViews(jobs, artifacts, jdbc);
+    QueueEstimates queueEstimates(JobRepository jobs, ApiProperties properties) {
+        return new QueueEstimates(jobs, properties.queueEstimateMaxAge());
     }
 
     @Bean
-    JobService jobService(JobRepository jobs, ArtifactStore artifacts, ApiProperties properties, JsonMapper json,
-                          MeterRegistry meters) {
-        return new JobService(jobs, artifacts, properties, json, meters);
+    JobViews jobViews(JobRepository jobs, ArtifactStore artifacts, JdbcClient jdbc, QueueEstimates estimates) {
+        return new JobViews(jobs, artifacts, jdbc, estimates);
+    }
+
+    @Bean
+    JobService jobService(JobRepository jobs, QueueEstimates estimates, ArtifactStore artifacts, ApiProperties properties,
+                          JsonMapper json, MeterRegistry meters) {
+        return new JobService(jobs, estimates, artifacts, properties, json, meters);
     }
 
     @Bean(destroyMethod = "close")

@@ -66,7 +66,7 @@ class JobController {
         ResponseEntity.BodyBuilder response = result.replayed()
                 ? ResponseEntity.ok().header("Idempotent-Replayed", "true")
                 : ResponseEntity.status(HttpStatus.ACCEPTED);
-        return response.location(location).body(views.detailed(result.job()));
+        return response.location(location).body(result.replayed() ? views.detailed(result.job()) : views.submitted(result));
     }
 
     @GetMapping(path = "/jobs/{id}", produces = MediaType.APPLICATION_JSON_VALUE)

@@ -6,6 +6,7 @@ import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.JobRepository;
 import dev.vlm3d.jobs.NewJob;
 import dev.vlm3d.jobs.QueueCapExceededException;
+import dev.vlm3d.jobs.QueueEstimates;
 import dev.vlm3d.jobs.SubmitResult;
 import dev.vlm3d.security.ApiPrincipal;
 import io.micrometer.core.instrument.Counter;
@@ -33,14 +34,17 @@ class JobService {
     private static final int MAX_IDEMPOTENCY_KEY = 255;
 
     private final JobRepository jobs;
+    private final QueueEstimates estimates;
     private final ArtifactStore artifacts;
     private final ApiProperties properties;
     private final JsonMapper json;
     private final SecureRandom random = new SecureRandom();
     private final Counter submitted;
 
-    JobService(JobRepository jobs, ArtifactStore artifacts, ApiProperties properties, JsonMapper json, MeterRegistry meters) {
+    JobService(JobRepository jobs, QueueEstimates estimates, ArtifactStore artifacts, ApiProperties properties, JsonMapper json,
+               MeterRegistry meters) {
         this.jobs = jobs;
+        this.estimates = estimates;
         this.artifacts = artifacts;
         this.properties = properties;
         this.json = json;
@@ -78,7 +82,7 @@ class JobService {
 
     /** About when one of the caller's queued jobs will have started: the recent mean run time, within bounds. */
     private long retryAfterSeconds() {
-        return jobs.recentMeanRunTime().map(Duration::toSeconds).map(s -> Math.max(5, Math.min(3600, s))).orElse(60L);
+        return estimates.current().meanRunTime().map(Duration::toSeconds).map(s -> Math.max(5, Math.min(3600, s))).orElse(60L);
     }
 
     /** Identifies the request as the client sent it (before the server picks a seed) for idempotent replays. */
