@@ -116,9 +116,14 @@ class JobController {
         return ResponseEntity.noContent().build();
     }
 
+    /**
+     * The event stream. {@code X-Accel-Buffering: no} tells nginx (and the ingress-nginx controller) to pass events
+     * on as they are written instead of buffering the response; the chart's Ingress also turns buffering off for
+     * this path (docs/deployment.md).
+     */
     @GetMapping(path = "/jobs/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    SseEmitter events(@PathVariable UUID id, ApiPrincipal principal) {
-        return events.subscribe(service.find(id, principal));
+    ResponseEntity<SseEmitter> events(@PathVariable UUID id, ApiPrincipal principal) {
+        return ResponseEntity.ok().header("X-Accel-Buffering", "no").body(events.subscribe(service.find(id, principal)));
     }
 
     @GetMapping(path = "/jobs/{id}/metrics", produces = {MediaType.APPLICATION_JSON_VALUE, "text/csv"})
