@@ -145,3 +145,24 @@ modified from a pod even if the claim or export is writable.
 {{- end }}
 {{- toYaml $volume }}
 {{- end }}
+
+{{/*
+A probe from values, pointed at the management port when actuator is served there (managementPort.enabled): Spring
+Boot then answers /actuator/health/* on that port only. A probe on another port than "http" is left as it is.
+*/}}
+{{- define "vlm3d.probe" -}}
+{{- $probe := deepCopy .probe }}
+{{- if and .root.Values.managementPort.enabled (hasKey $probe "httpGet") (eq (toString (index $probe "httpGet" "port")) "http") }}
+{{- $_ := set (index $probe "httpGet") "port" "management" }}
+{{- end }}
+{{- toYaml $probe }}
+{{- end }}
+
+{{/* The management container port, when actuator has a port of its own. */}}
+{{- define "vlm3d.managementContainerPort" -}}
+{{- if .Values.managementPort.enabled }}
+- name: management
+  containerPort: {{ .Values.managementPort.port }}
+  protocol: TCP
+{{- end }}
+{{- end }}

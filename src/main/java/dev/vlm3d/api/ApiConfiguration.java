@@ -5,6 +5,7 @@ import dev.vlm3d.config.RetentionProperties;
 import dev.vlm3d.jobs.JobNotificationListener;
 import dev.vlm3d.jobs.JobRepository;
 import dev.vlm3d.security.ApiKeyService;
+import dev.vlm3d.jobs.QueueEstimates;
 import dev.vlm3d.security.ApiPrincipal;
 import dev.vlm3d.webhooks.WebhookProperties;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -57,15 +58,20 @@ class ApiConfiguration implements WebMvcConfigurer {
     }
 
     @Bean
-    JobViews jobViews(JobRepository jobs, ArtifactStore artifacts, JdbcClient jdbc) {
-        return new JobViews(jobs, artifacts, jdbc);
+    QueueEstimates queueEstimates(JobRepository jobs, ApiProperties properties) {
+        return new QueueEstimates(jobs, properties.queueEstimateMaxAge());
     }
 
     @Bean
-    JobService jobService(JobRepository jobs, ArtifactStore artifacts, ApiProperties properties,
+    JobViews jobViews(JobRepository jobs, ArtifactStore artifacts, JdbcClient jdbc, QueueEstimates estimates) {
+        return new JobViews(jobs, artifacts, jdbc, estimates);
+    }
+
+    @Bean
+    JobService jobService(JobRepository jobs, QueueEstimates estimates, ArtifactStore artifacts, ApiProperties properties,
                           RetentionProperties retention, JsonMapper json, MeterRegistry meters, ApiKeyService keys,
                           WebhookProperties webhooks) {
-        return new JobService(jobs, artifacts, properties, retention, json, meters, keys, webhooks);
+        return new JobService(jobs, estimates, artifacts, properties, retention, json, meters, keys, webhooks);
     }
 
     @Bean(destroyMethod = "close")

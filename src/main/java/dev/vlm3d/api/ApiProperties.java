@@ -20,7 +20,9 @@ public record ApiProperties(
         Duration sseTimeout,
         Duration sseHeartbeat,
         Integer defaultPageSize,
-        Integer maxPageSize) {
+        Integer maxPageSize,
+        // how old the queue snapshot behind ETAs and long-queue positions may get (dev.vlm3d.jobs.QueueEstimates)
+        Duration queueEstimateMaxAge) {
 
     public ApiProperties {
         if (maxPromptLength == null) maxPromptLength = 1000;
@@ -32,6 +34,7 @@ public record ApiProperties(
         if (sseHeartbeat == null) sseHeartbeat = Duration.ofSeconds(15);
         if (defaultPageSize == null) defaultPageSize = 20;
         if (maxPageSize == null) maxPageSize = 100;
+        if (queueEstimateMaxAge == null) queueEstimateMaxAge = Duration.ofSeconds(1);
         if (!Preset.NAMES.contains(defaultPreset)) {
             throw new IllegalArgumentException("vlm3d.api.default-preset '" + defaultPreset + "' is not one of " + Preset.NAMES);
         }

@@ -71,7 +71,7 @@ class JobController {
         ResponseEntity.BodyBuilder response = result.replayed()
                 ? ResponseEntity.ok().header("Idempotent-Replayed", "true")
                 : ResponseEntity.status(HttpStatus.ACCEPTED);
-        return response.location(location).body(views.detailed(result.job()));
+        return response.location(location).body(result.replayed() ? views.detailed(result.job()) : views.submitted(result));
     }
 
     @GetMapping(path = "/jobs/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -122,9 +122,14 @@ class JobController {
         return ResponseEntity.noContent().build();
     }
 
+    /**
+     * The event stream. {@code X-Accel-Buffering: no} tells nginx (and the ingress-nginx controller) to pass events
+     * on as they are written instead of buffering the response; the chart's Ingress also turns buffering off for
+     * this path (docs/deployment.md).
+     */
     @GetMapping(path = "/jobs/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    SseEmitter events(@PathVariable UUID id, ApiPrincipal principal) {
-        return events.subscribe(service.find(id, principal));
+    ResponseEntity<SseEmitter> events(@PathVariable UUID id, ApiPrincipal principal) {
+        return ResponseEntity.ok().header("X-Accel-Buffering", "no").body(events.subscribe(service.find(id, principal)));
     }
 
     record WebhookDeliveryList(List<WebhookDeliveries.Delivery> deliveries) {

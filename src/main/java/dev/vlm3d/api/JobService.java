@@ -7,6 +7,7 @@ import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.JobRepository;
 import dev.vlm3d.jobs.NewJob;
 import dev.vlm3d.jobs.QueueCapExceededException;
+import dev.vlm3d.jobs.QueueEstimates;
 import dev.vlm3d.jobs.SubmitResult;
 import dev.vlm3d.security.ApiKeyService;
 import dev.vlm3d.security.ApiPrincipal;
@@ -36,6 +37,7 @@ class JobService {
     private static final int MAX_IDEMPOTENCY_KEY = 255;
 
     private final JobRepository jobs;
+    private final QueueEstimates estimates;
     private final ArtifactStore artifacts;
     private final ApiProperties properties;
     private final RetentionProperties retention;
@@ -45,9 +47,11 @@ class JobService {
     private final ApiKeyService keys;
     private final WebhookProperties webhooks;
 
-    JobService(JobRepository jobs, ArtifactStore artifacts, ApiProperties properties, RetentionProperties retention,
-               JsonMapper json, MeterRegistry meters, ApiKeyService keys, WebhookProperties webhooks) {
+    JobService(JobRepository jobs, QueueEstimates estimates, ArtifactStore artifacts, ApiProperties properties,
+               RetentionProperties retention, JsonMapper json, MeterRegistry meters, ApiKeyService keys,
+               WebhookProperties webhooks) {
         this.jobs = jobs;
+        this.estimates = estimates;
         this.artifacts = artifacts;
         this.properties = properties;
         this.retention = retention;
@@ -168,7 +172,7 @@ class JobService {
 
     /** About when one of the caller's queued jobs will have started: the recent mean run time, within bounds. */
     private long retryAfterSeconds() {
-        return jobs.recentMeanRunTime().map(Duration::toSeconds).map(s -> Math.max(5, Math.min(3600, s))).orElse(60L);
+        return estimates.current().meanRunTime().map(Duration::toSeconds).map(s -> Math.max(5, Math.min(3600, s))).orElse(60L);
     }
 
     /** Identifies the request as the client sent it (before the server picks a seed) for idempotent replays. */

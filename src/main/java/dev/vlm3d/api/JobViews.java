@@ -6,6 +6,8 @@ import dev.vlm3d.artifacts.ArtifactStore;
 import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.JobRepository;
 import dev.vlm3d.jobs.JobStatus;
+import dev.vlm3d.jobs.QueueEstimates;
+import dev.vlm3d.jobs.SubmitResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -14,37 +16,63 @@ import java.util.Map;
 import java.util.Optional;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
-/** Builds {@link JobResponse}s: queue position and ETA for a single job, links, artifact list. */
+/**
+ * Builds {@link JobResponse}s: queue position and ETA for a single job, links, artifact list. The ETA inputs (mean
+ * run time, busy workers) come from {@link QueueEstimates}, not from queries of their own per view.
+ */
 class JobViews {
 
     private final JobRepository jobs;
     private final ArtifactStore artifacts;
     private final JdbcClient jdbc;
+    private final QueueEstimates estimates;
 
-    JobViews(JobRepository jobs, ArtifactStore artifacts, JdbcClient jdbc) {
+    JobViews(JobRepository jobs, ArtifactStore artifacts, JdbcClient jdbc, QueueEstimates estimates) {
         this.jobs = jobs;
         this.artifacts = artifacts;
         this.jdbc = jdbc;
+        this.estimates = estimates;
     }
 
-    /** The full view of one job, with queue position, ETA and artifacts. */
+    /** The full view of one job, with its exact queue position, ETA and artifacts. */
     JobResponse detailed(Job job) {
         Integer position = null;
         Long eta = null;
         if (job.status() == JobStatus.QUEUED) {
             position = jobs.queuePosition(job);
-            Optional<Duration> mean = jobs.recentMeanRunTime();
-            if (mean.isPresent()) {
-                int workers = Math.max(1, jobs.countRunningWorkers());
-                double rounds = (double) position / workers + 1;
-                Duration wait = job.runAt().isAfter(Instant.now()) ? Duration.between(Instant.now(), job.runAt()) : Duration.ZERO;
-                eta = (long) Math.ceil(mean.get().toSeconds() * rounds + wait.toSeconds());
-            }
+            eta = queuedEta(job, position);
         } else if (job.status() == JobStatus.RUNNING) {
             eta = runningEta(job);
         }
         List<ArtifactResponse> files = artifacts.list(job.id(), ArtifactKind.OUTPUT).stream().map(a -> artifact(job, a)).toList();
         return view(job, position, eta, files);
+    }
+
+    /**
+     * The 202 view of a job just admitted, built without further queries: it has no artifacts yet, and its queue
+     * position is what the admission statement counted, exact up to {@link JobRepository#EXACT_AHEAD_BOUND} jobs
+     * ahead and beyond that the estimate of {@link QueueEstimates} (never less than the bound).
+     */
+    JobResponse submitted(SubmitResult result) {
+        Job job = result.job();
+        QueueEstimates.Snapshot snapshot = estimates.current();
+        int ahead = result.queuedAhead();
+        int position = ahead < JobRepository.EXACT_AHEAD_BOUND ? ahead
+                : (int) Math.min(Integer.MAX_VALUE, Math.max(ahead, snapshot.aheadOfNew(job.priority())));
+        estimates.admitted(job.priority());
+        return view(job, position, queuedEta(job, position), List.of());
+    }
+
+    /** Mean run time times the rounds of claims before this job, plus any retry wait; null before any job succeeded. */
+    private Long queuedEta(Job job, int position) {
+        QueueEstimates.Snapshot snapshot = estimates.current();
+        Optional<Duration> mean = snapshot.meanRunTime();
+        if (mean.isEmpty()) return null;
+        int workers = Math.max(1, snapshot.runningWorkers());
+        double rounds = (double) position / workers + 1;
+        Instant now = Instant.now();
+        Duration wait = job.runAt().isAfter(now) ? Duration.between(now, job.runAt()) : Duration.ZERO;
+        return (long) Math.ceil(mean.get().toSeconds() * rounds + wait.toSeconds());
     }
 
     /** The list view: no per-job queries. */

@@ -61,7 +61,7 @@ public class JobRepository {
                 : "admitted AS (SELECT 1)";
         UUID id = UUID.randomUUID();
         NewJob.Webhook webhook = job.webhook();
-        Optional<Job> stored = jdbc.sql("WITH " + admission + """
+        Optional<SubmitResult> stored = jdbc.sql("WITH " + admission + """
                 , inserted AS (
                     INSERT INTO jobs (id, status, prompt, negative_prompt, seed, preset, options, priority, owner_key_id,
                                       idempotency_key, request_hash, max_attempts, total_steps, kind, depends_on,
@@ -74,7 +74,11 @@ public class JobRepository {
                     FROM admitted
                     ON CONFLICT (owner_key_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                     RETURNING *)
-                SELECT inserted.*, pg_notify(:channel, inserted.id::text) AS notified FROM inserted""")
+                SELECT inserted.*, pg_notify(:channel, inserted.id::text) AS notified,
+                       -- the statement's snapshot does not see its own row: these are the jobs ahead of it
+                       (""" + aheadUpToBound("now()") + """
+                       ) AS queued_ahead
+                FROM inserted""")
                 .param("id", id).param("prompt", job.prompt()).param("neg", job.negativePrompt())
                 .param("seed", job.seed()).param("preset", job.preset())
                 .param("options", rows.write(job.options() == null ? Map.of() : job.options()))
@@ -88,8 +92,9 @@ public class JobRepository {
                 // joined rather than bound as an array (event names hold no comma)
                 .param("webhookEvents", webhook == null || webhook.events() == null ? null : String.join(",", webhook.events()))
                 .param("webhookProgressMs", webhook == null ? null : (int) webhook.progressInterval().toMillis())
-                .query(rows::job).optional();
-        if (stored.isPresent()) return new SubmitResult(stored.get(), false);
+                .param("bound", EXACT_AHEAD_BOUND)
+                .query((rs, i) -> new SubmitResult(rows.job(rs, i), false, rs.getInt("queued_ahead"))).optional();
+        if (stored.isPresent()) return stored.get();
         // nothing inserted: another request with this idempotency key won the race, or the cap is reached
         if (job.idempotencyKey() != null) {
             Optional<SubmitResult> replay = replay(job);
@@ -219,6 +224,45 @@ public class JobRepository {
             notify(channels.changed(), id);
             return deleted == 1;
         }));
+    }
+
+    /**
+     * Jobs ahead of a new one that {@link #submit} counts exactly (in the admission statement, a walk of at most this
+     * many entries of the claim index); a submission with more ahead gets an estimate (dev.vlm3d.jobs.QueueEstimates).
+     */
+    public static final int EXACT_AHEAD_BOUND = 100;
+
+    /**
+     * Counts the QUEUED jobs claimed before a job of priority {@code :priority} created at {@code created} with id
+     * {@code :id}, stopping at {@code :bound}: two range scans of jobs_claim_idx (higher priorities; the same
+     * priority, created earlier) of at most {@code :bound} entries each, so the cost does not grow with the queue.
+     */
+    private static String aheadUpToBound(String created) {
+        return """
+                SELECT count(*) FROM (
+                    (SELECT 1 FROM jobs WHERE status = 'QUEUED' AND priority > :priority
+                     ORDER BY priority DESC, created_at, id LIMIT :bound)
+                    UNION ALL
+                    (SELECT 1 FROM jobs WHERE status = 'QUEUED' AND priority = :priority
+                         AND (created_at, id) < (%s, :id) AND id <> :id
+                     ORDER BY priority DESC, created_at, id LIMIT :bound)
+                    LIMIT :bound) ahead""".formatted(created);
+    }
+
+    /** Number of QUEUED jobs ahead of this one counted up to {@code bound}: {@code bound} means "at least bound". */
+    public int queuePositionUpTo(Job job, int bound) {
+        return jdbc.sql(aheadUpToBound(":created"))
+                .param("id", job.id()).param("priority", job.priority())
+                .param("created", Timestamp.from(job.createdAt())).param("bound", bound)
+                .query(Integer.class).single();
+    }
+
+    /** QUEUED jobs per priority (for {@link QueueEstimates}): one pass over jobs_claim_idx. */
+    public java.util.NavigableMap<Integer, Long> queuedByPriority() {
+        java.util.TreeMap<Integer, Long> counts = new java.util.TreeMap<>();
+        jdbc.sql("SELECT priority, count(*) AS n FROM jobs WHERE status = 'QUEUED' GROUP BY priority")
+                .query((rs, i) -> counts.put(rs.getInt("priority"), rs.getLong("n"))).list();
+        return counts;
     }
 
     /** Number of QUEUED jobs that will be claimed before this one (0 = next). */

@@ -10,6 +10,7 @@ import org.springframework.security.core.Authentication;
 import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import org.springframework.http.HttpHeaders;
 import org.springframework.security.authentication.ProviderManager;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
@@ -21,11 +22,14 @@ import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.AuthenticationFilter;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.savedrequest.NullRequestCache;
+import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
  * Who may call what, decided by Spring Security on the decoded, normalized path (the one routing uses) after
  * {@link CanonicalRequestFirewall} has refused every path that is not canonical. Every path needs an API key except
- * {@link #PUBLIC_PATHS}; actuator endpoints and key management need an admin key.
+ * {@link #PUBLIC_PATHS}; actuator endpoints and key management need an admin key, except that actuator requests
+ * arriving on a separate, cluster-internal management port ({@code management.server.port}, {@link ManagementPort})
+ * need none.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebSecurity
@@ -47,6 +51,11 @@ public class SecurityConfiguration {
     static final String[] ADMIN_PATHS = {"/actuator", "/actuator/**", "/api-keys", "/api-keys/**"};
 
     @Bean
+    ManagementPort managementPort(Environment environment) {
+        return new ManagementPort(environment);
+    }
+
+    @Bean
     ApiKeyAuthenticationProvider apiKeyAuthenticationProvider(ApiKeyService keys) {
         return new ApiKeyAuthenticationProvider(keys);
     }
@@ -66,7 +75,8 @@ public class SecurityConfiguration {
     }
 
     @Bean
-    SecurityFilterChain apiSecurity(HttpSecurity http, ApiKeyAuthenticationProvider provider) throws Exception {
+    SecurityFilterChain apiSecurity(HttpSecurity http, ApiKeyAuthenticationProvider provider, ManagementPort management)
+            throws Exception {
         AuthenticationFilter apiKeys = new AuthenticationFilter(new ProviderManager(provider), new BearerTokenConverter());
         apiKeys.setSuccessHandler(new AuthenticationSuccessHandler() {
             @Override
@@ -104,6 +114,9 @@ public class SecurityConfiguration {
                         // an async (SSE) dispatch continues a request that was authorized when it arrived
                         .dispatcherTypeMatchers(DispatcherType.ASYNC).permitAll()
                         .requestMatchers(PUBLIC_PATHS).permitAll()
+                        // the management server serves only actuator endpoints, on a port kept inside the cluster
+                        .requestMatchers((RequestMatcher) request -> management.received(request)
+                                && request.getRequestURI().startsWith("/actuator")).permitAll()
                         .requestMatchers(ADMIN_PATHS).hasRole(ApiKeyAuthentication.ROLE_ADMIN)
                         .anyRequest().hasRole(ApiKeyAuthentication.ROLE_CLIENT))
                 .exceptionHandling(e -> e

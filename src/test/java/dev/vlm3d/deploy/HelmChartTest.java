@@ -330,6 +330,71 @@ class HelmChartTest {
     }
 
     @Test
+    void managementPortCarriesProbesAndScrapingWithoutTheAdminKey() {
+        RenderedChart chart = RenderedChart.render(GPU_VALUES, c -> c.set("managementPort.enabled", "true"));
+        // the service reads management.server.port from the ConfigMap's environment
+        assertThat(bind(binderOver(configMapData(chart)), "management.server.port")).isEqualTo("8081");
+        for (String deployment : List.of(WEB, WORKER)) {
+            Map<String, Object> container = chart.container(deployment);
+            assertThat(Yamls.list(container, "ports"))
+                    .anySatisfy(p -> assertThat(p).containsEntry("name", "http").containsEntry("containerPort", 8080))
+                    .anySatisfy(p -> assertThat(p).containsEntry("name", "management").containsEntry("containerPort", 8081));
+            for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+                assertThat(Yamls.string(container, probe + ".httpGet.port")).as("%s of %s", probe, deployment).isEqualTo("management");
+            }
+            assertThat(Yamls.string(container, "readinessProbe.httpGet.path")).isEqualTo("/actuator/health/readiness");
+        }
+        assertThat(chart.ofKind("Service")).hasSize(2).allSatisfy(service -> assertThat(Yamls.list(service, "spec.ports"))
+                .anySatisfy(p -> assertThat(p).containsEntry("name", "management").containsEntry("targetPort", "management")));
+
+        Map<String, Object> endpoint = Yamls.list(chart.get("ServiceMonitor", PREFIX), "spec.endpoints").get(0);
+        assertThat(endpoint).containsEntry("port", "management").containsEntry("path", "/actuator/prometheus")
+                .doesNotContainKey("authorization");
+        // the Ingresses never route to the management port
+        for (Map<String, Object> ingress : chart.ofKind("Ingress")) {
+            for (Map<String, Object> rule : Yamls.list(ingress, "spec.rules")) {
+                assertThat(Yamls.list(rule, "http.paths")).allSatisfy(path ->
+                        assertThat(Yamls.at(path, "backend.service.port.name")).isEqualTo("http"));
+            }
+        }
+        // without it (the default) nothing changes: probes on http, the ServiceMonitor with the admin key
+        assertThat(configMapData(gpu)).doesNotContainKey("MANAGEMENT_SERVER_PORT");
+        assertThat(Yamls.string(gpu.container(WEB), "livenessProbe.httpGet.port")).isEqualTo("http");
+        assertThat(Yamls.list(gpu.get("ServiceMonitor", PREFIX), "spec.endpoints").get(0))
+                .containsEntry("port", "http").containsKey("authorization");
+        assertThatThrownBy(() -> RenderedChart.render(GPU_VALUES, c -> c.set("managementPort.enabled", "true")
+                .set("managementPort.port", "8080"))).hasMessageContaining("managementPort");
+    }
+
+    @Test
+    void eventStreamsGoThroughAnIngressWithoutProxyBuffering() {
+        Map<String, Object> events = gpu.get("Ingress", PREFIX + "-events");
+        Map<String, Object> annotations = Yamls.map(events, "metadata.annotations");
+        assertThat(annotations).containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off")
+                .containsEntry("nginx.ingress.kubernetes.io/use-regex", "true")
+                // the install's own Ingress annotations apply to the event streams too
+                .containsEntry("nginx.ingress.kubernetes.io/proxy-body-size", "1m");
+        Map<String, Object> main = gpu.get("Ingress", PREFIX);
+        assertThat(Yamls.at(events, "spec.tls")).isEqualTo(Yamls.at(main, "spec.tls"));
+        assertThat(Yamls.at(events, "spec.ingressClassName")).isEqualTo(Yamls.at(main, "spec.ingressClassName"));
+        Map<String, Object> path = Yamls.list(Yamls.list(events, "spec.rules").get(0), "http.paths").get(0);
+        assertThat(path).containsEntry("pathType", "ImplementationSpecific");
+        assertThat(Yamls.at(path, "backend.service.name")).isEqualTo(PREFIX);
+        assertThat(Yamls.at(path, "backend.service.port.name")).isEqualTo("http");
+        // the path (a regular expression for ingress-nginx) takes the event streams and nothing else
+        java.util.regex.Pattern regex = java.util.regex.Pattern.compile(path.get("path").toString());
+        String job = "/jobs/3f2b6c1e-8d4a-4a4e-9a57-2d0c4f1b7e21";
+        assertThat(regex.matcher(job + "/events").matches()).isTrue();
+        assertThat(regex.matcher(job).matches()).isFalse();
+        assertThat(regex.matcher(job + "/artifacts/model.glb").matches()).isFalse();
+        assertThat(regex.matcher("/jobs").matches()).isFalse();
+
+        assertThat(names(RenderedChart.render(GPU_VALUES, c -> c.set("ingress.events.enabled", "false")).ofKind("Ingress")))
+                .containsExactly(PREFIX);
+        assertThat(defaults.ofKind("Ingress")).isEmpty();
+    }
+
+    @Test
     void filesystemArtifactStoreIsSharedByWebAndWorkers() {
         for (String deployment : List.of(WEB, WORKER)) {
             assertThat(Yamls.list(gpu.container(deployment), "volumeMounts"))

@@ -316,6 +316,65 @@ class JobQueueTest {
     }
 
     @Test
+    void submissionCountsTheJobsAheadExactlyUpToTheBound() {
+        SubmitResult a = db.repository.submit(new NewJob("a", null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null), -1);
+        SubmitResult b = db.repository.submit(new NewJob("b", null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null), -1);
+        SubmitResult urgent = db.repository.submit(new NewJob("u", null, 1, null, 10, 9, Map.of(), 3, db.owner, null, null), -1);
+        SubmitResult low = db.repository.submit(new NewJob("l", null, 1, null, 10, -1, Map.of(), 3, db.owner, null, null), -1);
+        assertThat(List.of(a.queuedAhead(), b.queuedAhead(), urgent.queuedAhead(), low.queuedAhead())).containsExactly(0, 1, 0, 3);
+        // the bounded count agrees with the exact one while below the bound
+        for (SubmitResult r : List.of(a, b, urgent, low)) {
+            assertThat(db.repository.queuePositionUpTo(db.get(r.job().id()), 100)).isEqualTo(db.repository.queuePosition(db.get(r.job().id())));
+        }
+        assertThat(db.repository.queuePositionUpTo(db.get(low.job().id()), 2)).isEqualTo(2);
+
+        for (int i = 0; i < JobRepository.EXACT_AHEAD_BOUND; i++) db.submit("filler " + i);
+        SubmitResult last = db.repository.submit(new NewJob("last", null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null), -1);
+        assertThat(last.queuedAhead()).isEqualTo(JobRepository.EXACT_AHEAD_BOUND);
+        assertThat(db.repository.queuePosition(last.job())).isEqualTo(JobRepository.EXACT_AHEAD_BOUND + 3);
+        // a cancelled job is not ahead of anyone: b has only the urgent job ahead now
+        assertThat(db.repository.queuePositionUpTo(db.get(b.job().id()), 100)).isEqualTo(2);
+        db.repository.requestCancel(a.job().id(), OwnerScope.everyone());
+        assertThat(db.repository.queuePositionUpTo(db.get(b.job().id()), 100)).isEqualTo(1);
+    }
+
+    @Test
+    void queueEstimatesCountPerPriorityPlusThisInstancesAdmissionsUntilTheNextRefresh() {
+        db.submit("a", 0, 3, 10);
+        db.submit("b", 5, 3, 10);
+        QueueEstimates estimates = new QueueEstimates(db.repository, Duration.ofHours(1));
+        QueueEstimates.Snapshot first = estimates.current();
+        assertThat(first.queuedByPriority()).containsExactly(Map.entry(0, 1L), Map.entry(5, 1L));
+        assertThat(first.aheadOfNew(0)).isEqualTo(2);
+        assertThat(first.aheadOfNew(5)).isEqualTo(1);
+        assertThat(first.aheadOfNew(6)).isZero();
+        assertThat(first.meanRunTime()).isEmpty();
+        assertThat(first.runningWorkers()).isZero();
+
+        // jobs stored by others are not seen before a refresh; this instance's admissions are
+        db.submit("c", 0, 3, 10);
+        estimates.admitted(5);
+        estimates.admitted(-3);
+        assertThat(estimates.current()).isSameAs(first);
+        assertThat(first.aheadOfNew(0)).isEqualTo(3);
+        assertThat(first.aheadOfNew(-3)).isEqualTo(4);
+
+        // a snapshot older than the max age is read again, and the admissions counted start over
+        QueueEstimates always = new QueueEstimates(db.repository, Duration.ZERO);
+        QueueEstimates.Snapshot fresh = always.current();
+        assertThat(fresh.aheadOfNew(0)).isEqualTo(3);
+        always.admitted(0);
+        assertThat(fresh.aheadOfNew(0)).isEqualTo(4);
+        ClaimedJob claimed = db.queue.claim("w1").orElseThrow();
+        QueueEstimates.Snapshot next = always.current();
+        assertThat(next).isNotSameAs(fresh);
+        assertThat(next.aheadOfNew(0)).isEqualTo(2);
+        assertThat(next.runningWorkers()).isEqualTo(1);
+        db.queue.complete(claimed.lease());
+        assertThat(always.current().meanRunTime()).isPresent();
+    }
+
+    @Test
     void listingPagesThroughAllJobsNewestFirstWithAStatusFilter() {
         List<UUID> ids = new ArrayList<>();
         for (int i = 0; i < 7; i++) ids.add(db.submit("p" + i).id());

@@ -49,7 +49,7 @@ class RepeatedInterruptionTest {
     private static final int CHECKPOINT_EVERY = 10; // the preview preset's checkpoint interval
     private static final int FREEZES = 5;
     private static final int DEFAULT_MAX_ATTEMPTS =
-            new dev.vlm3d.api.ApiProperties(null, null, null, null, null, null, null, null, null).maxAttempts();
+            new dev.vlm3d.api.ApiProperties(null, null, null, null, null, null, null, null, null, null).maxAttempts();
 
     private static QueueFixture db;
     private static final List<Runnable> cleanup = new ArrayList<>();

@@ -192,6 +192,8 @@ public final class ContractClient {
             HttpResponse<java.util.stream.Stream<String>> response = http.send(request, HttpResponse.BodyHandlers.ofLines());
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+            // nginx in front (the chart's Ingress) passes events on at once only when told not to buffer them
+            assertThat(response.headers().firstValue("X-Accel-Buffering")).as("X-Accel-Buffering of %s", path).hasValue("no");
             List<String> lines = response.body().collect(Collectors.toList());
             List<JsonNode> events = new java.util.ArrayList<>();
             String event = null;

@@ -20,7 +20,9 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
  */
 public final class TestDatabase {
 
-    private static final String LOCAL_URL = "jdbc:postgresql://127.0.0.1:5432/test";
+    /** The database the tests use on the local server. */
+    public static final String LOCAL_DATABASE = "test";
+    private static final String LOCAL_URL = "jdbc:postgresql://127.0.0.1:5432/" + LOCAL_DATABASE;
     private static final String LOCAL_USER = "postgres";
     private static String url;
     private static String user;
@@ -30,9 +32,22 @@ public final class TestDatabase {
     private TestDatabase() {
     }
 
+    /**
+     * {@code local}: the local server must answer (no Testcontainers fallback). CI sets it, with
+     * {@link #REQUIRED_MAJOR_ENV}, so that the PostgreSQL its workflow declares is the one the tests ran against
+     * (.github/workflows/test.yml).
+     */
+    public static final String MODE_ENV = "VLM3D_TEST_DATABASE";
+    /** The major version the server must have, e.g. {@code 17}; unchecked when unset. */
+    public static final String REQUIRED_MAJOR_ENV = "VLM3D_TEST_POSTGRES_MAJOR";
+
     private static synchronized void init() {
         if (url != null) return;
-        if (localReachable()) {
+        boolean reachable = localReachable();
+        String problem = requirementProblem(System.getenv(MODE_ENV), reachable,
+                reachable ? localMajorVersion() : -1, System.getenv(REQUIRED_MAJOR_ENV));
+        if (problem != null) throw new IllegalStateException(problem);
+        if (reachable) {
             url = LOCAL_URL;
             user = LOCAL_USER;
             password = "";
@@ -43,6 +58,41 @@ public final class TestDatabase {
         url = container.getJdbcUrl();
         user = container.getUsername();
         password = container.getPassword();
+    }
+
+    /**
+     * Why the database at hand does not meet what the environment requires ({@link #MODE_ENV}, {@link
+     * #REQUIRED_MAJOR_ENV}), or null when it does.
+     */
+    public static String requirementProblem(String mode, boolean localReachable, int localMajor, String requiredMajor) {
+        if (mode != null && !mode.isBlank() && !mode.equals("local")) {
+            return MODE_ENV + " must be 'local' or unset, not '" + mode + "'";
+        }
+        boolean local = "local".equals(mode);
+        if (local && !localReachable) {
+            return MODE_ENV + "=local but no PostgreSQL answers at " + LOCAL_URL + " (user " + LOCAL_USER + ")";
+        }
+        if (requiredMajor != null && !requiredMajor.isBlank()) {
+            if (!localReachable) {
+                return REQUIRED_MAJOR_ENV + "=" + requiredMajor + " but the tests would run on Testcontainers' PostgreSQL";
+            }
+            if (!requiredMajor.trim().equals(Integer.toString(localMajor))) {
+                return REQUIRED_MAJOR_ENV + "=" + requiredMajor + " but the server at " + LOCAL_URL + " is PostgreSQL " + localMajor;
+            }
+        }
+        return null;
+    }
+
+    private static int localMajorVersion() {
+        Properties props = new Properties();
+        props.setProperty("user", LOCAL_USER);
+        try (Connection c = DriverManager.getConnection(LOCAL_URL, props); Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery("SHOW server_version_num")) {
+            rs.next();
+            return Integer.parseInt(rs.getString(1).trim()) / 10000;
+        } catch (SQLException | NumberFormatException e) {
+            return -1;
+        }
     }
 
     private static boolean localReachable() {
