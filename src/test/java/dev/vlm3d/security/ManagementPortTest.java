@@ -12,6 +12,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -20,6 +21,8 @@ import org.springframework.test.context.DynamicPropertySource;
  * Prometheus metrics answer without a key (the port is cluster-internal), while the API port keeps refusing the
  * actuator paths without an admin key.
  */
+// its own context (a second server and another connection pool): closed after the class, not kept in the cache
+@DirtiesContext
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "vlm3d.security.admin-key=" + ManagementPortTest.ADMIN,
         "vlm3d.worker.enabled=false",
