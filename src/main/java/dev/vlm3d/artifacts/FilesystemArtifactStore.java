@@ -54,26 +54,8 @@ public class FilesystemArtifactStore implements ArtifactStore {
 
     private Optional<ArtifactInfo> record(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType,
                                           long size, String sha, Path target) throws IOException {
-        Optional<String> previous = rows.find(jobId, kind, name).map(ArtifactInfo::filePath);
-        Optional<ArtifactInfo> stored = jdbc.sql("""
-                INSERT INTO artifacts (job_id, kind, name, content_type, size_bytes, sha256, attempt, file_path)
-                SELECT j.id, :kind, :name, :type, :size, :sha, :attempt, :path
-                FROM jobs j WHERE j.id = :job AND j.attempt = :attempt AND j.status = 'RUNNING'
-                FOR SHARE
-                ON CONFLICT (job_id, kind, name) DO UPDATE SET content_type = excluded.content_type,
-                    size_bytes = excluded.size_bytes, sha256 = excluded.sha256, attempt = excluded.attempt,
-                    content = NULL, file_path = excluded.file_path, created_at = now()
-                RETURNING\s""" + ArtifactRows.COLUMNS)
-                .param("job", jobId).param("kind", kind.name()).param("name", name).param("type", contentType)
-                .param("size", size).param("sha", sha).param("attempt", attempt)
-                .param("path", root.relativize(target).toString())
-                .query(ArtifactRows::map).optional();
-        if (stored.isEmpty()) {
-            Files.deleteIfExists(target);
-        } else if (previous.isPresent() && !previous.get().equals(stored.get().filePath())) {
-            Files.deleteIfExists(root.resolve(previous.get()));
-        }
-        return stored;
+        return rows.recordExternal(jobId, attempt, kind, name, contentType, size, sha,
+                root.relativize(target).toString(), path -> Files.deleteIfExists(root.resolve(path)));
     }
 
     @Override

@@ -131,25 +131,7 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
 
     private Optional<ArtifactInfo> record(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType,
                                           long size, String sha, String key) throws IOException {
-        Optional<String> previous = rows.find(jobId, kind, name).map(ArtifactInfo::filePath);
-        Optional<ArtifactInfo> stored = jdbc.sql("""
-                INSERT INTO artifacts (job_id, kind, name, content_type, size_bytes, sha256, attempt, file_path)
-                SELECT j.id, :kind, :name, :type, :size, :sha, :attempt, :path
-                FROM jobs j WHERE j.id = :job AND j.attempt = :attempt AND j.status = 'RUNNING'
-                FOR SHARE
-                ON CONFLICT (job_id, kind, name) DO UPDATE SET content_type = excluded.content_type,
-                    size_bytes = excluded.size_bytes, sha256 = excluded.sha256, attempt = excluded.attempt,
-                    content = NULL, file_path = excluded.file_path, created_at = now()
-                RETURNING\s""" + ArtifactRows.COLUMNS)
-                .param("job", jobId).param("kind", kind.name()).param("name", name).param("type", contentType)
-                .param("size", size).param("sha", sha).param("attempt", attempt).param("path", key)
-                .query(ArtifactRows::map).optional();
-        if (stored.isEmpty()) {
-            deleteObject(key);
-        } else if (previous.isPresent() && !previous.get().equals(key)) {
-            deleteObject(previous.get());
-        }
-        return stored;
+        return rows.recordExternal(jobId, attempt, kind, name, contentType, size, sha, key, this::deleteObject);
     }
 
     @Override
