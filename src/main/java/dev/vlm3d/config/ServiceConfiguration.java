@@ -74,8 +74,10 @@ class ServiceConfiguration {
     }
 
     @Bean
-    QueueLifecycle queueLifecycle(JobNotificationListener listener, LeaseRescuer rescuer) {
-        return new QueueLifecycle(listener, rescuer);
+    BackgroundServices backgroundServices(JobNotificationListener listener, LeaseRescuer rescuer, ExpirySweep sweep) {
+        return new BackgroundServices(new BackgroundServices.Service(listener::start, listener::close),
+                new BackgroundServices.Service(rescuer::start, rescuer::close),
+                new BackgroundServices.Service(sweep::start, sweep::close));
     }
 
     @Bean
@@ -92,11 +94,6 @@ class ServiceConfiguration {
                             RetentionProperties retention) {
         return new ExpirySweep(jdbc, jobTransactions, store, channels.changed(), retention.sweepBatch(),
                 retention.sweepInterval());
-    }
-
-    @Bean
-    RetentionLifecycle retentionLifecycle(ExpirySweep sweep) {
-        return new RetentionLifecycle(sweep);
     }
 
     @Bean(destroyMethod = "close")
