@@ -78,6 +78,9 @@ public final class VolumeRenderer {
             RayBatch rays, int[] batchShape, RenderOptions options) {
         long n = rays.size();
         long chunk = chunkRays(rays);
+        // the images need normals only to shade; the orientation loss is pass 2's (it recomputes them with gradient)
+        RenderOptions imageOptions = new RenderOptions(options.shading(), options.diffuseRatio(), false,
+                options.solidBackground());
         List<NDArray> masks = new ArrayList<>();
         NDList rgbParts = new NDList();
         NDArray hits = null;
@@ -88,7 +91,7 @@ public final class VolumeRenderer {
             for (long start = 0; start < n; start += chunk) {
                 RayBatch part = rays.slice(start, Math.min(n, start + chunk));
                 NDList kept = Lifetimes.scoped(() -> {
-                    Chunk c = renderChunk(field, background, grid, part, options, null);
+                    Chunk c = renderChunk(field, background, grid, part, imageOptions, null);
                     NDArray hit = c.opacity().gt(0).toType(DataType.FLOAT32, false).sum();
                     samples[0] += c.samples();
                     return new NDList(c.rgb(), c.keep(), hit);
