@@ -1,5 +1,6 @@
 package dev.vlm3d;
 
+import dev.vlm3d.nn.NativeHeap;
 import dev.vlm3d.pipeline.cli.EvaluateCommand;
 import dev.vlm3d.pipeline.cli.GenerateCommand;
 import java.util.Arrays;
@@ -17,9 +18,10 @@ public class Vlm3dApplication {
 
     /**
      * {@code generate …} and {@code evaluate …} run the CLI (no web server, no database); anything else starts the
-     * service.
+     * service. The native heap is set up first, before libtorch loads (see {@link NativeHeap}).
      */
     public static void main(String[] args) {
+        NativeHeap.configure();
         if (args.length > 0 && args[0].equals("generate")) {
             GenerateCommand.main(Arrays.copyOfRange(args, 1, args.length));
             return;

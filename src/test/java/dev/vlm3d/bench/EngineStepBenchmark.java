@@ -24,6 +24,7 @@ import dev.vlm3d.engine.render.CameraConfig;
 import dev.vlm3d.engine.render.RenderConfig;
 import dev.vlm3d.engine.reward.Reward;
 import dev.vlm3d.engine.reward.RewardResult;
+import dev.vlm3d.nn.NativeHeap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -44,6 +45,7 @@ import java.util.Map;
 public final class EngineStepBenchmark {
 
     public static void main(String[] args) {
+        NativeHeap.configure(); // as the application's main does
         System.setProperty("ai.djl.offline", "true");
         int size = args.length > 0 ? Integer.parseInt(args[0]) : 32;
         int views = args.length > 1 ? Integer.parseInt(args[1]) : 4;

@@ -22,6 +22,7 @@ import dev.vlm3d.engine.reward.RewardResult;
 import dev.vlm3d.models.qwen25vl.QwenVlConfig;
 import dev.vlm3d.models.qwen25vl.QwenVlCost;
 import dev.vlm3d.models.qwen25vl.QwenVlPrecision;
+import dev.vlm3d.nn.NativeHeap;
 import dev.vlm3d.nn.Scalars;
 import java.io.IOException;
 import java.io.InputStream;
@@ -66,6 +67,7 @@ public final class StepMemoryBenchmark {
     }
 
     public static void main(String[] args) throws IOException {
+        NativeHeap.configure(); // as the application's main does
         System.setProperty("ai.djl.offline", "true");
         List<String> wanted = args.length > 0 && !args[0].isBlank() ? List.of(args[0].split(","))
                 : SHAPES.stream().map(Shape::name).toList();
