@@ -75,9 +75,11 @@ start 0; ready 0   # the first instance migrates the schema alone
 start 1; ready 1
 
 # every job is submitted to both instances with one Idempotency-Key, as a client retrying elsewhere would:
-# the two requests must make one job
+# the two requests must make one job. Jobs come in twins (2k-1 and 2k share prompt and seed under different keys):
+# whatever the kills did to each, a twin's model.glb must be byte-identical to the other's.
 for ((j = 1; j <= JOBS; j++)); do
-  body="{\"prompt\": \"a chaos test object number $j\", \"seed\": $j, \"preset\": \"preview\", \"steps\": $STEPS}"
+  twin=$(((j + 1) / 2))
+  body="{\"prompt\": \"a chaos test object number $twin\", \"seed\": $twin, \"preset\": \"preview\", \"steps\": $STEPS}"
   for i in 0 1; do
     for try in 1 2 3 4 5; do
       code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:${PORTS[$i]}/jobs" \
@@ -130,15 +132,25 @@ read -r RESUMED INTERRUPTIONS MAX_ATTEMPT NO_GLB LEFT_CHECKPOINTS <<<"$(sql "SEL
           AND j2.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED'))
   FROM jobs" | tr '|' ' ')"
 LOST=$((JOBS - KEYS + UNFINISHED + NO_GLB))
+# twins whose model.glb differ; and the twin pairs where one ran uninterrupted and the other was interrupted, which
+# compare a resumed run with an uninterrupted one directly
+read -r TWINS DIVERGED AGAINST_CLEAN <<<"$(sql "WITH glb AS (SELECT j.prompt, j.seed, j.interruptions, a.sha256
+    FROM jobs j JOIN artifacts a ON a.job_id = j.id AND a.kind = 'OUTPUT' AND a.name = 'model.glb'
+    WHERE j.status = 'SUCCEEDED'),
+  pairs AS (SELECT prompt, seed, count(DISTINCT sha256) AS hashes, min(interruptions) AS least,
+    max(interruptions) AS most FROM glb GROUP BY prompt, seed HAVING count(*) = 2)
+  SELECT count(*), count(*) FILTER (WHERE hashes > 1), count(*) FILTER (WHERE least = 0 AND most > 0) FROM pairs" \
+  | tr '|' ' ')"
 
 echo
-echo "| kills | duration (s) | jobs | succeeded | lost | failed | duplicated | resumed | interruptions | max attempt | checkpoints left |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
-echo "| $KILLS | $DURATION | $JOBS | $SUCCEEDED | $LOST | $FAILED | $((DUPLICATE_JOBS + ZOMBIE)) | $RESUMED | $INTERRUPTIONS | $MAX_ATTEMPT | $LEFT_CHECKPOINTS |"
+echo "| kills | duration (s) | jobs | succeeded | lost | failed | duplicated | resumed | interruptions | max attempt | checkpoints left | twin GLBs identical | of which vs. uninterrupted |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| $KILLS | $DURATION | $JOBS | $SUCCEEDED | $LOST | $FAILED | $((DUPLICATE_JOBS + ZOMBIE)) | $RESUMED | $INTERRUPTIONS | $MAX_ATTEMPT | $LEFT_CHECKPOINTS | $((TWINS - DIVERGED))/$TWINS | $AGAINST_CLEAN |"
 echo
 echo "lost = submitted but missing, unfinished, or SUCCEEDED without model.glb; duplicated = extra job rows for one"
-echo "Idempotency-Key plus outputs written by a superseded attempt; resumed = jobs that resumed from a checkpoint > 0"
+echo "Idempotency-Key plus outputs written by a superseded attempt; resumed = jobs that resumed from a checkpoint > 0;"
+echo "twin GLBs identical = pairs of succeeded jobs with one prompt and seed whose model.glb have one SHA-256"
 if [[ $FAILED -gt 0 ]]; then
   sql "SELECT id, error_code, error_message, attempt, failures, interruptions FROM jobs WHERE status = 'FAILED'"
 fi
-[[ $LOST -eq 0 && $FAILED -eq 0 && $((DUPLICATE_JOBS + ZOMBIE)) -eq 0 ]]
+[[ $LOST -eq 0 && $FAILED -eq 0 && $((DUPLICATE_JOBS + ZOMBIE)) -eq 0 && $DIVERGED -eq 0 ]]
