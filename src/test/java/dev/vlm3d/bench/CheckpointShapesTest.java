@@ -51,7 +51,7 @@ class CheckpointShapesTest {
         // Qwen2.5-VL-7B-Instruct: 8.29 B parameters (README, GPU section; docs/vlm-reward.md)
         long qwen = CheckpointShapes.parameters(CheckpointShapes.qwen25vl(json("configs/qwen2.5-vl-7b-instruct.config.json")));
         assertThat(qwen).isBetween(8_285_000_000L, 8_295_000_000L);
-        // mvdream-sd2.1-diffusers stores fp16: UNet 1.74 GB, text encoder 681 MB (../shared/specs/mvdream_pipeline.md §8.3)
+        // mvdream-sd2.1-diffusers stores fp16: UNet 1.74 GB, text encoder 681 MB (the sizes of the published checkpoint files)
         long unet = CheckpointShapes.parameters(CheckpointShapes.mvdreamUnet(json("configs/mvdream-sd2.1-diffusers/unet/config.json")));
         assertThat(unet * 2 / 1e9).isBetween(1.72, 1.76);
         long clip = CheckpointShapes.parameters(CheckpointShapes.clipText(json("configs/mvdream-sd2.1-diffusers/text_encoder/config.json")));
