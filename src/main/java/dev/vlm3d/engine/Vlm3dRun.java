@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import dev.vlm3d.nn.NativeHeap;
 import dev.vlm3d.nn.Scalars;
 
 /**
@@ -74,6 +75,13 @@ public final class Vlm3dRun implements AutoCloseable {
      * GradScaler does the same in the released fp16-mixed run); a run of them means the field or a term diverged.
      */
     public static final int NON_FINITE_LIMIT = 10;
+
+    /**
+     * Growth of the resident set after which a step's end hands the allocator's free pages back (NativeHeap): at the
+     * {@code fast} shape the arenas grew by ~16 MB per step, so this releases every few steps and keeps each step's
+     * peak within about this much of the last release, at a small share of a release's cost per step.
+     */
+    static final long RELEASE_MARGIN_BYTES = 128L << 20;
 
     public Vlm3dRun(RunConfig config, Guidance guidance, Reward reward, Device device) {
         this(config, guidance, reward, device, DataType.FLOAT32);
@@ -164,6 +172,9 @@ public final class Vlm3dRun implements AutoCloseable {
                 JniUtils.setGradMode(true);
             }
         }
+        // the step's tensors are closed: once their freed blocks add up, give the pages back, or the next steps'
+        // differently sized tensors fragment the allocator's arenas and the resident set grows (see NativeHeap)
+        NativeHeap.releaseFreeMemoryAbove(RELEASE_MARGIN_BYTES);
         long end = System.nanoTime();
         if (finite) {
             consecutiveSkips = 0;

@@ -2,6 +2,9 @@ package dev.vlm3d.nn;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,43 +14,48 @@ import org.slf4j.LoggerFactory;
  * <p>Why: libtorch on the CPU allocates every tensor with {@code posix_memalign}. glibc serves a block above its mmap
  * threshold with its own mapping, returned to the kernel at {@code free}; but the threshold is dynamic, and it rises
  * to the size of every mmapped block that is freed (up to 32 MB). After the first training step, the step's tensors
- * (a few MB to tens of MB each) are therefore carved out of the malloc arenas, one arena per allocating thread. An
- * arena only returns memory at its top, so the holes left by each step's differently sized tensors stay resident: a
- * 100-step {@code fast} run's per-step peak rose from 1.8 GB to 3.4 GB with the same number of samples
- * (docs/benchmarks.md, "Engine: bounded step memory").
+ * (a few MB to tens of MB each) are therefore carved out of the malloc arenas. An arena returns memory to the kernel
+ * only at its top, so the holes that each step's differently sized tensors leave stay resident: a 100-step
+ * {@code fast} run's per-step peak rose from 1.8 GB to 3.4 GB with the same number of samples (docs/benchmarks.md,
+ * "Engine: bounded step memory").
  *
- * <p>What: a fixed mmap threshold (which also turns the dynamic adjustment off), a low trim threshold, and two arenas,
- * the same as the environment variables {@code MALLOC_MMAP_THRESHOLD_}, {@code MALLOC_TRIM_THRESHOLD_} and
- * {@code MALLOC_ARENA_MAX} would set, applied from inside the process so that the CLI, the service and the benchmarks
- * all run with them whatever launched the JVM. On other C libraries (musl, or jemalloc preloaded) nothing is changed.
+ * <p>What: after a training step, once the resident set has grown by more than a margin since the last release,
+ * {@link #releaseFreeMemoryAbove(long)} hands the free pages inside the arenas back to the kernel
+ * ({@code malloc_trim(0)}), so the next step starts from what is live. Within a step, and between releases, freed
+ * blocks are still reused without a page fault. The alternatives cost speed on the CPU, measured on the {@code fast}
+ * preset side by side with glibc's defaults (docs/benchmarks.md): a fixed low mmap threshold or jemalloc's default
+ * decay ran at about half the speed, a release after every step at 1/1.3 of it. {@link #configure()} also caps the
+ * arenas at two, so libtorch's intra-op threads do not each keep an arena of their own. On another C library (musl,
+ * or jemalloc preloaded) nothing is changed.
  */
 public final class NativeHeap {
 
     private static final Logger log = LoggerFactory.getLogger(NativeHeap.class);
 
-    /** glibc's {@code mallopt} parameter numbers ({@code <malloc.h>}). */
-    private static final int M_TRIM_THRESHOLD = -1;
-    private static final int M_MMAP_THRESHOLD = -3;
+    /** glibc's {@code mallopt} parameter number ({@code <malloc.h>}). */
     private static final int M_ARENA_MAX = -8;
 
-    /** Blocks of at least this size get their own mapping (glibc's initial dynamic value, now kept fixed). */
-    static final int MMAP_THRESHOLD_BYTES = 128 * 1024;
-    /** Free memory above this at an arena's top goes back to the kernel. */
-    static final int TRIM_THRESHOLD_BYTES = 128 * 1024;
     /** Arenas for the allocating threads (the main one plus one more; libtorch's intra-op threads share them). */
     static final int ARENA_MAX = 2;
 
     /** What {@link #configure()} did. */
     public enum Outcome {
-        /** glibc's allocator now runs with the fixed thresholds and arena limit */
+        /** glibc's allocator: arenas capped, free pages released after each step */
         TUNED,
         /** the process's C library is not glibc (or cannot be reached): left as it is */
         NOT_GLIBC,
-        /** glibc refused a setting: left as it was */
+        /** glibc refused the arena cap: left as it was (free pages are still released) */
         REFUSED
     }
 
+    private static final Path STATM = Path.of("/proc/self/statm");
+    /** x86-64 and aarch64 Linux as built by distributions; statm counts in these pages */
+    private static final long PAGE_BYTES = 4096;
+
     private static Outcome outcome;
+    private static GlibC glibc;
+    /** the resident set right after the last release, or −1 before the first measurement */
+    private static long residentAfterRelease = -1;
 
     private NativeHeap() {
     }
@@ -56,11 +64,13 @@ public final class NativeHeap {
         String gnu_get_libc_version();
 
         int mallopt(int param, int value);
+
+        int malloc_trim(long pad);
     }
 
     /**
-     * Applies the settings once per process; later calls return the first outcome. Call it before libtorch is loaded
-     * where possible (the application's {@code main} does), so that no arena exists beyond the limit.
+     * Caps the arenas once per process; later calls return the first outcome. Call it before libtorch is loaded where
+     * possible (the application's {@code main} does), so that no arena exists beyond the cap.
      */
     public static synchronized Outcome configure() {
         if (outcome == null) {
@@ -69,26 +79,73 @@ public final class NativeHeap {
         return outcome;
     }
 
+    /**
+     * Returns the free pages of every arena to the kernel if the resident set has grown by more than
+     * {@code marginBytes} since the last release (or since the first call). One read of /proc/self/statm when nothing
+     * is released; a no-op where the C library is not glibc.
+     *
+     * @return whether a release ran
+     */
+    public static boolean releaseFreeMemoryAbove(long marginBytes) {
+        synchronized (NativeHeap.class) {
+            configure();
+            if (glibc == null) {
+                return false;
+            }
+            long resident = residentBytes();
+            if (resident < 0) {
+                return false;
+            }
+            if (residentAfterRelease < 0) {
+                residentAfterRelease = resident;
+                return false;
+            }
+            if (resident - residentAfterRelease <= marginBytes) {
+                return false;
+            }
+            glibc.malloc_trim(0);
+            residentAfterRelease = residentBytes();
+            return true;
+        }
+    }
+
+    /** Returns the free pages of every arena to the kernel now; a no-op where the C library is not glibc. */
+    public static void releaseFreeMemory() {
+        synchronized (NativeHeap.class) {
+            configure();
+            if (glibc != null) {
+                glibc.malloc_trim(0);
+                residentAfterRelease = residentBytes();
+            }
+        }
+    }
+
+    /** The process's resident set (the second field of /proc/self/statm, in pages), or −1 where there is none. */
+    static long residentBytes() {
+        try {
+            String[] fields = Files.readString(STATM).trim().split("\\s+");
+            return Long.parseLong(fields[1]) * PAGE_BYTES;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     private static Outcome apply() {
-        GlibC libc;
         String version;
         try {
-            libc = Native.load("c", GlibC.class);
-            version = libc.gnu_get_libc_version();
+            glibc = Native.load("c", GlibC.class);
+            version = glibc.gnu_get_libc_version();
         } catch (UnsatisfiedLinkError | RuntimeException e) {
+            glibc = null;
             log.debug("native heap left as it is: not glibc ({})", e.toString());
             return Outcome.NOT_GLIBC;
         }
         // mallopt returns 1 on success and 0 on error
-        boolean ok = libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1
-                && libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) == 1
-                && libc.mallopt(M_ARENA_MAX, ARENA_MAX) == 1;
-        if (!ok) {
-            log.warn("glibc {} refused a malloc setting; the native heap may grow from step to step", version);
+        if (glibc.mallopt(M_ARENA_MAX, ARENA_MAX) != 1) {
+            log.warn("glibc {} refused the arena cap of {}", version, ARENA_MAX);
             return Outcome.REFUSED;
         }
-        log.debug("glibc {} malloc: mmap threshold {} B (fixed), trim threshold {} B, {} arenas", version,
-                MMAP_THRESHOLD_BYTES, TRIM_THRESHOLD_BYTES, ARENA_MAX);
+        log.debug("glibc {} malloc: {} arenas, free pages released after each step", version, ARENA_MAX);
         return Outcome.TUNED;
     }
 }

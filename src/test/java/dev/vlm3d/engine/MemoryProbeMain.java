@@ -1,6 +1,7 @@
 package dev.vlm3d.engine;
 
 import ai.djl.Device;
+import dev.vlm3d.nn.NativeHeap;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ final class MemoryProbeMain {
     }
 
     public static void main(String[] args) {
+        NativeHeap.configure();
         int steps = Integer.parseInt(args[0]);
         int every = Integer.parseInt(args[1]);
         RunConfig config = TestConfigs.small(steps, 8, 16);

@@ -32,10 +32,9 @@ class MemoryTest {
         ProcessBuilder builder = new ProcessBuilder(java, "-Xms384m", "-Xmx384m", "-XX:+AlwaysPreTouch", "-Dai.djl.offline=true",
                 "-DOPT_OUT_TRACKING=true", "-cp", System.getProperty("java.class.path"),
                 MemoryProbeMain.class.getName(), Integer.toString(STEPS), "20");
-        // glibc's dynamic mmap threshold lets freed large tensors stay in the heap arenas, which fragment and grow
-        // RSS by ~0.4 MB/step for hundreds of steps before saturating (measured); a fixed threshold returns them
-        // to the OS, so what remains visible is real leakage. Deployments should do the same (see docs/engine.md).
-        builder.environment().put("MALLOC_MMAP_THRESHOLD_", "1048576");
+        // the probe sets up the native heap as the application's main does (dev.vlm3d.nn.NativeHeap): with glibc's
+        // defaults, freed step tensors stay in fragmenting arenas and RSS grows ~0.4 MB/step for hundreds of steps
+        // (docs/engine.md, "Memory"), which would hide real leakage or fail this test without one
         Process p = builder.redirectErrorStream(true).start();
         List<long[]> samples = new ArrayList<>();
         StringBuilder log = new StringBuilder();
