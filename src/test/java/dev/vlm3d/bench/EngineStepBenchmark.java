@@ -43,7 +43,7 @@ import java.util.Map;
  */
 public final class EngineStepBenchmark {
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws InterruptedException {
         System.setProperty("ai.djl.offline", "true");
         int size = args.length > 0 ? Integer.parseInt(args[0]) : 32;
         int views = args.length > 1 ? Integer.parseInt(args[1]) : 4;
@@ -57,7 +57,7 @@ public final class EngineStepBenchmark {
         encodingThroughput(FieldConfig.paper(), encodingPoints, 2, 5);
     }
 
-    private static void stepCost(int size, int views, int samples, int warmup, int steps) {
+    private static void stepCost(int size, int views, int samples, int warmup, int steps) throws InterruptedException {
 
         RunConfig paper = RunConfig.paper();
         CameraConfig c = paper.camera();

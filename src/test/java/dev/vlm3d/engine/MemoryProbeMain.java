@@ -14,7 +14,7 @@ final class MemoryProbeMain {
     private MemoryProbeMain() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws InterruptedException {
         int steps = Integer.parseInt(args[0]);
         int every = Integer.parseInt(args[1]);
         RunConfig config = TestConfigs.small(steps, 8, 16);
