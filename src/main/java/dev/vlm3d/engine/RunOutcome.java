@@ -4,6 +4,8 @@ package dev.vlm3d.engine;
 public enum RunOutcome {
     /** reached the requested step */
     COMPLETED,
-    /** the cancel hook said stop; the state is consistent and can be checkpointed or exported */
-    CANCELLED
+    /** the stop hook said {@link RunHooks.Stop#CANCEL}; the state is consistent and can be checkpointed or exported */
+    CANCELLED,
+    /** the stop hook said {@link RunHooks.Stop#SUSPEND}; the checkpoint sink received the state at the current step */
+    SUSPENDED
 }

@@ -87,56 +87,79 @@ public final class Vlm3dRun implements AutoCloseable {
         this(config, guidance, reward, device, DataType.FLOAT32);
     }
 
-    /** @param dtype of the field, the background and the renders (float64 for the engine's exactness tests) */
+    /**
+     * @param dtype of the field, the background and the renders (float64 for the engine's exactness tests)
+     */
     Vlm3dRun(RunConfig config, Guidance guidance, Reward reward, Device device, DataType dtype) {
         this.config = config;
         this.guidance = guidance;
         this.reward = reward;
         this.manager = NDManager.newBaseManager(device);
-        Engine.getInstance().setRandomSeed(seedFor(config.seed(), -1));
-        this.field = new NerfField(config.field(), manager, dtype);
-        this.background = new EnvironmentBackground(config.field(), manager, dtype);
-        this.grid = new OccupancyGrid(config.render(), manager);
-        this.renderer = new VolumeRenderer(config.render());
         this.cameras = new CameraSampler(config.camera());
+        this.renderer = new VolumeRenderer(config.render());
+        this.memoryProbe = new StepMemory.Probe(device);
+        // the field's initial values are torch draws from the global generator: in this JVM's training turn
+        Parts parts = TrainingLock.uninterruptibly(() -> {
+            Engine.getInstance().setRandomSeed(seedFor(config.seed(), -1));
+            NerfField f = new NerfField(config.field(), manager, dtype);
+            EnvironmentBackground b = new EnvironmentBackground(config.field(), manager, dtype);
+            return new Parts(f, b, new OccupancyGrid(config.render(), manager));
+        });
+        this.field = parts.field();
+        this.background = parts.background();
+        this.grid = parts.grid();
         List<Parameter> all = new ArrayList<>(field.parameters());
         all.addAll(background.parameters());
         this.parameters = List.copyOf(all);
         this.optimizer = new AdamW(parameters, config.optimizer(), manager);
-        this.memoryProbe = new StepMemory.Probe(device);
+    }
+
+    private record Parts(NerfField field, EnvironmentBackground background, OccupancyGrid grid) {
     }
 
     /** Run until {@link RunConfig#maxSteps()}. */
-    public RunOutcome run(RunHooks hooks) {
+    public RunOutcome run(RunHooks hooks) throws InterruptedException {
         return runUntil(config.maxSteps(), hooks);
     }
 
     /**
-     * Run steps {@code step() .. endStep−1}; returns early when the cancel hook fires.
+     * The one loop that drives a run: steps {@code step() .. endStep−1}, each in this JVM's {@link TrainingLock}
+     * turn, reported to the listener; a checkpoint to the sink every {@link RunConfig#checkpointEvery()} steps (the
+     * cadence is decided here only); the stop hook polled before every step.
      *
      * @throws NonFiniteStepException after {@link #NON_FINITE_LIMIT} consecutive skipped steps
+     * @throws InterruptedException while waiting for the training turn
      */
-    public RunOutcome runUntil(int endStep, RunHooks hooks) {
+    public RunOutcome runUntil(int endStep, RunHooks hooks) throws InterruptedException {
         int end = Math.min(endStep, config.maxSteps());
         while (step < end) {
-            if (hooks.cancelled().getAsBoolean()) {
+            RunHooks.Stop stop = hooks.stop().get();
+            if (stop == RunHooks.Stop.CANCEL) {
                 return RunOutcome.CANCELLED;
             }
-            StepReport report = step();
+            if (stop == RunHooks.Stop.SUSPEND) {
+                checkpoint(hooks.checkpoints());
+                return RunOutcome.SUSPENDED;
+            }
+            StepReport report = TrainingLock.exclusively(this::step);
             history.add(report);
             hooks.listener().onStep(report);
             if (consecutiveSkips >= NON_FINITE_LIMIT) {
                 throw new NonFiniteStepException(report.step(), consecutiveSkips);
             }
             if (config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) {
-                try {
-                    hooks.checkpoints().save(step, this::saveCheckpoint);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException("checkpoint at step " + step + " failed", e);
-                }
+                checkpoint(hooks.checkpoints());
             }
         }
         return RunOutcome.COMPLETED;
+    }
+
+    private void checkpoint(CheckpointSink sink) {
+        try {
+            sink.save(step, this::saveCheckpoint);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("checkpoint at step " + step + " failed", e);
+        }
     }
 
     /**

@@ -1,6 +1,8 @@
 package dev.vlm3d.jobs;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -79,7 +81,7 @@ public class JobQueue {
                     .param("worker", workerId).param("leaseSeconds", seconds(properties.leaseDuration()))
                     .query(rows::job).optional();
             claimed.ifPresent(job -> notify(channels.changed(), job.id()));
-            return claimed.map(job -> new ClaimedJob(job, new Lease(job.id(), job.attempt(), workerId, job.failures())));
+            return claimed.map(job -> new ClaimedJob(job, new Lease(job.id(), job.attempt(), workerId)));
         });
     }
 
@@ -175,41 +177,12 @@ public class JobQueue {
     }
 
     /**
-     * A failure that may pass on retry (out of memory, a lost device): requeued after an exponential backoff with
-     * jitter, or FAILED once the job has used up its attempts. A job whose cancellation was requested meanwhile is
-     * CANCELLED instead of retried.
+     * A failure that may pass on retry (out of memory, a lost device): it counts, and the job is requeued after an
+     * exponential backoff with jitter, or FAILED once it has used up its attempts (see {@link #endAttempt}).
      */
     public TransitionResult failTransiently(Lease lease, String code, String message) {
-        Duration delay = backoff.delayAfter(lease.failuresBefore() + 1);
-        TransitionResult result = tx.execute(status -> {
-            Optional<TransitionResult> updated = jdbc.sql("""
-                    UPDATE jobs SET
-                        failures = failures + 1,
-                        status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'CANCELLED'
-                                      WHEN failures + 1 >= max_attempts OR attempt >= :ceiling THEN 'FAILED'
-                                      ELSE 'QUEUED' END,
-                        stage = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
-                                     WHEN failures + 1 >= max_attempts OR attempt >= :ceiling THEN 'failed'
-                                     ELSE 'retry_wait' END,
-                        finished_at = CASE WHEN cancel_requested_at IS NOT NULL OR failures + 1 >= max_attempts
-                                                OR attempt >= :ceiling THEN now() END,
-                        run_at = now() + make_interval(secs => :delaySeconds),
-                        error_code = :code, error_message = :message, worker_id = NULL, lease_expires_at = NULL,
-                        last_interruption_code = :code, last_interruption_message = :message,
-                        last_interruption_at = now(), updated_at = now()
-                    WHERE """ + FENCE + " RETURNING status, run_at")
-                    .param("ceiling", properties.maxTotalAttempts())
-                    .param("delaySeconds", seconds(delay)).param("code", code).param("message", truncate(message))
-                    .param("id", lease.jobId()).param("attempt", lease.attempt())
-                    .query((rs, i) -> new TransitionResult(JobStatus.valueOf(rs.getString("status")), JobRows.instant(rs, "run_at")))
-                    .optional();
-            updated.ifPresent(r -> notify(channels.changed(), lease.jobId()));
-            return updated.orElse(null);
-        });
-        if (result == null) {
-            throw new LeaseLostException(lease.jobId(), lease.attempt());
-        }
-        return result;
+        Ended ended = endAttempt(lease, new Ending(Cause.ERROR, code, truncate(message)));
+        return new TransitionResult(ended.status(), ended.runAt());
     }
 
     /**
@@ -217,30 +190,7 @@ public class JobQueue {
      * checkpoint, so that another worker resumes it at once.
      */
     public JobStatus release(Lease lease) {
-        JobStatus result = tx.execute(status -> {
-            Optional<JobStatus> updated = jdbc.sql("""
-                    UPDATE jobs SET
-                        status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'CANCELLED' ELSE 'QUEUED' END,
-                        stage = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'queued' END,
-                        finished_at = CASE WHEN cancel_requested_at IS NOT NULL THEN now() END,
-                        run_at = now(), worker_id = NULL, lease_expires_at = NULL, updated_at = now(),
-                        interruptions = interruptions + 1, error_code = NULL, error_message = NULL,
-                        last_interruption_code = 'WORKER_SHUTDOWN',
-                        last_interruption_message = 'worker ' || coalesce(worker_id, '?') || ' shut down and handed the job back',
-                        last_interruption_at = now()
-                    WHERE """ + FENCE + " RETURNING status")
-                    .param("id", lease.jobId()).param("attempt", lease.attempt())
-                    .query((rs, i) -> JobStatus.valueOf(rs.getString(1))).optional();
-            updated.ifPresent(s -> {
-                notify(channels.changed(), lease.jobId());
-                if (s == JobStatus.QUEUED) notify(channels.queued(), lease.jobId());
-            });
-            return updated.orElse(null);
-        });
-        if (result == null) {
-            throw new LeaseLostException(lease.jobId(), lease.attempt());
-        }
-        return result;
+        return endAttempt(lease, new Ending(Cause.HAND_BACK, "WORKER_SHUTDOWN", null)).status();
     }
 
     /**
@@ -248,59 +198,150 @@ public class JobQueue {
      * attempt counts against {@code max_attempts} depends on what it achieved: one that moved the checkpoint past
      * where it started is an interruption (a preemption, a kill, a restart) and costs nothing, since its work is kept;
      * one without checkpoint progress counts, so a job that keeps killing its worker before checkpointing (e.g. the
-     * process runs out of memory) fails. Every attempt counts towards {@code maxTotalAttempts}, so nothing loops
-     * forever. A lease loss is not an error of the job: it is recorded as the last interruption, and {@code error}
-     * is only set when the job fails. Cancelled jobs are not brought back to life.
+     * process runs out of memory) fails. Either way the job waits the retry backoff before it runs again. A lease
+     * loss is not an error of the job: it is recorded as the last interruption, and {@code error} is only set when
+     * the job fails. Cancelled jobs are not brought back to life.
      */
     public List<RescuedJob> rescueExpiredLeases() {
         return tx.execute(status -> {
-            List<RescuedJob> rescued = jdbc.sql("""
-                    WITH expired AS (
-                        SELECT id, worker_id,
-                               coalesce(checkpoint_step, -1) > coalesce(claim_checkpoint_step, -1) AS progressed
-                        FROM jobs WHERE status = 'RUNNING' AND lease_expires_at < now()
-                        FOR UPDATE SKIP LOCKED),
-                    decided AS (
-                        SELECT e.id, e.worker_id, e.progressed,
-                               j.cancel_requested_at IS NOT NULL AS cancelled,
-                               j.attempt >= :ceiling AS exhausted,
-                               NOT e.progressed AND j.failures + 1 >= j.max_attempts AS out_of_retries
-                        FROM expired e JOIN jobs j ON j.id = e.id)
-                    UPDATE jobs j SET
-                        failures = j.failures + CASE WHEN d.progressed THEN 0 ELSE 1 END,
-                        interruptions = j.interruptions + CASE WHEN d.progressed THEN 1 ELSE 0 END,
-                        status = CASE WHEN d.cancelled THEN 'CANCELLED'
-                                      WHEN d.exhausted OR d.out_of_retries THEN 'FAILED' ELSE 'QUEUED' END,
-                        stage = CASE WHEN d.cancelled THEN 'cancelled'
-                                     WHEN d.exhausted OR d.out_of_retries THEN 'failed' ELSE 'queued' END,
-                        finished_at = CASE WHEN d.cancelled OR d.exhausted OR d.out_of_retries THEN now() END,
-                        error_code = CASE WHEN d.cancelled THEN NULL
-                                          WHEN d.exhausted THEN 'ATTEMPTS_EXHAUSTED'
-                                          WHEN d.out_of_retries THEN 'LEASE_EXPIRED' END,
-                        error_message = CASE WHEN d.cancelled THEN NULL
-                                             WHEN d.exhausted THEN 'the job was interrupted on each of its '
-                                                  || j.attempt || ' attempts (vlm3d.queue.max-total-attempts)'
-                                             WHEN d.out_of_retries THEN 'worker ' || coalesce(d.worker_id, '?')
-                                                  || ' stopped renewing its lease before the job checkpointed, on '
-                                                  || (j.failures + 1) || ' attempts' END,
-                        last_interruption_code = 'LEASE_EXPIRED',
-                        last_interruption_message = 'worker ' || coalesce(d.worker_id, '?') || ' stopped renewing its lease'
-                            || CASE WHEN d.progressed THEN ' after checkpointing step ' || j.checkpoint_step
-                                    ELSE ' without checkpoint progress' END,
-                        last_interruption_at = now(),
-                        run_at = now(), worker_id = NULL, lease_expires_at = NULL, updated_at = now()
-                    FROM decided d WHERE j.id = d.id
-                    RETURNING j.id, d.worker_id AS previous_worker, j.status, d.progressed""")
-                    .param("ceiling", properties.maxTotalAttempts())
-                    .query((rs, i) -> new RescuedJob(rs.getObject("id", UUID.class), rs.getString("previous_worker"),
-                            JobStatus.valueOf(rs.getString("status")), rs.getBoolean("progressed")))
+            List<Lease> expired = jdbc.sql("""
+                    SELECT id, attempt, worker_id FROM jobs WHERE status = 'RUNNING' AND lease_expires_at < now()
+                    FOR UPDATE SKIP LOCKED""")
+                    .query((rs, i) -> new Lease(rs.getObject("id", UUID.class), rs.getInt("attempt"),
+                            rs.getString("worker_id")))
                     .list();
-            for (RescuedJob job : rescued) {
-                notify(channels.changed(), job.id());
-                if (job.status() == JobStatus.QUEUED) notify(channels.queued(), job.id());
+            List<RescuedJob> rescued = new ArrayList<>(expired.size());
+            for (Lease lease : expired) {
+                // the rows are locked by this transaction: the attempt each was read with is still current
+                Decision d = endAttempt(lease, new Ending(Cause.LEASE_EXPIRED, "LEASE_EXPIRED", null)).decision();
+                rescued.add(new RescuedJob(lease.jobId(), lease.workerId(), d.status(), !d.counted()));
             }
             return rescued;
         });
+    }
+
+    /** Why an attempt ended without success. */
+    private enum Cause {
+        /** the generator failed with a retryable error: counts, shown as the job's error while it waits */
+        ERROR,
+        /** the lease lapsed: counts only without checkpoint progress; an error only once the job fails */
+        LEASE_EXPIRED,
+        /** graceful shutdown after a checkpoint: never counts, no backoff */
+        HAND_BACK
+    }
+
+    /** @param message the cause's message; null for the causes whose message the row decides */
+    private record Ending(Cause cause, String code, String message) {
+    }
+
+    /** The running attempt's row as the ending decides on it (read under its row lock). */
+    private record AttemptRow(String workerId, int attempt, int failures, int maxAttempts, boolean cancelRequested,
+            Integer checkpointStep, boolean progressed) {
+    }
+
+    /** Where the job goes and what it shows. */
+    private record Decision(JobStatus status, String stage, boolean counted, String errorCode, String errorMessage,
+            String interruptionMessage, Duration delay) {
+    }
+
+    private record Ended(Decision decision, Instant runAt) {
+        JobStatus status() {
+            return decision.status();
+        }
+    }
+
+    /**
+     * The one transition of an attempt that ends without success, whatever ended it: CANCELLED when cancellation
+     * was requested meanwhile; FAILED when the job used up its counted attempts ({@code max_attempts}) or all of
+     * them ({@code vlm3d.queue.max-total-attempts}); otherwise QUEUED again, after the retry backoff
+     * ({@link RetryBackoff}, sized by the failures counted so far) unless it was handed back on shutdown.
+     *
+     * @throws LeaseLostException when the attempt is no longer the running one
+     */
+    private Ended endAttempt(Lease lease, Ending ending) {
+        Ended ended = tx.execute(status -> {
+            Optional<AttemptRow> row = jdbc.sql("""
+                    SELECT worker_id, attempt, failures, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested,
+                           checkpoint_step,
+                           coalesce(checkpoint_step, -1) > coalesce(claim_checkpoint_step, -1) AS progressed
+                    FROM jobs WHERE""" + FENCE + " FOR UPDATE")
+                    .param("id", lease.jobId()).param("attempt", lease.attempt())
+                    .query((rs, i) -> new AttemptRow(rs.getString("worker_id"), rs.getInt("attempt"),
+                            rs.getInt("failures"), rs.getInt("max_attempts"), rs.getBoolean("cancel_requested"),
+                            (Integer) rs.getObject("checkpoint_step"), rs.getBoolean("progressed")))
+                    .optional();
+            if (row.isEmpty()) {
+                return null;
+            }
+            Decision d = decide(row.get(), ending);
+            Instant runAt = jdbc.sql("""
+                    UPDATE jobs SET
+                        failures = failures + :counted, interruptions = interruptions + :interrupted,
+                        status = :status, stage = :stage,
+                        finished_at = CASE WHEN :finished THEN now() END,
+                        run_at = now() + make_interval(secs => :delaySeconds),
+                        error_code = :errorCode, error_message = :errorMessage, worker_id = NULL, lease_expires_at = NULL,
+                        last_interruption_code = :code, last_interruption_message = :interruption,
+                        last_interruption_at = now(), updated_at = now()
+                    WHERE""" + FENCE + " RETURNING run_at")
+                    .param("counted", d.counted() ? 1 : 0)
+                    .param("interrupted", d.counted() || ending.cause() == Cause.ERROR ? 0 : 1)
+                    .param("status", d.status().name()).param("stage", d.stage())
+                    .param("finished", d.status() != JobStatus.QUEUED)
+                    .param("delaySeconds", seconds(d.delay()))
+                    .param("errorCode", d.errorCode()).param("errorMessage", d.errorMessage())
+                    .param("code", ending.code()).param("interruption", d.interruptionMessage())
+                    .param("id", lease.jobId()).param("attempt", lease.attempt())
+                    .query((rs, i) -> JobRows.instant(rs, "run_at")).single();
+            notify(channels.changed(), lease.jobId());
+            // a job that waits for its backoff is found by the workers' polls once it is due
+            if (d.status() == JobStatus.QUEUED && d.delay().isZero()) notify(channels.queued(), lease.jobId());
+            return new Ended(d, runAt);
+        });
+        if (ended == null) {
+            throw new LeaseLostException(lease.jobId(), lease.attempt());
+        }
+        return ended;
+    }
+
+    private Decision decide(AttemptRow row, Ending ending) {
+        String worker = "worker " + (row.workerId() == null ? "?" : row.workerId());
+        boolean counted = switch (ending.cause()) {
+            case ERROR -> true;
+            case LEASE_EXPIRED -> !row.progressed();
+            case HAND_BACK -> false;
+        };
+        int failures = row.failures() + (counted ? 1 : 0);
+        String interruption = switch (ending.cause()) {
+            case ERROR -> ending.message();
+            case LEASE_EXPIRED -> worker + " stopped renewing its lease" + (row.progressed()
+                    ? " after checkpointing step " + row.checkpointStep() : " without checkpoint progress");
+            case HAND_BACK -> worker + " shut down and handed the job back";
+        };
+        // the error a job shows: a generator error from the moment it happens, anything else only once it fails
+        String errorCode = ending.cause() == Cause.ERROR ? ending.code() : null;
+        String errorMessage = ending.cause() == Cause.ERROR ? ending.message() : null;
+        if (row.cancelRequested()) {
+            return new Decision(JobStatus.CANCELLED, "cancelled", counted, errorCode, errorMessage, interruption,
+                    Duration.ZERO);
+        }
+        if (row.attempt() >= properties.maxTotalAttempts() && ending.cause() != Cause.ERROR) {
+            return new Decision(JobStatus.FAILED, "failed", counted, "ATTEMPTS_EXHAUSTED", "the job was interrupted on "
+                    + "each of its " + row.attempt() + " attempts (vlm3d.queue.max-total-attempts)", interruption,
+                    Duration.ZERO);
+        }
+        if (row.attempt() >= properties.maxTotalAttempts() || (counted && failures >= row.maxAttempts())) {
+            if (ending.cause() == Cause.LEASE_EXPIRED) {
+                errorCode = ending.code();
+                errorMessage = worker + " stopped renewing its lease before the job checkpointed, on " + failures
+                        + " attempts";
+            }
+            return new Decision(JobStatus.FAILED, "failed", counted, errorCode, errorMessage, interruption,
+                    Duration.ZERO);
+        }
+        Duration delay = ending.cause() == Cause.HAND_BACK ? Duration.ZERO : backoff.delayAfter(Math.max(1, failures));
+        return new Decision(JobStatus.QUEUED, ending.cause() == Cause.ERROR ? "retry_wait" : "queued", counted,
+                errorCode, errorMessage, interruption, delay);
     }
 
     private void fencedUpdate(Lease lease, String assignments, Map<String, Object> params, boolean notifyChange) {

@@ -3,50 +3,51 @@ package dev.vlm3d.pipeline;
 import dev.vlm3d.engine.ExportConfig;
 import dev.vlm3d.engine.RunConfig;
 import dev.vlm3d.engine.RunHooks;
+import dev.vlm3d.engine.RunListener;
+import dev.vlm3d.engine.RunOutcome;
 import dev.vlm3d.engine.StepMemory;
 import dev.vlm3d.engine.StepReport;
+import dev.vlm3d.engine.TrainingLock;
 import dev.vlm3d.engine.Vlm3dRun;
 import dev.vlm3d.engine.export.AssetExporter;
-import dev.vlm3d.engine.export.EmptyMeshException;
+import dev.vlm3d.engine.export.ExportResult;
 import dev.vlm3d.engine.export.ExportedArtifact;
 import dev.vlm3d.engine.guidance.Guidance;
 import dev.vlm3d.engine.guidance.MvDreamGuidanceModel;
+import dev.vlm3d.engine.guidance.SdsNoise;
 import dev.vlm3d.engine.reward.Reward;
 import dev.vlm3d.engine.reward.RewardOptions;
 import dev.vlm3d.options.GenerationOptions;
 import dev.vlm3d.options.VlmQuestion;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One generation on a worker's {@link PipelineModels}: the job's guidance and reward terms (prompt encoded once) and
- * its {@link Vlm3dRun}, driven one step at a time so the caller can report, checkpoint and stop between steps.
- *
- * <p>libtorch allows one gradient collector per process and torch's random generator is global, so steps of runs
- * that share a JVM (several CPU workers) take turns: every step, and everything else that draws torch randomness,
- * runs under {@link #TRAINING}. A step reseeds the generator from (seed, step), so taking turns keeps each run
- * reproducible. Call every method from the one thread that drives the job.
+ * One generation on a worker's {@link PipelineModels}: the job's guidance and reward terms (prompt encoded once), its
+ * {@link Vlm3dRun}, and the one sequence the worker adapter ({@link Vlm3dJobGenerator}) and the CLI
+ * ({@code cli.GenerateCommand}) both follow: {@link #generate} runs the engine's loop with the caller's hooks, exports
+ * and writes {@code run.json}. The engine keeps its own invariants: the JVM-wide {@link TrainingLock} turn of every
+ * step and export, step-seeded SDS noise ({@link SdsNoise#stepSeeded}) and the checkpoint cadence. Call every method
+ * from the one thread that drives the job.
  */
 public final class GenerationJob implements AutoCloseable {
 
-    private static final ReentrantLock TRAINING = new ReentrantLock(true);
-
-    private final GenerationOptions options;
     private final RunConfig config;
+    private final String metadata;
     private final Guidance guidance;
     private final Reward reward;
     private final Vlm3dRun run;
 
-    private GenerationJob(GenerationOptions options, RunConfig config, Guidance guidance, Reward reward, Vlm3dRun run) {
-        this.options = options;
+    private GenerationJob(RunConfig config, String metadata, Guidance guidance, Reward reward, Vlm3dRun run) {
         this.config = config;
+        this.metadata = metadata;
         this.guidance = guidance;
         this.reward = reward;
         this.run = run;
@@ -65,30 +66,30 @@ public final class GenerationJob implements AutoCloseable {
                     + " is not configured on this worker (set vlm3d.models.sd21-dir)");
         }
         RunConfig config = Presets.runConfig(options, seed);
-        TRAINING.lockInterruptibly();
-        Guidance guidance = null;
-        Reward reward = null;
-        try {
-            StepSeededNoise noise = new StepSeededNoise(seed);
-            guidance = StepSeededNoise.reseeding(guidanceModel.forPrompt(prompt, negativePrompt, noise)
-                    .withTimestepHorizonScale(Presets.timestepHorizonScale(options)), noise);
-            if (options.reward()) {
-                reward = models.vlm().forPrompt(prompt, new RewardOptions(questionTemplate(options.question()), options.singleView(),
-                        RewardOptions.Form.LOGIT_DIFFERENCE), 0);
+        String metadata = RunMetadata.json(prompt, negativePrompt, seed, options, models);
+        // the prompt encodings run libtorch beside other jobs' steps: in the training turn, like the run's construction
+        return TrainingLock.exclusively(() -> {
+            Guidance guidance = null;
+            Reward reward = null;
+            try {
+                guidance = guidanceModel.forPrompt(prompt, negativePrompt, SdsNoise.stepSeeded(seed))
+                        .withTimestepHorizonScale(Presets.timestepHorizonScale(options));
+                if (options.reward()) {
+                    reward = models.vlm().forPrompt(prompt, new RewardOptions(questionTemplate(options.question()),
+                            options.singleView(), RewardOptions.Form.LOGIT_DIFFERENCE), 0);
+                }
+                Vlm3dRun run = new Vlm3dRun(config, guidance, reward, models.device());
+                return new GenerationJob(config, metadata, guidance, reward, run);
+            } catch (RuntimeException | Error e) {
+                if (reward != null) {
+                    reward.close();
+                }
+                if (guidance != null) {
+                    guidance.close();
+                }
+                throw e;
             }
-            Vlm3dRun run = new Vlm3dRun(config, guidance, reward, models.device());
-            return new GenerationJob(options, config, guidance, reward, run);
-        } catch (RuntimeException | Error e) {
-            if (reward != null) {
-                reward.close();
-            }
-            if (guidance != null) {
-                guidance.close();
-            }
-            throw e;
-        } finally {
-            TRAINING.unlock();
-        }
+        });
     }
 
     /** The engine's template for the job's question choice. */
@@ -105,14 +106,6 @@ public final class GenerationJob implements AutoCloseable {
         return config.export();
     }
 
-    public GenerationOptions options() {
-        return options;
-    }
-
-    public RunConfig config() {
-        return config;
-    }
-
     /** Steps taken so far (the next step's 0-based index). */
     public int completedSteps() {
         return run.currentStep();
@@ -122,69 +115,58 @@ public final class GenerationJob implements AutoCloseable {
         return config.maxSteps();
     }
 
-    public boolean finished() {
-        return run.currentStep() >= config.maxSteps();
-    }
-
-    /** Takes the next step and returns its report. */
-    public StepReport step() throws InterruptedException {
-        List<StepReport> reports = new ArrayList<>(1);
-        TRAINING.lockInterruptibly();
-        try {
-            run.runUntil(run.currentStep() + 1, RunHooks.listening(reports::add));
-        } finally {
-            TRAINING.unlock();
-        }
-        if (reports.isEmpty()) {
-            throw new IllegalStateException("the run is already finished at step " + run.currentStep());
-        }
-        return reports.get(0);
-    }
-
-    /** The run's exact state (field, optimizer, occupancy grid, step, history). */
-    public byte[] checkpoint() throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        run.saveCheckpoint(out);
-        return out.toByteArray();
-    }
-
+    /** Continues from a state written to a {@link dev.vlm3d.engine.CheckpointSink} by a run of the same job. */
     public void restore(byte[] state) throws IOException {
         run.restoreCheckpoint(new ByteArrayInputStream(state));
     }
 
-    public List<StepReport> history() {
-        return run.history();
+    /** How {@link #generate} ended. */
+    public sealed interface Result {
+    }
+
+    /** The hooks stopped the run ({@link RunOutcome#CANCELLED}, or {@link RunOutcome#SUSPENDED} after a checkpoint). */
+    public record Stopped(RunOutcome outcome) implements Result {
+    }
+
+    /** Every file written, under its final name: the export's, then {@code run.json}. */
+    public record Exported(List<ExportedArtifact> files) implements Result {
+    }
+
+    /** The density has no surface at the export threshold: nothing was written. */
+    public record EmptyMesh(String reason) implements Result {
+    }
+
+    /** Writing the files failed (after the run completed; a retry resumes from the run's last checkpoint). */
+    public record ExportFailed(Exception cause) implements Result {
     }
 
     /**
-     * Writes what {@code scope} names (the service: the mesh as GLB and OBJ, evaluation renders, turntable and
-     * curves) into {@code directory}.
+     * Runs the remaining steps with {@code hooks}, then (once the run completed) hands {@code beforeExport} the last
+     * step's report (restored from the checkpoint when the job resumed after its last step), exports
+     * what {@code scope} names with {@code export} into {@code directory} and writes {@code run.json} beside it.
      *
-     * @throws EmptyMeshException when the density has no surface at the export threshold (checked before the renders)
+     * @throws dev.vlm3d.engine.NonFiniteStepException when the steps diverged (see {@link Vlm3dRun#runUntil})
      */
-    public List<ExportedArtifact> export(Path directory, AssetExporter.Scope scope)
-            throws IOException, InterruptedException {
-        return export(directory, scope, config.export());
-    }
-
-    /** The same with another export configuration than the preset's (the CLI's {@code --iso-threshold}). */
-    public List<ExportedArtifact> export(Path directory, AssetExporter.Scope scope, ExportConfig export)
-            throws IOException, InterruptedException {
-        TRAINING.lockInterruptibly();
-        try {
-            return new AssetExporter(export).export(run, directory, scope);
-        } finally {
-            TRAINING.unlock();
+    public Result generate(RunHooks hooks, RunListener beforeExport, Path directory, AssetExporter.Scope scope,
+            ExportConfig export) throws InterruptedException {
+        RunOutcome outcome = run.run(hooks);
+        if (outcome != RunOutcome.COMPLETED) {
+            return new Stopped(outcome);
         }
-    }
-
-    /** The service's and the CLI's artifact name of an exported file (flat names: the API has no sub-paths). */
-    public static String artifactName(ExportedArtifact artifact) {
-        return switch (artifact.name()) {
-            case AssetExporter.MESH_GLB -> "model.glb";
-            case AssetExporter.MESH_OBJ -> "model.obj";
-            default -> artifact.name().replace("renders/", "render_");
-        };
+        beforeExport.onStep(run.history().get(run.history().size() - 1));
+        try {
+            ExportResult result = new AssetExporter(export).export(run, directory, scope);
+            if (result instanceof ExportResult.EmptyMesh empty) {
+                return new EmptyMesh(empty.reason());
+            }
+            List<ExportedArtifact> files = new ArrayList<>(((ExportResult.Written) result).files());
+            Path json = directory.resolve(RunMetadata.NAME);
+            Files.writeString(json, metadata, StandardCharsets.UTF_8);
+            files.add(new ExportedArtifact(RunMetadata.NAME, json, "application/json"));
+            return new Exported(files);
+        } catch (IOException | RuntimeException e) {
+            return new ExportFailed(e);
+        }
     }
 
     /** The numbers of one step as the job's metrics and curves record them. */

@@ -1,13 +1,14 @@
 package dev.vlm3d.pipeline;
 
-import dev.vlm3d.options.GenerationOptions;
-import dev.vlm3d.options.InvalidOptionException;
 import ai.djl.engine.EngineException;
 import dev.vlm3d.engine.NonFiniteStepException;
-import dev.vlm3d.engine.StepReport;
+import dev.vlm3d.engine.RunHooks;
+import dev.vlm3d.engine.RunListener;
+import dev.vlm3d.engine.RunOutcome;
 import dev.vlm3d.engine.export.AssetExporter;
-import dev.vlm3d.engine.export.EmptyMeshException;
 import dev.vlm3d.engine.export.ExportedArtifact;
+import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.options.InvalidOptionException;
 import dev.vlm3d.worker.Checkpoint;
 import dev.vlm3d.worker.GenerationContext;
 import dev.vlm3d.worker.GenerationException;
@@ -15,20 +16,23 @@ import dev.vlm3d.worker.GenerationOutcome;
 import dev.vlm3d.worker.GenerationRequest;
 import dev.vlm3d.worker.JobGenerator;
 import dev.vlm3d.worker.StopSignal;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
-import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker's side of a VLM3D generation: resumes from the job's checkpoint, reports every step, checkpoints every
- * {@code checkpointEvery} steps of the preset and on shutdown, stops on cancel, and stores the exported assets.
+ * The worker's side of a VLM3D generation: opens the job, resumes from its checkpoint, and drives it through
+ * {@link GenerationJob#generate} with hooks that report every step, hand the engine's checkpoints (cadence: the
+ * preset's {@code checkpointEvery}, decided in the engine) and the shutdown checkpoint to the job's context, and stop on
+ * cancel; then stores the exported files. How the generation ended becomes a {@link GenerationOutcome} or a
+ * {@link GenerationException} with its code.
  */
 public final class Vlm3dJobGenerator implements JobGenerator {
 
@@ -56,36 +60,45 @@ public final class Vlm3dJobGenerator implements JobGenerator {
             throw GenerationException.permanentFailure("INVALID_OPTIONS", e.getMessage(), e);
         }
         String stage = models.folders().tiny() ? "optimizing (tiny random models)" : "optimizing";
+        Path dir = Files.createTempDirectory("vlm3d-export-" + request.jobId());
         try (GenerationJob job = open(request, options)) {
             Optional<Checkpoint> checkpoint = context.loadCheckpoint();
             if (checkpoint.isPresent()) {
                 restore(job, checkpoint.get());
                 log.info("job {} resumes from its checkpoint at step {}", request.jobId(), job.completedSteps());
             }
-            int every = job.config().checkpointEvery();
-            while (!job.finished()) {
-                StopSignal signal = context.stopRequested();
-                if (signal == StopSignal.CANCEL) {
-                    return GenerationOutcome.CANCELLED;
-                }
-                if (signal == StopSignal.SHUTDOWN) {
-                    context.saveCheckpoint(job.completedSteps(), job.checkpoint());
-                    return GenerationOutcome.STOPPED_FOR_SHUTDOWN;
-                }
-                if (signal == StopSignal.LEASE_LOST) {
-                    // the job is someone else's now: no further writes
-                    return GenerationOutcome.STOPPED_FOR_SHUTDOWN;
-                }
-                StepReport report = step(job);
-                context.reportStep(report.step() + 1, job.totalSteps(), stage, GenerationJob.metrics(report));
-                if (every > 0 && job.completedSteps() % every == 0 && !job.finished()) {
-                    context.saveCheckpoint(job.completedSteps(), job.checkpoint());
-                }
+            int total = job.totalSteps();
+            RunHooks hooks = new RunHooks(report -> context.reportStep(report.step() + 1, total, stage,
+                    GenerationJob.metrics(report)), () -> switch (context.stopRequested()) {
+                case NONE -> RunHooks.Stop.CONTINUE;
+                // a lost lease: the job is someone else's now, stop without further writes
+                case CANCEL, LEASE_LOST -> RunHooks.Stop.CANCEL;
+                case SHUTDOWN -> RunHooks.Stop.SUSPEND;
+            }, (step, writer) -> {
+                ByteArrayOutputStream state = new ByteArrayOutputStream();
+                writer.writeTo(state);
+                context.saveCheckpoint(step, state.toByteArray());
+            });
+            GenerationJob.Result result = run(job, hooks,
+                    last -> context.reportStep(total, total, "exporting", GenerationJob.metrics(last)), dir);
+            if (result instanceof GenerationJob.Stopped stopped) {
+                return stopped.outcome() == RunOutcome.SUSPENDED ? GenerationOutcome.STOPPED_FOR_SHUTDOWN
+                        : context.stopRequested() == StopSignal.LEASE_LOST ? GenerationOutcome.STOPPED_FOR_SHUTDOWN
+                        : GenerationOutcome.CANCELLED;
             }
-            context.reportStep(job.totalSteps(), job.totalSteps(), "exporting",
-                    GenerationJob.metrics(job.history().get(job.history().size() - 1)));
-            storeArtifacts(job, request, context);
+            if (result instanceof GenerationJob.EmptyMesh empty) {
+                throw GenerationException.permanentFailure("EMPTY_MESH", empty.reason(), null);
+            }
+            if (result instanceof GenerationJob.ExportFailed failed) {
+                throw GenerationException.transientFailure("EXPORT_FAILED",
+                        "export failed: " + failed.cause().getMessage(), failed.cause());
+            }
+            for (ExportedArtifact file : ((GenerationJob.Exported) result).files()) {
+                context.storeArtifact(file.name(), file.contentType(), file.path());
+            }
             return GenerationOutcome.SUCCEEDED;
+        } finally {
+            deleteRecursively(dir);
         }
     }
 
@@ -115,9 +128,11 @@ public final class Vlm3dJobGenerator implements JobGenerator {
         }
     }
 
-    private static StepReport step(GenerationJob job) throws InterruptedException, GenerationException {
+    /** The job's steps and export; the engine's failures of a step as the job's error codes. */
+    private static GenerationJob.Result run(GenerationJob job, RunHooks hooks, RunListener beforeExport, Path dir)
+            throws InterruptedException, GenerationException {
         try {
-            return job.step();
+            return job.generate(hooks, beforeExport, dir, AssetExporter.Scope.ALL, job.exportConfig());
         } catch (NonFiniteStepException e) {
             // the skipped steps left the field at its last good state, so the job's checkpoints stay good too
             throw GenerationException.permanentFailure("NON_FINITE", e.getMessage(), e);
@@ -133,29 +148,6 @@ public final class Vlm3dJobGenerator implements JobGenerator {
     private static boolean isOutOfMemory(Throwable e) {
         String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
         return m.contains("out of memory") || m.contains("alloc");
-    }
-
-    private void storeArtifacts(GenerationJob job, GenerationRequest request, GenerationContext context)
-            throws Exception {
-        Path dir = Files.createTempDirectory("vlm3d-export-" + request.jobId());
-        try {
-            List<ExportedArtifact> files;
-            try {
-                files = job.export(dir, AssetExporter.Scope.ALL);
-            } catch (EmptyMeshException e) {
-                throw GenerationException.permanentFailure("EMPTY_MESH", e.getMessage(), e);
-            } catch (IOException | RuntimeException e) {
-                throw GenerationException.transientFailure("EXPORT_FAILED", "export failed: " + e.getMessage(), e);
-            }
-            for (ExportedArtifact file : files) {
-                context.storeArtifact(GenerationJob.artifactName(file), file.contentType(), file.path());
-            }
-            context.storeArtifact(RunMetadata.NAME, "application/json", RunMetadata.json(request.prompt(),
-                    request.negativePrompt(), request.seed(), job.options(), models).getBytes(
-                            java.nio.charset.StandardCharsets.UTF_8));
-        } finally {
-            deleteRecursively(dir);
-        }
     }
 
     @Override

@@ -160,6 +160,10 @@ public class JobWorker implements Runnable {
         }
     }
 
+    /**
+     * One attempt: run the generator, turn however it ended into an {@link AttemptEnd}, and record that in one
+     * place ({@link #record}).
+     */
     private void execute(ClaimedJob claimed) {
         Job job = claimed.job();
         Lease lease = claimed.lease();
@@ -174,25 +178,14 @@ public class JobWorker implements Runnable {
         String outcome = "lease_lost";
         try {
             log.info("running job {} attempt {} ({} steps)", job.id(), lease.attempt(), job.totalSteps());
-            GenerationOutcome result = generator.generate(new GenerationRequest(job.id(), lease.attempt(), job.prompt(),
-                    job.negativePrompt(), job.seed(), job.totalSteps(), job.preset(), job.options(), job.kind()), context);
-            heartbeat.cancel(false);
-            outcome = finish(context, result);
-        } catch (LeaseLostException e) {
-            log.warn("job {} attempt {} lost its lease; abandoning without further writes", job.id(), lease.attempt());
-        } catch (GenerationException e) {
-            heartbeat.cancel(false);
-            outcome = fail(context, e.code(), e.getMessage(), e.retryable(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            heartbeat.cancel(false);
-            // hard stop after the shutdown grace period: hand the job back so it resumes from its last checkpoint
-            outcome = releaseQuietly(context);
-        } catch (Exception | Error e) {
-            heartbeat.cancel(false);
-            outcome = fail(context, "GENERATOR_ERROR", e.toString(), true, e);
+            AttemptEnd end;
+            try {
+                end = generate(job, context);
+            } finally {
+                heartbeat.cancel(false);
+            }
+            outcome = record(context, end);
         } finally {
-            heartbeat.cancel(false);
             current = null;
             metrics.finished(outcome, Duration.ofNanos(System.nanoTime() - start));
             log.info("job {} attempt {} ended: {}", job.id(), lease.attempt(), outcome);
@@ -201,78 +194,123 @@ public class JobWorker implements Runnable {
         }
     }
 
-    private String finish(WorkerContext context, GenerationOutcome result) {
-        Lease lease = context.lease();
-        if (context.leaseLost()) return "lease_lost";
+    /** How the generator's run of one attempt ended. */
+    private sealed interface AttemptEnd {
+    }
+
+    /** The generator returned. */
+    private record Returned(GenerationOutcome outcome) implements AttemptEnd {
+    }
+
+    /** The generator failed; {@code retryable} failures are retried with backoff. */
+    private record Failed(String code, String message, boolean retryable, Throwable cause) implements AttemptEnd {
+    }
+
+    /** Interrupted: the hard stop after the shutdown grace period. */
+    private record Interrupted() implements AttemptEnd {
+    }
+
+    /** A write of the generator found the lease lost. */
+    private record LeaseLost() implements AttemptEnd {
+    }
+
+    private AttemptEnd generate(Job job, WorkerContext context) {
         try {
-            switch (result) {
-                case SUCCEEDED -> {
-                    context.withDatabaseRetry("completion", () -> {
-                        queue.complete(lease);
-                        return null;
-                    });
-                    deleteCheckpoint(lease);
-                    return "succeeded";
-                }
-                case CANCELLED -> {
-                    context.withDatabaseRetry("cancellation", () -> {
-                        queue.markCancelled(lease);
-                        return null;
-                    });
-                    deleteCheckpoint(lease);
-                    return "cancelled";
-                }
-                case STOPPED_FOR_SHUTDOWN -> {
-                    if (context.withDatabaseRetry("release", () -> queue.release(lease)) == JobStatus.CANCELLED) {
-                        deleteCheckpoint(lease);
-                        return "cancelled";
-                    }
-                    return "released";
-                }
-                default -> throw new IllegalStateException("unknown outcome " + result);
-            }
+            return new Returned(generator.generate(new GenerationRequest(job.id(), context.lease().attempt(),
+                    job.prompt(), job.negativePrompt(), job.seed(), job.totalSteps(), job.preset(), job.options(),
+                    job.kind()), context));
         } catch (LeaseLostException e) {
-            log.warn("job {} attempt {} lost its lease before recording {}", lease.jobId(), lease.attempt(), result);
-            return "lease_lost";
+            return new LeaseLost();
+        } catch (GenerationException e) {
+            return new Failed(e.code(), e.getMessage(), e.retryable(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Interrupted();
+        } catch (Exception | Error e) {
+            return new Failed("GENERATOR_ERROR", e.toString(), true, e);
         }
     }
 
-    private String fail(WorkerContext context, String code, String message, boolean retryable, Throwable cause) {
+    /**
+     * Records how the attempt ended, the one place a worker ends a job's attempt: the queue transition, the
+     * checkpoint deletion of a finished job, the log line. Returns the outcome label of the metrics.
+     */
+    private String record(WorkerContext context, AttemptEnd end) {
         Lease lease = context.lease();
+        if (end instanceof LeaseLost || context.leaseLost()) {
+            log.warn("job {} attempt {} lost its lease; abandoning without further writes", lease.jobId(), lease.attempt());
+            return "lease_lost";
+        }
         try {
-            if (!retryable) {
-                log.error("job {} failed permanently: {} {}", lease.jobId(), code, message, cause);
+            if (end instanceof Interrupted) {
+                // hand the job back so it resumes from its last checkpoint; no retry loop on an interrupted thread
+                return ended(lease, queue.release(lease));
+            }
+            if (end instanceof Failed f && !f.retryable()) {
+                log.error("job {} failed permanently: {} {}", lease.jobId(), f.code(), f.message(), f.cause());
                 context.withDatabaseRetry("failure", () -> {
-                    queue.failPermanently(lease, code, message);
+                    queue.failPermanently(lease, f.code(), f.message());
                     return null;
                 });
                 // a FAILED job's checkpoint is deleted (or kept, per vlm3d.artifacts.retain-failed-checkpoints) by
                 // CheckpointCleanup, like that of a job the rescuer fails
                 return "failed";
             }
-            TransitionResult result = context.withDatabaseRetry("failure", () -> queue.failTransiently(lease, code, message));
-            if (result.status() == JobStatus.QUEUED) {
-                log.warn("job {} attempt {} failed ({}), retrying at {}", lease.jobId(), lease.attempt(), code, result.runAt(), cause);
-                return "retried";
+            if (end instanceof Failed f) {
+                TransitionResult result = context.withDatabaseRetry("failure",
+                        () -> queue.failTransiently(lease, f.code(), f.message()));
+                if (result.status() == JobStatus.QUEUED) {
+                    log.warn("job {} attempt {} failed ({}), retrying at {}", lease.jobId(), lease.attempt(), f.code(),
+                            result.runAt(), f.cause());
+                    return "retried";
+                }
+                log.error("job {} failed after its last attempt: {} {}", lease.jobId(), f.code(), f.message(), f.cause());
+                return ended(lease, result.status());
             }
-            log.error("job {} failed after its last attempt: {} {}", lease.jobId(), code, message, cause);
-            if (result.status() == JobStatus.CANCELLED) deleteCheckpoint(lease);
-            return result.status() == JobStatus.CANCELLED ? "cancelled" : "failed";
+            GenerationOutcome outcome = ((Returned) end).outcome();
+            return switch (outcome) {
+                case SUCCEEDED -> {
+                    context.withDatabaseRetry("completion", () -> {
+                        queue.complete(lease);
+                        return null;
+                    });
+                    yield ended(lease, JobStatus.SUCCEEDED);
+                }
+                case CANCELLED -> {
+                    context.withDatabaseRetry("cancellation", () -> {
+                        queue.markCancelled(lease);
+                        return null;
+                    });
+                    yield ended(lease, JobStatus.CANCELLED);
+                }
+                case STOPPED_FOR_SHUTDOWN -> ended(lease, context.withDatabaseRetry("release", () -> queue.release(lease)));
+            };
         } catch (LeaseLostException e) {
+            log.warn("job {} attempt {} lost its lease before recording how it ended", lease.jobId(), lease.attempt());
             return "lease_lost";
         } catch (RuntimeException e) {
             // the database is unreachable: the lease will expire and the rescuer will requeue the job
-            log.error("could not record the failure of job {}; leaving it to lease expiry", lease.jobId(), e);
+            log.error("could not record how job {} attempt {} ended; leaving it to lease expiry", lease.jobId(),
+                    lease.attempt(), e);
             return "lease_lost";
         }
     }
 
-    private String releaseQuietly(WorkerContext context) {
-        try {
-            return queue.release(context.lease()) == JobStatus.CANCELLED ? "cancelled" : "released";
-        } catch (RuntimeException e) {
-            return "lease_lost";
-        }
+    /** The outcome label of the status the attempt left the job in; a finished job's checkpoint goes. */
+    private String ended(Lease lease, JobStatus status) {
+        return switch (status) {
+            case SUCCEEDED -> {
+                deleteCheckpoint(lease);
+                yield "succeeded";
+            }
+            case CANCELLED -> {
+                deleteCheckpoint(lease);
+                yield "cancelled";
+            }
+            case QUEUED -> "released";
+            // FAILED: CheckpointCleanup decides (vlm3d.artifacts.retain-failed-checkpoints)
+            default -> "failed";
+        };
     }
 
     private void deleteCheckpoint(Lease lease) {

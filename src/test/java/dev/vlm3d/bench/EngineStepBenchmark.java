@@ -44,7 +44,7 @@ import java.util.Map;
  */
 public final class EngineStepBenchmark {
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws InterruptedException {
         NativeHeap.configure(); // as the application's main does
         System.setProperty("ai.djl.offline", "true");
         int size = args.length > 0 ? Integer.parseInt(args[0]) : 32;
@@ -59,7 +59,7 @@ public final class EngineStepBenchmark {
         encodingThroughput(FieldConfig.paper(), encodingPoints, 2, 5);
     }
 
-    private static void stepCost(int size, int views, int samples, int warmup, int steps) {
+    private static void stepCost(int size, int views, int samples, int warmup, int steps) throws InterruptedException {
 
         RunConfig paper = RunConfig.paper();
         CameraConfig c = paper.camera();

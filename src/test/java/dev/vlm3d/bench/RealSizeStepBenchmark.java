@@ -118,7 +118,7 @@ public final class RealSizeStepBenchmark {
     private RealSizeStepBenchmark() {
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws IOException, InterruptedException {
         System.setProperty("ai.djl.offline", "true");
         JsonObject result = run(Options.parse(args), System.out);
         boolean anyMeasured = false;
@@ -133,7 +133,7 @@ public final class RealSizeStepBenchmark {
     }
 
     /** Runs every mode and phase, prints a line per phase, writes and returns the JSON report. */
-    static JsonObject run(Options o, PrintStream out) throws IOException {
+    static JsonObject run(Options o, PrintStream out) throws IOException, InterruptedException {
         long start = System.nanoTime();
         Device device = PipelineModels.device(o.device());
         Engine engine = Engine.getInstance();
@@ -220,7 +220,7 @@ public final class RealSizeStepBenchmark {
 
     private static void measureMode(Options o, RunConfig paper, RealSizeModels models, Device device,
             QwenVlPrecision vlm, DataType diffusion, DeviceMemory memory, JsonObject mode, PrintStream out,
-            long start, Runnable save) {
+            long start, Runnable save) throws InterruptedException {
         memory.reset();
         long t0 = System.nanoTime();
         Engine.getInstance().setRandomSeed(0);
@@ -310,7 +310,7 @@ public final class RealSizeStepBenchmark {
     }
 
     private static JsonObject measurePhase(RunConfig config, RealSizeModels models, Device device,
-            DeviceMemory memory, Options o) {
+            DeviceMemory memory, Options o) throws InterruptedException {
         memory.reset();
         List<StepReport> measured = new ArrayList<>();
         Guidance guidance = models.guidance().forPrompt(PROMPT, null, SdsNoise.seeded(config.seed()));

@@ -66,7 +66,7 @@ public final class StepMemoryBenchmark {
     record Result(Shape shape, double secondsPerStep, long peakBytes, long baselineBytes, long samples, int chunk) {
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws IOException, InterruptedException {
         NativeHeap.configure(); // as the application's main does
         System.setProperty("ai.djl.offline", "true");
         List<String> wanted = args.length > 0 && !args[0].isBlank() ? List.of(args[0].split(","))
@@ -115,7 +115,7 @@ public final class StepMemoryBenchmark {
         return results.stream().filter(r -> r.shape().name().equals(name)).findFirst().orElse(null);
     }
 
-    static Result measure(Shape shape, int warmup, int steps, int chunk) {
+    static Result measure(Shape shape, int warmup, int steps, int chunk) throws InterruptedException {
         RunConfig paper = RunConfig.paper();
         CameraConfig c = paper.camera();
         CameraConfig camera = c.withPhases(List.of(shape.size()), List.of(shape.views()), List.of());

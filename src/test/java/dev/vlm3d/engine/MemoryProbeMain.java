@@ -15,7 +15,7 @@ final class MemoryProbeMain {
     private MemoryProbeMain() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws InterruptedException {
         NativeHeap.configure();
         int steps = Integer.parseInt(args[0]);
         int every = Integer.parseInt(args[1]);

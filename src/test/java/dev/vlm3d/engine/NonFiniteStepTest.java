@@ -34,7 +34,7 @@ class NonFiniteStepTest {
     }
 
     @Test
-    void nonFiniteGradientSkipsTheUpdateAndIsCounted() {
+    void nonFiniteGradientSkipsTheUpdateAndIsCounted() throws Exception {
         Set<Integer> poisoned = Set.of(2, 3, 5);
         List<StepReport> reports = new ArrayList<>();
         try (Vlm3dRun run = new Vlm3dRun(config(7), new PoisonedGuidance(poisoned::contains), null, Device.cpu())) {

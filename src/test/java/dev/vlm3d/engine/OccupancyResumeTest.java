@@ -42,7 +42,8 @@ class OccupancyResumeTest {
         ByteArrayOutputStream checkpoint = new ByteArrayOutputStream();
         AtomicInteger saves = new AtomicInteger();
         try (Vlm3dRun first = new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), null, Device.cpu())) {
-            first.run(new RunHooks(RunListener.NONE, () -> saves.get() > 0, (step, writer) -> {
+            first.run(new RunHooks(RunListener.NONE,
+                    () -> saves.get() > 0 ? RunHooks.Stop.CANCEL : RunHooks.Stop.CONTINUE, (step, writer) -> {
                 writer.writeTo(checkpoint);
                 saves.incrementAndGet();
             }));

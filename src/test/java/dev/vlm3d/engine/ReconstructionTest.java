@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import dev.vlm3d.engine.export.AssetExporter;
+import dev.vlm3d.engine.export.ExportResult;
 import dev.vlm3d.engine.export.ExportedArtifact;
 import dev.vlm3d.engine.export.Mesh;
 import java.nio.file.Files;
@@ -63,15 +64,17 @@ class ReconstructionTest {
             assertTrue(near >= 0.9 * radii.length, near + " of " + radii.length + " vertices within 0.1 of the radius");
             assertTrue(colourError < 0.08, "mean vertex colour error " + colourError);
 
-            List<ExportedArtifact> artifacts = exporter.exportAll(run, dir);
-            for (String name : List.of(AssetExporter.MESH_GLB, AssetExporter.MESH_OBJ, AssetExporter.TURNTABLE,
+            List<ExportedArtifact> artifacts = ((ExportResult.Written) exporter.export(run, dir,
+                    AssetExporter.Scope.ALL)).files();
+            for (String name : List.of(AssetExporter.MODEL_GLB, AssetExporter.MODEL_OBJ, AssetExporter.TURNTABLE,
                     AssetExporter.CURVES_JSON, AssetExporter.CURVES_CSV, AssetExporter.CURVES_PNG,
-                    "renders/rgb_000.png", "renders/normal_000.png")) {
+                    "render_rgb_000.png", "render_normal_000.png")) {
                 ExportedArtifact a = artifacts.stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow();
                 assertTrue(Files.size(a.path()) > 0, name + " is empty");
+                assertEquals(dir.resolve(name), a.path(), "written under its final name");
             }
             assertEquals(2 * config.export().renderViews() + 6, artifacts.size());
-            GltfValidator.validate(dir.resolve(AssetExporter.MESH_GLB));
+            GltfValidator.validate(dir.resolve(AssetExporter.MODEL_GLB));
             List<String> csv = Files.readAllLines(dir.resolve(AssetExporter.CURVES_CSV));
             assertEquals(STEPS + 1, csv.size());
         }

@@ -12,7 +12,7 @@ class RewardAscentTest {
     private static final int STEPS = 60;
 
     @Test
-    void rednessRewardRises() {
+    void rednessRewardRises() throws Exception {
         RunConfig config = TestConfigs.reconstruction(STEPS, 24)
                 .withLoss(new LossConfig(1.0, Schedule.constant(0), Schedule.constant(1), STEPS));
         try (Vlm3dRun run = new Vlm3dRun(config, null, new RednessReward(), Device.cpu())) {

@@ -33,7 +33,7 @@ class ScalarOperandsInLoopTest {
     private static final int STEPS = 4;
 
     @Test
-    void parametersDoNotDependOnGarbageCollectionBetweenForwardAndBackward() {
+    void parametersDoNotDependOnGarbageCollectionBetweenForwardAndBackward() throws Exception {
         // shaded steps (normals, diffuse shading) from step 2 on, orientation loss on, guidance weight ≠ 1
         RunConfig config = RunConfig.tiny(STEPS)
                 .withLoss(new LossConfig(0.7, new Schedule(0, 10, 100, STEPS), Schedule.constant(0.5), STEPS));
@@ -56,7 +56,7 @@ class ScalarOperandsInLoopTest {
         }
     }
 
-    private static List<float[]> run(RunConfig config, boolean churn) {
+    private static List<float[]> run(RunConfig config, boolean churn) throws InterruptedException {
         try (Vlm3dRun run = new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), new MeanRed(churn),
                 Device.cpu())) {
             run.run(RunHooks.none());

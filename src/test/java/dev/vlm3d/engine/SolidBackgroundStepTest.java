@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 class SolidBackgroundStepTest {
 
     @Test
-    void backgroundNetworkStepsOnSolidBackgroundSteps() {
+    void backgroundNetworkStepsOnSolidBackgroundSteps() throws Exception {
         int steps = 12;
         RunConfig config = RunConfig.tiny(steps)
                 .withLoss(new LossConfig(1.0, Schedule.constant(0), Schedule.constant(0), 0));

@@ -40,17 +40,17 @@ class TwoPassEquivalenceTest {
     private static final double TOLERANCE = 1e-9;
 
     @Test
-    void chunkedTwoPassStepEqualsOneUnchunkedPass() {
+    void chunkedTwoPassStepEqualsOneUnchunkedPass() throws Exception {
         checkAgainstOnePass(0);
     }
 
     /** A sample budget far below a ray chunk's survivors splits every gradient chunk into many ray ranges. */
     @Test
-    void sampleBudgetSplitsGradientChunksWithoutChangingTheStep() {
+    void sampleBudgetSplitsGradientChunksWithoutChangingTheStep() throws Exception {
         checkAgainstOnePass(150);
     }
 
-    private static void checkAgainstOnePass(int chunkSamples) {
+    private static void checkAgainstOnePass(int chunkSamples) throws Exception {
         int steps = 12;
         RunConfig base = TestConfigs.small(steps, 12, 48);
         RenderConfig r = base.render();

@@ -137,6 +137,11 @@ class JobQueueTest {
         assertThat(requeued.errorCode()).as("a lease loss is an interruption, not an error").isNull();
         assertThat(requeued.lastInterruptionCode()).isEqualTo("LEASE_EXPIRED");
         assertThat(requeued.workerId()).isNull();
+        // the same backoff as a transient failure, first retry: base 200 ms with equal jitter, [100, 200] ms
+        assertThat(Duration.between(requeued.updatedAt(), requeued.runAt()))
+                .isBetween(Duration.ofMillis(100), Duration.ofMillis(200));
+        assertThat(db.queue.claim("live-worker")).as("not claimable during its backoff").isEmpty();
+        db.makeDue(job.id());
 
         ClaimedJob second = db.queue.claim("live-worker").orElseThrow();
         assertThat(second.job().id()).isEqualTo(job.id());
@@ -149,6 +154,7 @@ class JobQueueTest {
         Lease stale = db.queue.claim("zombie").orElseThrow().lease();
         db.expireLease(job.id());
         db.queue.rescueExpiredLeases();
+        db.makeDue(job.id());
         Lease current = db.queue.claim("healthy").orElseThrow().lease();
         db.queue.recordStep(current, new StepUpdate(3, 10, "generating", Map.of("reward", 1.5)));
 

@@ -35,7 +35,14 @@ class RetryBudgetTest {
 
     private RescuedJob loseLease(Job job) {
         db.expireLease(job.id());
-        return db.queue.rescueExpiredLeases().stream().filter(r -> r.id().equals(job.id())).findFirst().orElseThrow();
+        RescuedJob rescued = db.queue.rescueExpiredLeases().stream().filter(r -> r.id().equals(job.id())).findFirst()
+                .orElseThrow();
+        if (rescued.status() == JobStatus.QUEUED) {
+            assertThat(db.get(job.id()).runAt()).as("a rescued job waits the retry backoff")
+                    .isAfter(db.get(job.id()).updatedAt());
+            db.makeDue(job.id());
+        }
+        return rescued;
     }
 
     @Test

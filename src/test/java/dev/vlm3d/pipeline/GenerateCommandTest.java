@@ -66,6 +66,18 @@ class GenerateCommandTest {
         assertThat(run("--prompt", "x", "--out", out.toString(), "--iso-threshold", "-3")).isEqualTo(2);
     }
 
+    @Test
+    void aDensityWithoutSurfaceFailsWithExitCode1AndWritesNothing(@TempDir Path out) throws Exception {
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        int code = GenerateCommand.run(new String[] {"--prompt", "a blue mug", "--out", out.toString(), "--steps", "2",
+            "--cache-dir", CACHE, "--export", "mesh", "--iso-threshold", "1000000000"},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(stderr, true, StandardCharsets.UTF_8));
+        assertThat(code).isEqualTo(1);
+        assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("no surface at the export threshold 1.0E9")
+                .contains("no model.glb written");
+        assertThat(names(out)).as("the export stops at the mesh, before any file").isEmpty();
+    }
+
     private static List<String> names(Path dir) throws java.io.IOException {
         try (var files = Files.list(dir)) {
             return files.map(p -> p.getFileName().toString()).toList();

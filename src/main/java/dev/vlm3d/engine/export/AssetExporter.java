@@ -2,6 +2,7 @@ package dev.vlm3d.engine.export;
 
 import ai.djl.ndarray.NDManager;
 import dev.vlm3d.engine.ExportConfig;
+import dev.vlm3d.engine.TrainingLock;
 import dev.vlm3d.engine.Vlm3dRun;
 import dev.vlm3d.engine.render.Camera;
 import dev.vlm3d.engine.render.CameraConfig;
@@ -18,16 +19,18 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**
- * Turns a run into files: {@code mesh.glb}, {@code mesh.obj}, {@code renders/rgb_NNN.png} and
- * {@code renders/normal_NNN.png} at the evaluation cameras, {@code turntable.gif}, {@code curves.json},
- * {@code curves.csv} and {@code curves.png}. Call on the run's thread, between steps or after the run.
+ * Turns a run into files under their final names, all in one folder (the API's artifact names have no sub-paths):
+ * {@code model.glb}, {@code model.obj}, {@code render_rgb_NNN.png} and {@code render_normal_NNN.png} at the
+ * evaluation cameras, {@code turntable.gif}, {@code curves.json}, {@code curves.csv} and {@code curves.png}. Call on
+ * the run's thread, between steps or after the run; the export takes the JVM's {@link TrainingLock} turn.
  */
 public final class AssetExporter {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AssetExporter.class);
 
-    public static final String MESH_GLB = "mesh.glb";
-    public static final String MESH_OBJ = "mesh.obj";
+    public static final String MODEL_GLB = "model.glb";
+    public static final String MODEL_OBJ = "model.obj";
+    public static final String RENDER_PREFIX = "render_";
     public static final String TURNTABLE = "turntable.gif";
     public static final String CURVES_JSON = "curves.json";
     public static final String CURVES_CSV = "curves.csv";
@@ -49,26 +52,29 @@ public final class AssetExporter {
         CURVES
     }
 
-    public List<ExportedArtifact> exportAll(Vlm3dRun run, Path directory) throws IOException {
-        return export(run, directory, Scope.ALL);
-    }
-
     /**
-     * Writes what {@code scope} names, the mesh first.
-     *
-     * @throws EmptyMeshException when the mesh is asked for and the density has no surface at the threshold
+     * Writes what {@code scope} names, the mesh first: an {@link ExportResult.EmptyMesh} when the mesh is asked for
+     * and the density has no surface at the threshold (then nothing is written).
      */
-    public List<ExportedArtifact> export(Vlm3dRun run, Path directory, Scope scope) throws IOException {
-        List<ExportedArtifact> out = new ArrayList<>();
-        if (scope != Scope.CURVES) {
-            out.addAll(exportMesh(run, directory));
-        }
-        if (scope == Scope.ALL) {
-            out.addAll(exportRenders(run, directory));
-            out.add(exportTurntable(run, directory));
-        }
-        out.addAll(exportCurves(run, directory));
-        return out;
+    public ExportResult export(Vlm3dRun run, Path directory, Scope scope) throws IOException, InterruptedException {
+        return TrainingLock.exclusively(() -> {
+            List<ExportedArtifact> out = new ArrayList<>();
+            if (scope != Scope.CURVES) {
+                IsosurfaceExtractor.Extraction surface = surface(run);
+                if (surface.mesh().vertexCount() == 0) {
+                    return new ExportResult.EmptyMesh("the optimized density has no surface at the export threshold "
+                            + (config.autoThreshold() ? "auto (σ = " + surface.threshold() + ")" : config.isoThreshold())
+                            + " after " + run.currentStep() + " steps");
+                }
+                out.addAll(writeMesh(surface.mesh(), directory));
+            }
+            if (scope == Scope.ALL) {
+                out.addAll(exportRenders(run, directory));
+                out.add(exportTurntable(run, directory));
+            }
+            out.addAll(exportCurves(run, directory));
+            return new ExportResult.Written(out);
+        });
     }
 
     public Mesh extractMesh(Vlm3dRun run) {
@@ -77,55 +83,51 @@ public final class AssetExporter {
         }
     }
 
-    /** @throws EmptyMeshException when the density has no surface at the threshold */
-    public List<ExportedArtifact> exportMesh(Vlm3dRun run, Path directory) throws IOException {
+    private IsosurfaceExtractor.Extraction surface(Vlm3dRun run) {
         IsosurfaceExtractor.Extraction extraction;
         try (NDManager manager = NDManager.newBaseManager(run.device())) {
             extraction = new IsosurfaceExtractor(config).extractWithThreshold(run.field(), manager);
         }
-        Mesh mesh = extraction.mesh();
         if (config.autoThreshold()) {
             LOG.info("automatic isosurface threshold: σ = {} (the mean density of the lattice points above 1e-5)",
                     String.format(Locale.ROOT, "%.4g", extraction.threshold()));
         }
-        if (mesh.vertexCount() == 0) {
-            throw new EmptyMeshException("the optimized density has no surface at the export threshold "
-                    + (config.autoThreshold() ? "auto (σ = " + extraction.threshold() + ")" : config.isoThreshold())
-                    + " after " + run.currentStep() + " steps");
-        }
+        return extraction;
+    }
+
+    private static List<ExportedArtifact> writeMesh(Mesh mesh, Path directory) throws IOException {
         Files.createDirectories(directory);
-        Path glb = directory.resolve(MESH_GLB);
+        Path glb = directory.resolve(MODEL_GLB);
         try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(glb))) {
             GlbWriter.write(mesh, o);
         }
-        Path obj = directory.resolve(MESH_OBJ);
+        Path obj = directory.resolve(MODEL_OBJ);
         try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(obj))) {
             ObjWriter.write(mesh, o);
         }
-        return List.of(new ExportedArtifact(MESH_GLB, glb, "model/gltf-binary"),
-                new ExportedArtifact(MESH_OBJ, obj, "model/obj"));
+        return List.of(new ExportedArtifact(MODEL_GLB, glb, "model/gltf-binary"),
+                new ExportedArtifact(MODEL_OBJ, obj, "model/obj"));
     }
 
     /** RGB and normal renders at {@link ExportConfig#renderViews()} GPTEval3D cameras. */
-    public List<ExportedArtifact> exportRenders(Vlm3dRun run, Path directory) throws IOException {
+    private List<ExportedArtifact> exportRenders(Vlm3dRun run, Path directory) throws IOException {
         CameraConfig cameras = run.config().camera();
         List<Camera> views = CameraSampler.evaluationCameras(cameras, config.renderViews());
-        Path dir = directory.resolve("renders");
-        Files.createDirectories(dir);
+        Files.createDirectories(directory);
         List<ExportedArtifact> out = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager(run.device())) {
             ViewRenderer renderer = viewRenderer(run, manager);
             for (int i = 0; i < views.size(); i++) {
                 BufferedImage[] images = renderer.render(views.get(i), config.renderSize());
                 String index = String.format(Locale.ROOT, "%03d", i);
-                out.add(writePng(images[0], dir, "rgb_" + index + ".png"));
-                out.add(writePng(images[1], dir, "normal_" + index + ".png"));
+                out.add(writePng(images[0], directory, RENDER_PREFIX + "rgb_" + index + ".png"));
+                out.add(writePng(images[1], directory, RENDER_PREFIX + "normal_" + index + ".png"));
             }
         }
         return out;
     }
 
-    public ExportedArtifact exportTurntable(Vlm3dRun run, Path directory) throws IOException {
+    private ExportedArtifact exportTurntable(Vlm3dRun run, Path directory) throws IOException {
         List<Camera> views = CameraSampler.evaluationCameras(run.config().camera(), config.turntableFrames());
         List<BufferedImage> frames = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager(run.device())) {
@@ -142,7 +144,7 @@ public final class AssetExporter {
         return new ExportedArtifact(TURNTABLE, gif, "image/gif");
     }
 
-    public List<ExportedArtifact> exportCurves(Vlm3dRun run, Path directory) throws IOException {
+    private List<ExportedArtifact> exportCurves(Vlm3dRun run, Path directory) throws IOException {
         Files.createDirectories(directory);
         Path json = directory.resolve(CURVES_JSON);
         Path csv = directory.resolve(CURVES_CSV);
@@ -170,6 +172,6 @@ public final class AssetExporter {
         try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(path))) {
             ImageIO.write(image, "png", o);
         }
-        return new ExportedArtifact("renders/" + file, path, "image/png");
+        return new ExportedArtifact(file, path, "image/png");
     }
 }

@@ -5,7 +5,7 @@ import java.nio.file.Path;
 /**
  * One file produced by the exporter.
  *
- * @param name        stable artifact name, e.g. "mesh.glb", "renders/rgb_000.png"
+ * @param name        final artifact and file name, e.g. "model.glb", "render_rgb_000.png"
  * @param path        where it was written
  * @param contentType MIME type
  */

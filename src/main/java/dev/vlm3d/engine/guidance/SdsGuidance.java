@@ -56,6 +56,7 @@ public final class SdsGuidance implements Guidance {
 
     @Override
     public GuidanceResult compute(GuidanceInput input) {
+        noise.startStep(input.globalStep());
         NDArray rgb = input.rgb();
         int batch = (int) rgb.getShape().get(0);
         Shape latent = sds.latentShape(batch);

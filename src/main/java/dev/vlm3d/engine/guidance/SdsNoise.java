@@ -15,7 +15,19 @@ public interface SdsNoise {
     /** {@code n} independent N(0, 1) values. */
     float[] gaussian(int n);
 
-    /** A seeded source: the same seed gives the same sequence of steps. */
+    /**
+     * Called by the guidance before the draws of each step; a source whose draws derive from the step
+     * ({@link #stepSeeded}) restarts there, a sequence ({@link #seeded}) ignores it.
+     */
+    default void startStep(int step) {
+    }
+
+    /** The run's source: each step's draws from (seed, step), so a resumed run draws what the uninterrupted one did. */
+    static SdsNoise stepSeeded(long seed) {
+        return new StepSeededNoise(seed);
+    }
+
+    /** A seeded source: the same seed gives the same sequence of steps (whatever step the guidance is at). */
     static SdsNoise seeded(long seed) {
         Random random = new Random(seed);
         return new SdsNoise() {

@@ -3,9 +3,8 @@ package dev.vlm3d.pipeline.cli;
 import dev.vlm3d.options.Preset;
 import ai.djl.Device;
 import dev.vlm3d.engine.ExportConfig;
-import dev.vlm3d.engine.StepReport;
+import dev.vlm3d.engine.RunHooks;
 import dev.vlm3d.engine.export.AssetExporter;
-import dev.vlm3d.engine.export.EmptyMeshException;
 import dev.vlm3d.engine.export.ExportedArtifact;
 import dev.vlm3d.models.qwen25vl.QwenVlPrecision;
 import dev.vlm3d.pipeline.CpuThreads;
@@ -15,14 +14,10 @@ import dev.vlm3d.options.InvalidOptionException;
 import dev.vlm3d.pipeline.ModelConfigurationException;
 import dev.vlm3d.pipeline.ModelSettings;
 import dev.vlm3d.pipeline.PipelineModels;
-import dev.vlm3d.pipeline.RunMetadata;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -114,9 +109,20 @@ public final class GenerateCommand {
                 err.printf(Locale.ROOT, "models loaded on %s in %.1f s (%s); preset %s, %d steps, seed %d%n", device,
                         (System.nanoTime() - t0) / 1e9, models.estimate().describe(), options.preset().wireName(),
                         options.steps(), a.seed);
-                List<Path> written = generate(models, a, options, err);
-                for (Path p : written) {
-                    out.println(p);
+                GenerationJob.Result result = generate(models, a, options, err);
+                if (result instanceof GenerationJob.EmptyMesh empty) {
+                    err.println("error: " + empty.reason() + " (no model.glb written; train longer, or pass "
+                            + "--export curves)");
+                    return 1;
+                }
+                if (result instanceof GenerationJob.ExportFailed failed) {
+                    err.println("error: export failed: " + failed.cause());
+                    failed.cause().printStackTrace(err);
+                    return 1;
+                }
+                List<ExportedArtifact> written = ((GenerationJob.Exported) result).files();
+                for (ExportedArtifact file : written) {
+                    out.println(file.path());
                 }
                 err.printf(Locale.ROOT, "done in %.1f s: %d files in %s%n", (System.nanoTime() - t0) / 1e9,
                         written.size(), a.out);
@@ -128,9 +134,6 @@ public final class GenerateCommand {
         } catch (ModelConfigurationException e) {
             err.println("error: " + e.getMessage());
             return 1;
-        } catch (EmptyMeshException e) {
-            err.println("error: " + e.getMessage() + " (no model.glb written; train longer, or pass --export curves)");
-            return 1;
         } catch (Exception e) {
             err.println("error: generation failed: " + e);
             e.printStackTrace(err);
@@ -138,47 +141,26 @@ public final class GenerateCommand {
         }
     }
 
-    private static List<Path> generate(PipelineModels models, Arguments a, GenerationOptions options, PrintStream err)
-            throws IOException, InterruptedException {
+    /**
+     * The job's sequence ({@link GenerationJob#generate}) with the progress bar as its listener, written straight
+     * into {@code --out} under the files' final names. No stop hook and no checkpoints: a command-line run is not
+     * resumed.
+     */
+    private static GenerationJob.Result generate(PipelineModels models, Arguments a, GenerationOptions options,
+            PrintStream err) throws IOException, InterruptedException {
         Files.createDirectories(a.out);
-        List<Path> written = new ArrayList<>();
         try (GenerationJob job = GenerationJob.open(models, a.prompt, a.negative, a.seed, options)) {
             ProgressBar bar = new ProgressBar(err, job.totalSteps());
-            while (!job.finished()) {
-                StepReport report = job.step();
-                bar.update(report);
-            }
-            bar.finish();
-            err.println(switch (a.export) {
-                case ALL -> "exporting mesh, renders, turntable and curves …";
-                case MESH -> "exporting mesh and curves …";
-                case CURVES -> "exporting curves …";
-            });
-            Path staging = Files.createTempDirectory(a.out, ".export-");
-            try {
-                ExportConfig export = a.isoThreshold == null ? job.exportConfig()
+            ExportConfig export = a.isoThreshold == null ? job.exportConfig()
                     : job.exportConfig().withIsoThreshold(a.isoThreshold);
-            for (ExportedArtifact file : job.export(staging, a.export, export)) {
-                    Path target = a.out.resolve(GenerationJob.artifactName(file));
-                    Files.move(file.path(), target, StandardCopyOption.REPLACE_EXISTING);
-                    written.add(target);
-                }
-            } finally {
-                deleteTree(staging);
-            }
-            Path metadata = a.out.resolve(RunMetadata.NAME);
-            Files.writeString(metadata, RunMetadata.json(a.prompt, a.negative, a.seed, options, models),
-                    StandardCharsets.UTF_8);
-            written.add(metadata);
-        }
-        return written;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+            return job.generate(RunHooks.listening(bar::update), last -> {
+                bar.finish();
+                err.println(switch (a.export) {
+                    case ALL -> "exporting mesh, renders, turntable and curves …";
+                    case MESH -> "exporting mesh and curves …";
+                    case CURVES -> "exporting curves …";
+                });
+            }, a.out, a.export, export);
         }
     }
 

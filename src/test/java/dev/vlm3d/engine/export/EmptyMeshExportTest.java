@@ -1,8 +1,7 @@
 package dev.vlm3d.engine.export;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -28,11 +27,12 @@ class EmptyMeshExportTest {
         ExportConfig unreachable = new ExportConfig(e.isoResolution(), 1e9f, e.coarseToFine(),
                 e.minComponentFraction(), e.renderViews(), e.renderSize(), e.turntableFrames(), e.turntableSize());
         try (Vlm3dRun run = new Vlm3dRun(tiny.withExport(unreachable), null, null, Device.cpu())) {
-            EmptyMeshException thrown = assertThrows(EmptyMeshException.class,
-                    () -> new AssetExporter(unreachable).export(run, dir, AssetExporter.Scope.ALL));
-            assertTrue(thrown.getMessage().contains("1.0E9"), thrown.getMessage());
-            assertFalse(Files.exists(dir.resolve("renders")), "no renders after an empty mesh");
-            assertFalse(Files.exists(dir.resolve(AssetExporter.TURNTABLE)), "no turntable after an empty mesh");
+            ExportResult result = new AssetExporter(unreachable).export(run, dir, AssetExporter.Scope.ALL);
+            ExportResult.EmptyMesh empty = assertInstanceOf(ExportResult.EmptyMesh.class, result);
+            assertTrue(empty.reason().contains("1.0E9"), empty.reason());
+            try (var written = Files.list(dir)) {
+                assertEquals(0, written.count(), "nothing is written after an empty mesh");
+            }
         }
     }
 
@@ -41,9 +41,10 @@ class EmptyMeshExportTest {
         RunConfig tiny = RunConfig.tiny(2);
         ExportConfig auto = tiny.export().withIsoThreshold(ExportConfig.AUTO_THRESHOLD);
         try (Vlm3dRun run = new Vlm3dRun(tiny.withExport(auto), null, null, Device.cpu())) {
-            var files = new AssetExporter(auto).export(run, dir, AssetExporter.Scope.MESH);
-            assertTrue(files.stream().anyMatch(f -> f.name().equals(AssetExporter.MESH_GLB)));
-            dev.vlm3d.engine.GltfValidator.validate(dir.resolve(AssetExporter.MESH_GLB));
+            var files = assertInstanceOf(ExportResult.Written.class,
+                    new AssetExporter(auto).export(run, dir, AssetExporter.Scope.MESH)).files();
+            assertTrue(files.stream().anyMatch(f -> f.name().equals(AssetExporter.MODEL_GLB)));
+            dev.vlm3d.engine.GltfValidator.validate(dir.resolve(AssetExporter.MODEL_GLB));
         }
     }
 

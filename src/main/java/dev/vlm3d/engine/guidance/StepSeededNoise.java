@@ -1,16 +1,13 @@
-package dev.vlm3d.pipeline;
+package dev.vlm3d.engine.guidance;
 
-import dev.vlm3d.engine.guidance.Guidance;
-import dev.vlm3d.engine.guidance.GuidanceInput;
-import dev.vlm3d.engine.guidance.GuidanceResult;
-import dev.vlm3d.engine.guidance.SdsNoise;
 import java.util.SplittableRandom;
 
 /**
  * SDS randomness (timestep, ε, VAE posterior sample) drawn from a generator reseeded from (job seed, step) at every
  * step, like the rest of the run's randomness. {@link SdsNoise#seeded} is one sequence over the whole job, so a job
  * resumed from a checkpoint at step k would replay the draws of step 0 at step k; with this it continues exactly as
- * the uninterrupted job would.
+ * the uninterrupted job would. {@link SdsGuidance#compute} starts each step's draws ({@link #startStep}); made by
+ * {@link SdsNoise#stepSeeded}.
  */
 final class StepSeededNoise implements SdsNoise {
 
@@ -22,7 +19,8 @@ final class StepSeededNoise implements SdsNoise {
         startStep(0);
     }
 
-    void startStep(int step) {
+    @Override
+    public void startStep(int step) {
         random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step * 0xC2B2AE3D27D4EB4FL + 0x165667B19E3779F9L);
     }
 
@@ -51,21 +49,5 @@ final class StepSeededNoise implements SdsNoise {
             s = u * u + v * v;
         } while (s >= 1 || s == 0);
         return u * Math.sqrt(-2 * Math.log(s) / s);
-    }
-
-    /** The job's guidance, reseeding the noise from the step of each call. */
-    static Guidance reseeding(Guidance guidance, StepSeededNoise noise) {
-        return new Guidance() {
-            @Override
-            public GuidanceResult compute(GuidanceInput input) {
-                noise.startStep(input.globalStep());
-                return guidance.compute(input);
-            }
-
-            @Override
-            public void close() {
-                guidance.close();
-            }
-        };
     }
 }
