@@ -95,7 +95,7 @@ class WebhookDeliveryTest {
     private WebhookDispatcher dispatcher(String replica, WebhookProperties properties, WebhookTargets targets) {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         registries.put(replica, registry);
-        WebhookDeliveries deliveries = new WebhookDeliveries(db.jdbc);
+        WebhookDeliveries deliveries = new WebhookDeliveries(db.jdbc, db.repositories.get(WebhookHistory.class));
         WebhookDispatcher d = new WebhookDispatcher(deliveries, targets, properties,
                 new WebhookMetrics(registry, deliveries, 1), replica);
         dispatchers.add(d);
