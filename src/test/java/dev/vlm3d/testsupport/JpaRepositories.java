@@ -1,6 +1,8 @@
 package dev.vlm3d.testsupport;
 
 import jakarta.persistence.EntityManagerFactory;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.springframework.context.annotation.AnnotationConfigApplicationContext;
@@ -19,6 +21,7 @@ import org.springframework.orm.jpa.vendor.HibernateJpaVendorAdapter;
 public final class JpaRepositories implements AutoCloseable {
 
     private final AnnotationConfigApplicationContext context;
+    private volatile boolean closed;
 
     public JpaRepositories(DataSource dataSource) {
         context = new AnnotationConfigApplicationContext();
@@ -27,8 +30,21 @@ public final class JpaRepositories implements AutoCloseable {
         context.refresh();
     }
 
+    /**
+     * The repository, refusing every call once this is closed: a closed context would otherwise build Hibernate anew
+     * over the closed pool on each call of a background thread a test left running (a metrics poller).
+     */
     public <T> T get(Class<T> repository) {
-        return context.getBean(repository);
+        T target = context.getBean(repository);
+        return repository.cast(Proxy.newProxyInstance(repository.getClassLoader(), new Class<?>[] {repository},
+                (proxy, method, args) -> {
+                    if (closed) throw new IllegalStateException("the test's JPA repositories are closed");
+                    try {
+                        return method.invoke(target, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                }));
     }
 
     public EntityManagerFactory entityManagerFactory() {
@@ -37,6 +53,7 @@ public final class JpaRepositories implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         context.close();
     }
 
