@@ -12,18 +12,28 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
-/** Metadata queries shared by the stores. */
-final class ArtifactRows {
+/**
+ * The artifacts table as the stores use it: metadata is read through {@link ArtifactRepository}; every write is
+ * here, as native SQL. The writes stay SQL because each one is fenced in its own statement: the INSERT … SELECT
+ * takes a share lock on the job row and lands only while the job is RUNNING under the writer's attempt, so a worker
+ * that lost its lease cannot replace what the attempt that took over wrote; an entity write would read the job and
+ * write the row in separate statements, with the fence between them. The deletes stay next to them, so that the
+ * entity is read-only and this class is the one place that changes the table; the content range read is here too,
+ * since substring() of a bytea has no JPA form.
+ */
+public final class ArtifactRows {
 
-    static final String COLUMNS = "job_id, kind, name, content_type, size_bytes, sha256, attempt, created_at, file_path";
+    private static final String COLUMNS = "job_id, kind, name, content_type, size_bytes, sha256, attempt, created_at, file_path";
 
     private final JdbcClient jdbc;
+    private final ArtifactRepository artifacts;
 
-    ArtifactRows(JdbcClient jdbc) {
+    public ArtifactRows(JdbcClient jdbc, ArtifactRepository artifacts) {
         this.jdbc = jdbc;
+        this.artifacts = artifacts;
     }
 
-    static ArtifactInfo map(ResultSet rs, int rowNum) throws SQLException {
+    private static ArtifactInfo map(ResultSet rs, int rowNum) throws SQLException {
         OffsetDateTime created = rs.getObject("created_at", OffsetDateTime.class);
         return new ArtifactInfo(rs.getObject("job_id", UUID.class), ArtifactKind.valueOf(rs.getString("kind")),
                 rs.getString("name"), rs.getString("content_type"), rs.getLong("size_bytes"), rs.getString("sha256"),
@@ -31,13 +41,29 @@ final class ArtifactRows {
     }
 
     List<ArtifactInfo> list(UUID jobId, ArtifactKind kind) {
-        return jdbc.sql("SELECT " + COLUMNS + " FROM artifacts WHERE job_id = :job AND kind = :kind ORDER BY name")
-                .param("job", jobId).param("kind", kind.name()).query(ArtifactRows::map).list();
+        return artifacts.findByIdJobIdAndIdKindOrderByIdName(jobId, kind).stream().map(Artifact::toInfo).toList();
     }
 
     Optional<ArtifactInfo> find(UUID jobId, ArtifactKind kind, String name) {
-        return jdbc.sql("SELECT " + COLUMNS + " FROM artifacts WHERE job_id = :job AND kind = :kind AND name = :name")
-                .param("job", jobId).param("kind", kind.name()).param("name", name).query(ArtifactRows::map).optional();
+        return artifacts.findById(new Artifact.Key(jobId, kind, name)).map(Artifact::toInfo);
+    }
+
+    /** Stores content in the row itself (store=postgres), fenced like every artifact write. */
+    Optional<ArtifactInfo> recordContent(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType,
+                                         byte[] content) {
+        return jdbc.sql("""
+                INSERT INTO artifacts (job_id, kind, name, content_type, size_bytes, sha256, attempt, content)
+                SELECT j.id, :kind, :name, :type, :size, :sha, :attempt, :content
+                FROM jobs j WHERE j.id = :job AND j.attempt = :attempt AND j.status = 'RUNNING'
+                FOR SHARE
+                ON CONFLICT (job_id, kind, name) DO UPDATE SET content_type = excluded.content_type,
+                    size_bytes = excluded.size_bytes, sha256 = excluded.sha256, attempt = excluded.attempt,
+                    content = excluded.content, file_path = NULL, created_at = now()
+                RETURNING\s""" + COLUMNS)
+                .param("job", jobId).param("kind", kind.name()).param("name", name).param("type", contentType)
+                .param("size", (long) content.length).param("sha", sha256Hex(content))
+                .param("attempt", attempt).param("content", content)
+                .query(ArtifactRows::map).optional();
     }
 
     /** Deletes content a store keeps outside the database (a file, an object), by its {@code file_path}. */
@@ -72,6 +98,28 @@ final class ArtifactRows {
             content.delete(previous.get());
         }
         return stored;
+    }
+
+    /**
+     * Up to {@code length} bytes of content kept in the row, from {@code offset}; empty when the row is gone or
+     * holds less.
+     */
+    byte[] readContent(ArtifactInfo artifact, long offset, int length) {
+        return jdbc.sql("SELECT substring(content FROM :from FOR :len) FROM artifacts "
+                        + "WHERE job_id = :job AND kind = :kind AND name = :name")
+                .param("from", (int) (offset + 1)).param("len", length)
+                .param("job", artifact.jobId()).param("kind", artifact.kind().name()).param("name", artifact.name())
+                .query(byte[].class).optional().orElse(new byte[0]);
+    }
+
+    void delete(UUID jobId, ArtifactKind kind, String name) {
+        jdbc.sql("DELETE FROM artifacts WHERE job_id = :job AND kind = :kind AND name = :name")
+                .param("job", jobId).param("kind", kind.name()).param("name", name).update();
+    }
+
+    /** Deletes every row of the job (ExpirySweep calls this inside its transaction holding the job's row lock). */
+    void deleteJob(UUID jobId) {
+        jdbc.sql("DELETE FROM artifacts WHERE job_id = :job").param("job", jobId).update();
     }
 
     static String sha256Hex(byte[] content) {

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Stream;
-import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * Keeps artifact bytes as files under a directory shared by all replicas (a volume every pod mounts); metadata
@@ -23,13 +22,11 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  */
 public class FilesystemArtifactStore implements ArtifactStore {
 
-    private final JdbcClient jdbc;
     private final ArtifactRows rows;
     private final Path root;
 
-    public FilesystemArtifactStore(JdbcClient jdbc, Path root) throws IOException {
-        this.jdbc = jdbc;
-        this.rows = new ArtifactRows(jdbc);
+    public FilesystemArtifactStore(ArtifactRows rows, Path root) throws IOException {
+        this.rows = rows;
         this.root = root.toAbsolutePath();
         Files.createDirectories(this.root);
     }
@@ -102,8 +99,7 @@ public class FilesystemArtifactStore implements ArtifactStore {
     @Override
     public void delete(UUID jobId, ArtifactKind kind, String name) throws IOException {
         Optional<ArtifactInfo> found = rows.find(jobId, kind, name);
-        jdbc.sql("DELETE FROM artifacts WHERE job_id = :job AND kind = :kind AND name = :name")
-                .param("job", jobId).param("kind", kind.name()).param("name", name).update();
+        rows.delete(jobId, kind, name);
         if (found.isPresent() && found.get().filePath() != null) {
             Files.deleteIfExists(root.resolve(found.get().filePath()));
         }
@@ -111,7 +107,7 @@ public class FilesystemArtifactStore implements ArtifactStore {
 
     @Override
     public void purgeJob(UUID jobId) throws IOException {
-        jdbc.sql("DELETE FROM artifacts WHERE job_id = :job").param("job", jobId).update();
+        rows.deleteJob(jobId);
         Path dir = root.resolve(jobId.toString());
         if (!Files.exists(dir)) return;
         try (Stream<Path> walk = Files.walk(dir)) {

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * Keeps artifact bytes in the artifacts row (bytea, stored uncompressed out of line so a byte range is read with
@@ -18,30 +17,16 @@ public class PostgresArtifactStore implements ArtifactStore {
     /** Range reads fetch at most this much per query, so a large download never sits whole in the heap. */
     private static final int CHUNK = 1 << 20;
 
-    private final JdbcClient jdbc;
     private final ArtifactRows rows;
 
-    public PostgresArtifactStore(JdbcClient jdbc) {
-        this.jdbc = jdbc;
-        this.rows = new ArtifactRows(jdbc);
+    public PostgresArtifactStore(ArtifactRows rows) {
+        this.rows = rows;
     }
 
     @Override
     public Optional<ArtifactInfo> put(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, byte[] content) {
         ArtifactStore.checkName(name);
-        return jdbc.sql("""
-                INSERT INTO artifacts (job_id, kind, name, content_type, size_bytes, sha256, attempt, content)
-                SELECT j.id, :kind, :name, :type, :size, :sha, :attempt, :content
-                FROM jobs j WHERE j.id = :job AND j.attempt = :attempt AND j.status = 'RUNNING'
-                FOR SHARE
-                ON CONFLICT (job_id, kind, name) DO UPDATE SET content_type = excluded.content_type,
-                    size_bytes = excluded.size_bytes, sha256 = excluded.sha256, attempt = excluded.attempt,
-                    content = excluded.content, file_path = NULL, created_at = now()
-                RETURNING\s""" + ArtifactRows.COLUMNS)
-                .param("job", jobId).param("kind", kind.name()).param("name", name).param("type", contentType)
-                .param("size", (long) content.length).param("sha", ArtifactRows.sha256Hex(content))
-                .param("attempt", attempt).param("content", content)
-                .query(ArtifactRows::map).optional();
+        return rows.recordContent(jobId, attempt, kind, name, contentType, content);
     }
 
     @Override
@@ -88,11 +73,7 @@ public class PostgresArtifactStore implements ArtifactStore {
                 if (index < buffer.length) return true;
                 if (position >= end) return false;
                 int want = (int) Math.min(CHUNK, end - position);
-                buffer = jdbc.sql("SELECT substring(content FROM :from FOR :len) FROM artifacts "
-                                + "WHERE job_id = :job AND kind = :kind AND name = :name")
-                        .param("from", (int) (position + 1)).param("len", want)
-                        .param("job", artifact.jobId()).param("kind", artifact.kind().name()).param("name", artifact.name())
-                        .query(byte[].class).optional().orElse(new byte[0]);
+                buffer = rows.readContent(artifact, position, want);
                 index = 0;
                 if (buffer.length == 0) {
                     position = end;
@@ -106,12 +87,11 @@ public class PostgresArtifactStore implements ArtifactStore {
 
     @Override
     public void delete(UUID jobId, ArtifactKind kind, String name) {
-        jdbc.sql("DELETE FROM artifacts WHERE job_id = :job AND kind = :kind AND name = :name")
-                .param("job", jobId).param("kind", kind.name()).param("name", name).update();
+        rows.delete(jobId, kind, name);
     }
 
     @Override
     public void purgeJob(UUID jobId) {
-        jdbc.sql("DELETE FROM artifacts WHERE job_id = :job").param("job", jobId).update();
+        rows.deleteJob(jobId);
     }
 }

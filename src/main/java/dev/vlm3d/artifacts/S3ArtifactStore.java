@@ -15,7 +15,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -36,7 +35,6 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
     /** S3 refuses parts below 5 MiB (except the last). */
     public static final int MIN_PART_SIZE = 5 << 20;
 
-    private final JdbcClient jdbc;
     private final ArtifactRows rows;
     private final S3Client s3;
     private final S3Presigner presigner;
@@ -51,12 +49,11 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
      * @param prefix             prepended to every key ("" or e.g. "vlm3d/")
      * @param multipartThreshold content larger than this is uploaded in parts of {@code partSize} bytes
      */
-    public S3ArtifactStore(JdbcClient jdbc, S3Client s3, S3Presigner presigner, String bucket, String prefix,
+    public S3ArtifactStore(ArtifactRows rows, S3Client s3, S3Presigner presigner, String bucket, String prefix,
                            long multipartThreshold, int partSize, Duration presignTtl) {
         if (partSize < MIN_PART_SIZE) throw new IllegalArgumentException("S3 parts are at least 5 MiB, not " + partSize);
         if (multipartThreshold < 1) throw new IllegalArgumentException("multipart threshold must be positive");
-        this.jdbc = jdbc;
-        this.rows = new ArtifactRows(jdbc);
+        this.rows = rows;
         this.s3 = s3;
         this.presigner = presigner;
         this.bucket = bucket;
@@ -173,8 +170,7 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
     @Override
     public void delete(UUID jobId, ArtifactKind kind, String name) throws IOException {
         Optional<ArtifactInfo> found = rows.find(jobId, kind, name);
-        jdbc.sql("DELETE FROM artifacts WHERE job_id = :job AND kind = :kind AND name = :name")
-                .param("job", jobId).param("kind", kind.name()).param("name", name).update();
+        rows.delete(jobId, kind, name);
         if (found.isPresent() && found.get().filePath() != null) {
             deleteObject(found.get().filePath());
         }
@@ -187,7 +183,7 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
      */
     @Override
     public void purgeJob(UUID jobId) throws IOException {
-        jdbc.sql("DELETE FROM artifacts WHERE job_id = :job").param("job", jobId).update();
+        rows.deleteJob(jobId);
         try {
             for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix + jobId + "/")).contents()) {
                 deleteObject(object.key());

@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * {@code vlm3d.artifacts.stored.bytes{kind=OUTPUT|CHECKPOINT}} and {@code vlm3d.artifacts.stored{kind=…}} (count):
@@ -22,7 +21,7 @@ public class StorageMetrics implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(StorageMetrics.class);
 
-    private final JdbcClient jdbc;
+    private final ArtifactRepository artifacts;
     private final Map<ArtifactKind, AtomicLong> bytes = new EnumMap<>(ArtifactKind.class);
     private final Map<ArtifactKind, AtomicLong> counts = new EnumMap<>(ArtifactKind.class);
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -31,8 +30,8 @@ public class StorageMetrics implements AutoCloseable {
         return t;
     });
 
-    public StorageMetrics(JdbcClient jdbc, MeterRegistry registry, Duration refresh) {
-        this.jdbc = jdbc;
+    public StorageMetrics(ArtifactRepository artifacts, MeterRegistry registry, Duration refresh) {
+        this.artifacts = artifacts;
         for (ArtifactKind kind : ArtifactKind.values()) {
             AtomicLong size = new AtomicLong();
             AtomicLong count = new AtomicLong();
@@ -50,15 +49,12 @@ public class StorageMetrics implements AutoCloseable {
 
     /** Re-reads the sums now. */
     public void refresh() {
-        Map<ArtifactKind, long[]> found = new EnumMap<>(ArtifactKind.class);
-        jdbc.sql("SELECT kind, count(*) AS n, coalesce(sum(size_bytes), 0) AS total FROM artifacts GROUP BY kind")
-                .query((rs, i) -> found.put(ArtifactKind.valueOf(rs.getString("kind")),
-                        new long[] {rs.getLong("n"), rs.getLong("total")}))
-                .list();
+        Map<ArtifactKind, ArtifactRepository.KindTotal> found = new EnumMap<>(ArtifactKind.class);
+        for (ArtifactRepository.KindTotal total : artifacts.totalsByKind()) found.put(total.kind(), total);
         for (ArtifactKind kind : ArtifactKind.values()) {
-            long[] row = found.getOrDefault(kind, new long[2]);
-            counts.get(kind).set(row[0]);
-            bytes.get(kind).set(row[1]);
+            ArtifactRepository.KindTotal total = found.get(kind);
+            counts.get(kind).set(total == null ? 0 : total.count());
+            bytes.get(kind).set(total == null ? 0 : total.bytes());
         }
     }
 

@@ -1,9 +1,9 @@
 package dev.vlm3d.config;
 
+import dev.vlm3d.artifacts.ArtifactRows;
 import dev.vlm3d.artifacts.S3ArtifactStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -26,7 +26,7 @@ public final class S3ArtifactStores {
     private S3ArtifactStores() {
     }
 
-    public static S3ArtifactStore create(JdbcClient jdbc, ArtifactProperties.S3 properties) {
+    public static S3ArtifactStore create(ArtifactRows rows, ArtifactProperties.S3 properties) {
         AwsCredentialsProvider credentials = properties.accessKey() != null && !properties.accessKey().isBlank()
                 ? StaticCredentialsProvider.create(AwsBasicCredentials.create(properties.accessKey(), properties.secretKey()))
                 : DefaultCredentialsProvider.builder().build();
@@ -60,7 +60,7 @@ public final class S3ArtifactStores {
                 log.info("created bucket {}", properties.bucket());
             }
         }
-        return new S3ArtifactStore(jdbc, client, presigner, properties.bucket(), properties.prefix(),
+        return new S3ArtifactStore(rows, client, presigner, properties.bucket(), properties.prefix(),
                 properties.multipartThreshold().toBytes(), (int) properties.partSize().toBytes(), properties.presignTtl());
     }
 }

@@ -1,5 +1,7 @@
 package dev.vlm3d.config;
 
+import dev.vlm3d.artifacts.ArtifactRepository;
+import dev.vlm3d.artifacts.ArtifactRows;
 import dev.vlm3d.artifacts.ArtifactStore;
 import dev.vlm3d.artifacts.CheckpointCleanup;
 import dev.vlm3d.artifacts.ExpirySweep;
@@ -12,6 +14,7 @@ import dev.vlm3d.jobs.JobQueue;
 import dev.vlm3d.jobs.JobRepository;
 import dev.vlm3d.jobs.LeaseRescuer;
 import dev.vlm3d.jobs.QueueProperties;
+import dev.vlm3d.security.ApiKeyRepository;
 import dev.vlm3d.security.ApiKeyService;
 import dev.vlm3d.security.SecurityProperties;
 import dev.vlm3d.worker.JobGeneratorFactory;
@@ -81,11 +84,13 @@ class ServiceConfiguration {
     }
 
     @Bean
-    ArtifactStore artifactStore(ArtifactProperties properties, JdbcClient jdbc) throws IOException {
+    ArtifactStore artifactStore(ArtifactProperties properties, JdbcClient jdbc, ArtifactRepository artifacts)
+            throws IOException {
+        ArtifactRows rows = new ArtifactRows(jdbc, artifacts);
         return switch (properties.store()) {
-            case "filesystem" -> new FilesystemArtifactStore(jdbc, properties.dir());
-            case "s3" -> S3ArtifactStores.create(jdbc, properties.s3());
-            default -> new PostgresArtifactStore(jdbc);
+            case "filesystem" -> new FilesystemArtifactStore(rows, properties.dir());
+            case "s3" -> S3ArtifactStores.create(rows, properties.s3());
+            default -> new PostgresArtifactStore(rows);
         };
     }
 
@@ -97,13 +102,13 @@ class ServiceConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    StorageMetrics storageMetrics(JdbcClient jdbc, MeterRegistry registry, RetentionProperties retention) {
-        return new StorageMetrics(jdbc, registry, retention.storageMetricsRefresh());
+    StorageMetrics storageMetrics(ArtifactRepository artifacts, MeterRegistry registry, RetentionProperties retention) {
+        return new StorageMetrics(artifacts, registry, retention.storageMetricsRefresh());
     }
 
     @Bean
-    ApiKeyService apiKeyService(JdbcClient jdbc, SecurityProperties properties) {
-        return new ApiKeyService(jdbc, properties);
+    ApiKeyService apiKeyService(ApiKeyRepository keys, SecurityProperties properties) {
+        return new ApiKeyService(keys, properties);
     }
 
     /** Runs after Flyway has migrated, before the application reports ready. */

@@ -15,7 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.data.domain.Sort;
 
 /**
  * Issues, verifies and revokes API keys. Tokens are 256 random bits; only their SHA-256 is stored, so a leaked
@@ -27,7 +27,7 @@ public class ApiKeyService {
     private static final String BOOTSTRAP_ADMIN = "bootstrap-admin";
     private static final Logger log = LoggerFactory.getLogger(ApiKeyService.class);
 
-    private final JdbcClient jdbc;
+    private final ApiKeyRepository keys;
     private final SecurityProperties properties;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
@@ -35,8 +35,8 @@ public class ApiKeyService {
     private record Cached(Optional<ApiPrincipal> principal, long expiresAtNanos) {
     }
 
-    public ApiKeyService(JdbcClient jdbc, SecurityProperties properties) {
-        this.jdbc = jdbc;
+    public ApiKeyService(ApiKeyRepository keys, SecurityProperties properties) {
+        this.keys = keys;
         this.properties = properties;
     }
 
@@ -56,21 +56,9 @@ public class ApiKeyService {
         int cap = maxQueuedJobs != null ? maxQueuedJobs
                 : admin ? properties.adminMaxQueuedJobs() : properties.defaultMaxQueuedJobs();
         String webhookSecret = WebhookSigner.newSecret();
-        return new CreatedApiKey(insert(UUID.randomUUID(), name, token, admin, cap, defaultTtlSeconds, allowNoExpiry,
-                webhookSecret), token, webhookSecret);
-    }
-
-    private ApiKeyRecord insert(UUID id, String name, String token, boolean admin, int cap, Long defaultTtlSeconds,
-                                boolean allowNoExpiry, String webhookSecret) {
-        return jdbc.sql("""
-                INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs, default_ttl_seconds,
-                                      allow_no_expiry, webhook_secret)
-                VALUES (:id, :name, :prefix, :hash, :admin, :cap, :ttl, :noExpiry, :webhookSecret)
-                RETURNING *""")
-                .param("id", id).param("name", name).param("prefix", prefixOf(token)).param("hash", hash(token))
-                .param("admin", admin).param("cap", cap).param("ttl", defaultTtlSeconds, java.sql.Types.BIGINT)
-                .param("noExpiry", allowNoExpiry).param("webhookSecret", webhookSecret)
-                .query(ApiKeyService::map).single();
+        ApiKey key = keys.save(new ApiKey(UUID.randomUUID(), name, prefixOf(token), hash(token), admin, cap,
+                defaultTtlSeconds, allowNoExpiry, webhookSecret));
+        return new CreatedApiKey(key.toRecord(), token, webhookSecret);
     }
 
     /** A new webhook signing secret, and until when the one it replaces keeps signing too. */
@@ -85,26 +73,13 @@ public class ApiKeyService {
      */
     public Optional<RotatedSecret> rotateWebhookSecret(UUID keyId, Duration overlap) {
         String secret = WebhookSigner.newSecret();
-        return jdbc.sql("""
-                UPDATE api_keys SET
-                    previous_webhook_secret = CASE WHEN :overlapSeconds > 0 THEN webhook_secret END,
-                    previous_webhook_secret_expires_at = CASE WHEN :overlapSeconds > 0 AND webhook_secret IS NOT NULL
-                        THEN now() + make_interval(secs => :overlapSeconds) END,
-                    webhook_secret = :secret
-                WHERE id = :id AND revoked_at IS NULL
-                RETURNING previous_webhook_secret_expires_at""")
-                .param("overlapSeconds", overlap.toMillis() / 1000.0).param("secret", secret).param("id", keyId)
-                .query((rs, i) -> {
-                    java.time.OffsetDateTime until = rs.getObject(1, java.time.OffsetDateTime.class);
-                    return new RotatedSecret(keyId, secret, until == null ? null : until.toInstant());
-                })
-                .optional();
+        return keys.rotateWebhookSecret(keyId, secret, overlap.toMillis() / 1000.0)
+                .map(rotated -> new RotatedSecret(keyId, secret, rotated.previousWebhookSecretExpiresAt()));
     }
 
     /** Whether the key can sign webhooks (keys from before webhooks, and the bootstrap admin, get one by rotation). */
     public boolean hasWebhookSecret(UUID keyId) {
-        return jdbc.sql("SELECT webhook_secret IS NOT NULL FROM api_keys WHERE id = :id").param("id", keyId)
-                .query(Boolean.class).optional().orElse(false);
+        return keys.existsByIdAndWebhookSecretIsNotNull(keyId);
     }
 
     /**
@@ -118,18 +93,11 @@ public class ApiKeyService {
             return;
         }
         byte[] hash = hash(token);
-        jdbc.sql("UPDATE api_keys SET revoked_at = now() WHERE name = :name AND key_hash <> :hash AND revoked_at IS NULL")
-                .param("name", BOOTSTRAP_ADMIN).param("hash", hash).update();
-        // the configured key is authoritative: it is (re-)activated even if it was revoked or rotated away earlier
-        jdbc.sql("""
-                INSERT INTO api_keys (id, name, key_prefix, key_hash, admin, max_queued_jobs, webhook_secret)
-                VALUES (:id, :name, :prefix, :hash, true, :cap, :webhookSecret)
-                ON CONFLICT (key_hash) DO UPDATE SET admin = true, revoked_at = NULL, max_queued_jobs = excluded.max_queued_jobs,
-                    webhook_secret = coalesce(api_keys.webhook_secret, excluded.webhook_secret)""")
-                .param("id", UUID.nameUUIDFromBytes(hash)).param("name", BOOTSTRAP_ADMIN).param("prefix", prefixOf(token))
-                .param("hash", hash).param("cap", properties.adminMaxQueuedJobs())
-                // never shown: the operator sees a bootstrap key's signing secret by rotating it
-                .param("webhookSecret", WebhookSigner.newSecret()).update();
+        keys.revokeOthersNamed(BOOTSTRAP_ADMIN, hash);
+        // the configured key is authoritative: it is (re-)activated even if it was revoked or rotated away earlier;
+        // its signing secret is never shown: the operator sees a bootstrap key's signing secret by rotating it
+        keys.upsertAdmin(UUID.nameUUIDFromBytes(hash), BOOTSTRAP_ADMIN, prefixOf(token), hash,
+                properties.adminMaxQueuedJobs(), WebhookSigner.newSecret());
         cache.clear();
     }
 
@@ -141,21 +109,18 @@ public class ApiKeyService {
         if (cached != null && cached.expiresAtNanos() - now > 0) {
             return cached.principal();
         }
-        Optional<ApiPrincipal> principal = jdbc.sql("SELECT * FROM api_keys WHERE key_hash = :hash AND revoked_at IS NULL")
-                .param("hash", hash(token)).query(ApiKeyService::map).optional()
-                .map(r -> new ApiPrincipal(r.id(), r.name(), r.admin(), r.maxQueuedJobs(),
-                        r.defaultTtlSeconds() == null ? null : Duration.ofSeconds(r.defaultTtlSeconds()), r.allowNoExpiry()));
+        Optional<ApiPrincipal> principal = keys.findByKeyHashAndRevokedAtIsNull(hash(token)).map(ApiKey::toPrincipal);
         if (cache.size() > 10_000) cache.clear();
         cache.put(key, new Cached(principal, now + properties.keyCacheTtl().toNanos()));
         return principal;
     }
 
     public List<ApiKeyRecord> list() {
-        return jdbc.sql("SELECT * FROM api_keys ORDER BY created_at, id").query(ApiKeyService::map).list();
+        return keys.findAll(Sort.by("createdAt", "id")).stream().map(ApiKey::toRecord).toList();
     }
 
     public boolean revoke(UUID id) {
-        int n = jdbc.sql("UPDATE api_keys SET revoked_at = now() WHERE id = :id AND revoked_at IS NULL").param("id", id).update();
+        int n = keys.revoke(id);
         cache.clear();
         return n == 1;
     }
@@ -174,14 +139,5 @@ public class ApiKeyService {
 
     private static String prefixOf(String token) {
         return token.substring(0, Math.min(token.length(), TOKEN_PREFIX.length() + 4));
-    }
-
-    private static ApiKeyRecord map(java.sql.ResultSet rs, int row) throws java.sql.SQLException {
-        java.time.OffsetDateTime created = rs.getObject("created_at", java.time.OffsetDateTime.class);
-        java.time.OffsetDateTime revoked = rs.getObject("revoked_at", java.time.OffsetDateTime.class);
-        return new ApiKeyRecord(rs.getObject("id", UUID.class), rs.getString("name"), rs.getString("key_prefix"),
-                rs.getBoolean("admin"), rs.getInt("max_queued_jobs"), created.toInstant(),
-                revoked == null ? null : revoked.toInstant(), (Long) rs.getObject("default_ttl_seconds"),
-                rs.getBoolean("allow_no_expiry"));
     }
 }

@@ -21,8 +21,8 @@ public class WebhookConfiguration {
     }
 
     @Bean
-    WebhookDeliveries webhookDeliveries(JdbcClient jdbc) {
-        return new WebhookDeliveries(jdbc);
+    WebhookDeliveries webhookDeliveries(JdbcClient jdbc, WebhookHistory history) {
+        return new WebhookDeliveries(jdbc, history);
     }
 
     @Bean(destroyMethod = "close")

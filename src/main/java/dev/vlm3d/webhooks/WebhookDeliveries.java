@@ -14,14 +14,20 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * The outbox tables (db/migration/V3__webhooks.sql): claiming due deliveries, recording attempts, and the history
- * a job's owner sees. Rows are written by the jobs trigger, never here.
+ * a job's owner sees. Rows are written by the jobs trigger, never here. The claim and the record are the package's
+ * only SQL, kept native because the outbox is a queue: the claim takes rows with {@code FOR UPDATE SKIP LOCKED} and
+ * moves them in the same statement, the record is fenced by the claim's attempt number, and both decide in one
+ * statement what a read followed by an entity write would leave open to another replica in between. The history
+ * and the pending count are read through {@link WebhookHistory}.
  */
 public class WebhookDeliveries {
 
     private final JdbcClient jdbc;
+    private final WebhookHistory history;
 
-    public WebhookDeliveries(JdbcClient jdbc) {
+    public WebhookDeliveries(JdbcClient jdbc, WebhookHistory history) {
         this.jdbc = jdbc;
+        this.history = history;
     }
 
     /** A claimed delivery with what it takes to send it: the body and the secrets that sign it now. */
@@ -123,31 +129,17 @@ public class WebhookDeliveries {
     }
 
     public long countPending() {
-        return jdbc.sql("SELECT count(*) FROM webhook_deliveries WHERE status = 'PENDING'").query(Long.class).single();
+        return history.countByStatus("PENDING");
     }
 
     /** Every delivery of a job, oldest first, each with its attempts. */
     public List<Delivery> forJob(UUID jobId) {
         Map<UUID, List<Attempt>> attempts = new LinkedHashMap<>();
-        jdbc.sql("""
-                SELECT a.* FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
-                WHERE d.job_id = :job ORDER BY a.delivery_id, a.attempt""")
-                .param("job", jobId)
-                .query((rs, i) -> attempts.computeIfAbsent(rs.getObject("delivery_id", UUID.class), k -> new ArrayList<>())
-                        .add(new Attempt(rs.getInt("attempt"), rs.getString("replica"), instant(rs, "started_at"),
-                                rs.getInt("duration_ms"),
-                                (Integer) rs.getObject("status_code"), rs.getString("error"))))
-                .list();
-        return jdbc.sql("SELECT * FROM webhook_deliveries WHERE job_id = :job ORDER BY created_at, id")
-                .param("job", jobId)
-                .query((rs, i) -> {
-                    UUID id = rs.getObject("id", UUID.class);
-                    String status = rs.getString("status");
-                    return new Delivery(id, rs.getString("event"), rs.getString("url"), status, instant(rs, "created_at"), status.equals("PENDING") ? instant(rs, "next_attempt_at") : null,
-                            instant(rs, "finished_at"), (Integer) rs.getObject("last_status_code"),
-                            rs.getString("last_error"), List.copyOf(attempts.getOrDefault(id, List.of())));
-                })
-                .list();
+        for (StoredAttempt attempt : history.attemptsOfJob(jobId)) {
+            attempts.computeIfAbsent(attempt.deliveryId(), k -> new ArrayList<>()).add(attempt.toAttempt());
+        }
+        return history.findByJobIdOrderByCreatedAtAscIdAsc(jobId).stream()
+                .map(d -> d.toDelivery(attempts.getOrDefault(d.id(), List.of()))).toList();
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {

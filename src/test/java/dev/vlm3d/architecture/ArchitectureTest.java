@@ -8,6 +8,8 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -16,11 +18,13 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * The package rules of docs/architecture.md, checked on the main classes: each top-level package uses only the
  * packages listed for it (arrows point down), the numeric core knows no Spring, HTTP or SQL, the HTTP layer does not
- * reach the engine, and the top-level packages form no cycle.
+ * reach the engine, the top-level packages form no cycle, and SQL is written by hand only where docs/architecture.md
+ * ("Data access") says.
  */
 class ArchitectureTest {
 
@@ -51,6 +55,14 @@ class ArchitectureTest {
 
     static final String[] SPRING_HTTP_SQL = {"org.springframework..", "jakarta.servlet..", "jakarta.persistence..",
         "java.sql..", "javax.sql..", "org.postgresql..", "com.zaxxer..", "org.flywaydb.."};
+
+    /**
+     * The classes that pass SQL to a {@link JdbcClient} (docs/architecture.md, "Data access"); every other table
+     * access goes through a Spring Data JPA repository, whose native queries are in the repository itself.
+     */
+    static final List<String> NATIVE_SQL = List.of("dev.vlm3d.jobs.JobQueue", "dev.vlm3d.jobs.JobRepository",
+            "dev.vlm3d.artifacts.ArtifactRows", "dev.vlm3d.artifacts.ExpirySweep", "dev.vlm3d.artifacts.CheckpointCleanup",
+            "dev.vlm3d.webhooks.WebhookDeliveries", "dev.vlm3d.api.JobViews", "dev.vlm3d.config.ServiceConfiguration");
 
     private static JavaClasses classes;
 
@@ -103,6 +115,16 @@ class ArchitectureTest {
                         "dev.vlm3d.nn..", "dev.vlm3d.weights..", "dev.vlm3d.pipeline..")
                         .or(resideInAPackage("ai.djl..")))
                 .because("job options live in dev.vlm3d.options; the mapping to RunConfig stays in pipeline")
+                .check(classes);
+    }
+
+    @Test
+    void sqlIsWrittenByHandOnlyInTheListedClasses() {
+        noClasses().that(DescribedPredicate.describe("are not listed in NATIVE_SQL",
+                        (JavaClass c) -> !NATIVE_SQL.contains(c.getName().replaceAll("\\$.*", ""))))
+                .should().callMethod(JdbcClient.class, "sql", String.class)
+                .because("tables are read and written through the JPA repositories except where docs/architecture.md "
+                        + "(\"Data access\") keeps native SQL")
                 .check(classes);
     }
 

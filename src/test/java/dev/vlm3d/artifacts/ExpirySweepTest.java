@@ -84,7 +84,7 @@ class ExpirySweepTest {
 
     @Test
     void expiresAtIsSetWhenTheJobFinishesFromItsTtl() throws Exception {
-        ArtifactStore store = new PostgresArtifactStore(db.jdbc);
+        ArtifactStore store = new PostgresArtifactStore(db.artifactRows);
         Job job = submit("ttl", 3600L);
         assertThat(job.ttlSeconds()).isEqualTo(3600L);
         assertThat(job.expiresAt()).as("no expiry while it has not finished").isNull();
@@ -100,7 +100,7 @@ class ExpirySweepTest {
     @Test
     void aShortTtlExpiresFinishedJobsAndTheirFilesAndLeavesTheRestAlone() throws Exception {
         Path root = Files.createDirectories(dir.resolve("short-ttl"));
-        ArtifactStore store = new FilesystemArtifactStore(db.jdbc, root);
+        ArtifactStore store = new FilesystemArtifactStore(db.artifactRows, root);
         Job succeeded = finish(store, submit("short, succeeded", 1L), true);
         Job failed = finish(store, submit("short, failed", 1L), false);
         Job kept = finish(store, submit("long", 3600L), true);
@@ -139,9 +139,9 @@ class ExpirySweepTest {
 
     @Test
     void aPurgeCutShortIsFinishedByTheNextPass() throws Exception {
-        ArtifactStore postgres = new PostgresArtifactStore(db.jdbc);
+        ArtifactStore postgres = new PostgresArtifactStore(db.artifactRows);
         Job job = finish(postgres, submit("half-purged", 1L), true);
-        ArtifactStore failing = new PostgresArtifactStore(db.jdbc) {
+        ArtifactStore failing = new PostgresArtifactStore(db.artifactRows) {
             @Override
             public void purgeJob(UUID jobId) {
                 super.purgeJob(jobId);
@@ -162,7 +162,7 @@ class ExpirySweepTest {
 
     @Test
     void replicasSweepingAtOnceExpireEachJobOnce() throws Exception {
-        ArtifactStore store = new PostgresArtifactStore(db.jdbc);
+        ArtifactStore store = new PostgresArtifactStore(db.artifactRows);
         List<UUID> jobs = new ArrayList<>();
         for (int i = 0; i < 30; i++) jobs.add(finish(store, submit("job " + i, 1L), true).id());
         Thread.sleep(1100);

@@ -13,7 +13,7 @@ class FilesystemArtifactStoreTest extends ArtifactStoreTest {
     @Override
     ArtifactStore createStore() throws Exception {
         root = Files.createTempDirectory("vlm3d-artifacts");
-        return new FilesystemArtifactStore(db.jdbc, root);
+        return new FilesystemArtifactStore(db.artifactRows, root);
     }
 
     @Override

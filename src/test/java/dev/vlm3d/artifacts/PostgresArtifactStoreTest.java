@@ -7,7 +7,7 @@ class PostgresArtifactStoreTest extends ArtifactStoreTest {
 
     @Override
     ArtifactStore createStore() {
-        return new PostgresArtifactStore(db.jdbc);
+        return new PostgresArtifactStore(db.artifactRows);
     }
 
     @Override

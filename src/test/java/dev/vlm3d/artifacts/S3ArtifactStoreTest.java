@@ -64,7 +64,7 @@ class S3ArtifactStoreTest extends ArtifactStoreTest {
                 .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
         ArtifactProperties.S3 properties = new ArtifactProperties.S3(endpoint, "us-east-1", BUCKET, PREFIX, true, ACCESS,
                 SECRET, DataSize.ofMegabytes(5), DataSize.ofMegabytes(5), "redirect", Duration.ofMinutes(2), null, true);
-        return S3ArtifactStores.create(db.jdbc, properties);
+        return S3ArtifactStores.create(db.artifactRows, properties);
     }
 
     @AfterAll

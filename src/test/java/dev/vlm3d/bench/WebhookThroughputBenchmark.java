@@ -1,10 +1,12 @@
 package dev.vlm3d.bench;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.vlm3d.testsupport.JpaRepositories;
 import dev.vlm3d.testsupport.TestDatabase;
 import dev.vlm3d.testsupport.WebhookReceiver;
 import dev.vlm3d.webhooks.WebhookDeliveries;
 import dev.vlm3d.webhooks.WebhookDispatcher;
+import dev.vlm3d.webhooks.WebhookHistory;
 import dev.vlm3d.webhooks.WebhookMetrics;
 import dev.vlm3d.webhooks.WebhookProperties;
 import dev.vlm3d.webhooks.WebhookSigner;
@@ -40,8 +42,10 @@ public final class WebhookThroughputBenchmark {
         int concurrency = Integer.getInteger("bench.concurrency", 8);
         String schema = TestDatabase.freshSchema(WebhookThroughputBenchmark.class);
         try (HikariDataSource dataSource = TestDatabase.migratedDataSource(schema, 4 + replicas * (concurrency + 2));
+             JpaRepositories repositories = new JpaRepositories(dataSource);
              WebhookReceiver receiver = new WebhookReceiver()) {
             JdbcClient jdbc = JdbcClient.create(dataSource);
+            WebhookHistory history = repositories.get(WebhookHistory.class);
             UUID owner = UUID.randomUUID();
             jdbc.sql("INSERT INTO api_keys (id, name, key_prefix, key_hash, webhook_secret) VALUES (:id, 'bench', 'bench', :h, :s)")
                     .param("id", owner).param("h", owner.toString().getBytes()).param("s", WebhookSigner.newSecret()).update();
@@ -49,11 +53,11 @@ public final class WebhookThroughputBenchmark {
                     Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofHours(24),
                     Duration.ofMillis(200), concurrency, Duration.ofSeconds(10), Duration.ofHours(24), Duration.ofDays(7));
 
-            run(jdbc, receiver, owner, properties, replicas, 500);
+            run(jdbc, history, receiver, owner, properties, replicas, 500);
             jdbc.sql("TRUNCATE jobs, webhook_deliveries CASCADE").update();
             String uptimeBefore = uptime();
             String loadBefore = loadAverage();
-            double[] result = run(jdbc, receiver, owner, properties, replicas, jobs);
+            double[] result = run(jdbc, history, receiver, owner, properties, replicas, jobs);
             String loadAfter = loadAverage();
             long p50 = percentile(jdbc, 0.5);
             long p99 = percentile(jdbc, 0.99);
@@ -68,8 +72,8 @@ public final class WebhookThroughputBenchmark {
     }
 
     /** Outbox write rate, delivery rate, and the number of attempts that were not a 2xx. */
-    private static double[] run(JdbcClient jdbc, WebhookReceiver receiver, UUID owner, WebhookProperties properties,
-                                int replicas, int jobs) throws InterruptedException {
+    private static double[] run(JdbcClient jdbc, WebhookHistory history, WebhookReceiver receiver, UUID owner,
+                                WebhookProperties properties, int replicas, int jobs) throws InterruptedException {
         jdbc.sql("""
                 INSERT INTO jobs (id, status, prompt, seed, total_steps, owner_key_id, webhook_url, webhook_events,
                                   webhook_progress_interval_ms)
@@ -85,7 +89,7 @@ public final class WebhookThroughputBenchmark {
         List<WebhookDispatcher> dispatchers = new ArrayList<>();
         long t0 = System.nanoTime();
         for (int r = 0; r < replicas; r++) {
-            WebhookDeliveries deliveries = new WebhookDeliveries(jdbc);
+            WebhookDeliveries deliveries = new WebhookDeliveries(jdbc, history);
             WebhookDispatcher d = new WebhookDispatcher(deliveries, new WebhookTargets(properties.allowList()), properties,
                     new WebhookMetrics(new SimpleMeterRegistry(), deliveries, 60), "bench-" + r);
             dispatchers.add(d);

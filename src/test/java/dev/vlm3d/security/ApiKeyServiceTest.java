@@ -24,7 +24,7 @@ class ApiKeyServiceTest {
     }
 
     private ApiKeyService service(String adminKey) {
-        return new ApiKeyService(db.jdbc, new SecurityProperties(adminKey, Duration.ZERO, 5, 50));
+        return new ApiKeyService(db.repositories.get(ApiKeyRepository.class), new SecurityProperties(adminKey, Duration.ZERO, 5, 50));
     }
 
     @Test
@@ -49,10 +49,10 @@ class ApiKeyServiceTest {
 
     @Test
     void theBootstrapAdminKeyFollowsTheConfiguredCapOnEachStart() {
-        new ApiKeyService(db.jdbc, new SecurityProperties("capped-admin-key", Duration.ZERO, 5, 50)).ensureBootstrapAdmin();
+        new ApiKeyService(db.repositories.get(ApiKeyRepository.class), new SecurityProperties("capped-admin-key", Duration.ZERO, 5, 50)).ensureBootstrapAdmin();
         assertThat(service("capped-admin-key").authenticate("capped-admin-key")).hasValueSatisfying(p ->
                 assertThat(p.maxQueuedJobs()).isEqualTo(50));
-        new ApiKeyService(db.jdbc, new SecurityProperties("capped-admin-key", Duration.ZERO, 5, 5000)).ensureBootstrapAdmin();
+        new ApiKeyService(db.repositories.get(ApiKeyRepository.class), new SecurityProperties("capped-admin-key", Duration.ZERO, 5, 5000)).ensureBootstrapAdmin();
         assertThat(service("capped-admin-key").authenticate("capped-admin-key")).hasValueSatisfying(p ->
                 assertThat(p.maxQueuedJobs()).isEqualTo(5000));
     }

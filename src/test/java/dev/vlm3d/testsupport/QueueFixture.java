@@ -1,6 +1,8 @@
 package dev.vlm3d.testsupport;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.vlm3d.artifacts.ArtifactRepository;
+import dev.vlm3d.artifacts.ArtifactRows;
 import dev.vlm3d.artifacts.ArtifactStore;
 import dev.vlm3d.artifacts.PostgresArtifactStore;
 import dev.vlm3d.jobs.Job;
@@ -18,7 +20,10 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
-/** The queue wired by hand on a test schema, without Spring, for fast and independent queue tests. */
+/**
+ * The queue wired by hand on a test schema, without the application, for fast and independent queue tests; the JPA
+ * repositories come from {@link JpaRepositories} over the same pool.
+ */
 public final class QueueFixture implements AutoCloseable {
 
     public final String schema;
@@ -26,6 +31,8 @@ public final class QueueFixture implements AutoCloseable {
     public final JdbcClient jdbc;
     public final JobRepository repository;
     public final JobQueue queue;
+    public final JpaRepositories repositories;
+    public final ArtifactRows artifactRows;
     public final ArtifactStore artifacts;
     public final JobChannels channels;
     public final UUID owner = UUID.randomUUID();
@@ -39,7 +46,9 @@ public final class QueueFixture implements AutoCloseable {
         channels = JobChannels.forSchema(schema);
         repository = new JobRepository(jdbc, tx, json, channels);
         queue = new JobQueue(jdbc, tx, json, channels, properties);
-        artifacts = new PostgresArtifactStore(jdbc);
+        repositories = new JpaRepositories(dataSource);
+        artifactRows = new ArtifactRows(jdbc, repositories.get(ArtifactRepository.class));
+        artifacts = new PostgresArtifactStore(artifactRows);
         jdbc.sql("INSERT INTO api_keys (id, name, key_prefix, key_hash) VALUES (:id, 'test', 'test', :hash)")
                 .param("id", owner).param("hash", owner.toString().getBytes()).update();
     }
@@ -79,6 +88,7 @@ public final class QueueFixture implements AutoCloseable {
 
     @Override
     public void close() {
+        repositories.close();
         dataSource.close();
     }
 }

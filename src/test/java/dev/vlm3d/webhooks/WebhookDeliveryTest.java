@@ -8,6 +8,7 @@ import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.NewJob;
 import dev.vlm3d.jobs.OwnerScope;
 import dev.vlm3d.jobs.StepUpdate;
+import dev.vlm3d.security.ApiKeyRepository;
 import dev.vlm3d.security.ApiKeyService;
 import dev.vlm3d.security.SecurityProperties;
 import dev.vlm3d.testsupport.QueueFixture;
@@ -94,7 +95,7 @@ class WebhookDeliveryTest {
     private WebhookDispatcher dispatcher(String replica, WebhookProperties properties, WebhookTargets targets) {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         registries.put(replica, registry);
-        WebhookDeliveries deliveries = new WebhookDeliveries(db.jdbc);
+        WebhookDeliveries deliveries = new WebhookDeliveries(db.jdbc, db.repositories.get(WebhookHistory.class));
         WebhookDispatcher d = new WebhookDispatcher(deliveries, targets, properties,
                 new WebhookMetrics(registry, deliveries, 1), replica);
         dispatchers.add(d);
@@ -334,7 +335,7 @@ class WebhookDeliveryTest {
 
     @Test
     void duringASecretRotationBothSecretsSignAndAfterTheOverlapOnlyTheNewOne() {
-        ApiKeyService keys = new ApiKeyService(db.jdbc, new SecurityProperties(null, null, null, null));
+        ApiKeyService keys = new ApiKeyService(db.repositories.get(ApiKeyRepository.class), new SecurityProperties(null, null, null, null));
         String old = secret;
         String rotated = keys.rotateWebhookSecret(db.owner, Duration.ofHours(1)).orElseThrow().webhookSecret();
         dispatcher("a", fast());
