@@ -1,7 +1,7 @@
 package dev.vlm3d.api;
 
 import dev.vlm3d.artifacts.ArtifactStore;
-import dev.vlm3d.config.RetentionProperties;
+import dev.vlm3d.artifacts.RetentionProperties;
 import dev.vlm3d.jobs.JobNotificationListener;
 import dev.vlm3d.jobs.JobRepository;
 import dev.vlm3d.security.ApiKeyService;

@@ -1,7 +1,7 @@
 package dev.vlm3d.api;
 
 import dev.vlm3d.artifacts.ArtifactStore;
-import dev.vlm3d.config.RetentionProperties;
+import dev.vlm3d.artifacts.RetentionProperties;
 import dev.vlm3d.jobs.IdempotencyConflictException;
 import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.JobRepository;

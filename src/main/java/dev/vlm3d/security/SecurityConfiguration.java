@@ -8,10 +8,13 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.http.HttpHeaders;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.security.authentication.ProviderManager;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configuration.EnableWebSecurity;
@@ -29,10 +32,11 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
  * {@link CanonicalRequestFirewall} has refused every path that is not canonical. Every path needs an API key except
  * {@link #PUBLIC_PATHS}; actuator endpoints and key management need an admin key, except that actuator requests
  * arriving on a separate, cluster-internal management port ({@code management.server.port}, {@link ManagementPort})
- * need none.
+ * need none. Also wires the API keys from {@code vlm3d.security.*} and makes the bootstrap admin key at start-up.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebSecurity
+@EnableConfigurationProperties(SecurityProperties.class)
 public class SecurityConfiguration {
 
     /**
@@ -49,6 +53,17 @@ public class SecurityConfiguration {
 
     /** Paths only admin keys may call: operational data about every tenant, and key management. */
     static final String[] ADMIN_PATHS = {"/actuator", "/actuator/**", "/api-keys", "/api-keys/**"};
+
+    @Bean
+    ApiKeyService apiKeyService(JdbcClient jdbc, SecurityProperties properties) {
+        return new ApiKeyService(jdbc, properties);
+    }
+
+    /** Runs after Flyway has migrated, before the application reports ready. */
+    @Bean
+    ApplicationRunner bootstrapAdminKey(ApiKeyService keys) {
+        return args -> keys.ensureBootstrapAdmin();
+    }
 
     @Bean
     ManagementPort managementPort(Environment environment) {
