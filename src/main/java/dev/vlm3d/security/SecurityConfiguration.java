@@ -80,11 +80,11 @@ public class SecurityConfiguration {
         return web -> web.httpFirewall(new CanonicalRequestFirewall()).requestRejectedHandler((request, response, e) -> {
             if (e instanceof CanonicalRequestFirewall.MethodRejectedException) {
                 response.setHeader(HttpHeaders.ALLOW, String.join(", ", CanonicalRequestFirewall.METHODS.stream().sorted().toList()));
-                ProblemJson.write(response, 405, "Method Not Allowed", "METHOD_NOT_ALLOWED", e.getMessage(), null);
+                ProblemJson.write(response, 405, "METHOD_NOT_ALLOWED", e.getMessage(), null);
             } else {
                 String code = e instanceof CanonicalRequestFirewall.NonCanonicalRequestException n ? n.code() : "NON_CANONICAL_PATH";
                 // the raw path is not echoed back as instance: it is exactly what was refused
-                ProblemJson.write(response, 400, "Bad Request", code, e.getMessage(), null);
+                ProblemJson.write(response, 400, code, e.getMessage(), null);
             }
         });
     }
@@ -110,10 +110,10 @@ public class SecurityConfiguration {
         apiKeys.setFailureHandler((request, response, e) -> {
             if (e instanceof BearerTokenConverter.MalformedAuthorizationException) {
                 response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer error=\"invalid_request\"");
-                ProblemJson.write(response, 401, "Unauthorized", "UNAUTHENTICATED", e.getMessage(), request.getRequestURI());
+                ProblemJson.write(response, 401, "UNAUTHENTICATED", e.getMessage(), request.getRequestURI());
             } else {
                 response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
-                ProblemJson.write(response, 401, "Unauthorized", "INVALID_API_KEY", "the API key is unknown or revoked",
+                ProblemJson.write(response, 401, "INVALID_API_KEY", "the API key is unknown or revoked",
                         request.getRequestURI());
             }
         });
@@ -137,11 +137,11 @@ public class SecurityConfiguration {
                 .exceptionHandling(e -> e
                         .authenticationEntryPoint((request, response, ex) -> {
                             response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
-                            ProblemJson.write(response, HttpServletResponse.SC_UNAUTHORIZED, "Unauthorized", "UNAUTHENTICATED",
+                            ProblemJson.write(response, HttpServletResponse.SC_UNAUTHORIZED, "UNAUTHENTICATED",
                                     "an API key is required: send it as 'Authorization: Bearer <key>'", request.getRequestURI());
                         })
                         .accessDeniedHandler((request, response, ex) -> ProblemJson.write(response,
-                                HttpServletResponse.SC_FORBIDDEN, "Forbidden", "ADMIN_REQUIRED",
+                                HttpServletResponse.SC_FORBIDDEN, "ADMIN_REQUIRED",
                                 "this endpoint needs an admin key", request.getRequestURI())))
                 .build();
     }
