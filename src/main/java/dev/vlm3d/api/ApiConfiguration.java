@@ -1,12 +1,13 @@
 package dev.vlm3d.api;
 
 import dev.vlm3d.artifacts.ArtifactStore;
-import dev.vlm3d.config.RetentionProperties;
+import dev.vlm3d.artifacts.RetentionProperties;
 import dev.vlm3d.jobs.JobNotificationListener;
 import dev.vlm3d.jobs.JobRepository;
 import dev.vlm3d.security.ApiKeyService;
 import dev.vlm3d.jobs.QueueEstimates;
 import dev.vlm3d.security.ApiPrincipal;
+import dev.vlm3d.webhooks.WebhookDeliveries;
 import dev.vlm3d.webhooks.WebhookProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
@@ -26,7 +27,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.MethodParameter;
 import org.springframework.http.HttpStatus;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.web.bind.support.WebDataBinderFactory;
 import org.springframework.web.context.request.NativeWebRequest;
 import org.springframework.security.core.Authentication;
@@ -63,15 +63,15 @@ class ApiConfiguration implements WebMvcConfigurer {
     }
 
     @Bean
-    JobViews jobViews(JobRepository jobs, ArtifactStore artifacts, JdbcClient jdbc, QueueEstimates estimates) {
-        return new JobViews(jobs, artifacts, jdbc, estimates);
+    JobViews jobViews(JobRepository jobs, ArtifactStore artifacts, QueueEstimates estimates) {
+        return new JobViews(jobs, artifacts, estimates);
     }
 
     @Bean
     JobService jobService(JobRepository jobs, QueueEstimates estimates, ArtifactStore artifacts, ApiProperties properties,
                           RetentionProperties retention, JsonMapper json, MeterRegistry meters, ApiKeyService keys,
-                          WebhookProperties webhooks) {
-        return new JobService(jobs, estimates, artifacts, properties, retention, json, meters, keys, webhooks);
+                          WebhookProperties webhooks, WebhookDeliveries deliveries) {
+        return new JobService(jobs, estimates, artifacts, properties, retention, json, meters, keys, webhooks, deliveries);
     }
 
     @Bean(destroyMethod = "close")

@@ -1,18 +1,22 @@
 package dev.vlm3d.api;
 
+import dev.vlm3d.security.ProblemJson;
 import java.util.List;
 import java.util.Map;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.web.ErrorResponseException;
 
-/** An error answered as problem+json with a stable machine-readable {@code code}. */
-public class ApiException extends RuntimeException {
+/**
+ * An error answered as problem+json with a stable machine-readable {@code code}. It is one of Spring's own
+ * {@link ErrorResponseException}s: its body is the problem ({@link ProblemJson#problem}, with {@code errors} and any
+ * further properties), its headers go with it, and {@link ApiExceptionHandler} answers it on the path that answers
+ * the framework's exceptions.
+ */
+public class ApiException extends ErrorResponseException {
 
-    private final HttpStatus status;
     private final String code;
     private final List<FieldError> errors;
-    private final Map<String, Object> properties;
-    private final HttpHeaders headers;
 
     /** One invalid field of a request body. */
     public record FieldError(String field, String message) {
@@ -24,12 +28,12 @@ public class ApiException extends RuntimeException {
 
     public ApiException(HttpStatus status, String code, String detail, List<FieldError> errors,
                         Map<String, Object> properties, HttpHeaders headers) {
-        super(detail);
-        this.status = status;
+        super(status, ProblemJson.problem(status, code, detail), null);
         this.code = code;
         this.errors = errors;
-        this.properties = properties;
-        this.headers = headers;
+        if (!errors.isEmpty()) getBody().setProperty("errors", errors);
+        properties.forEach(getBody()::setProperty);
+        getHeaders().putAll(headers);
     }
 
     public static ApiException jobNotFound(Object id) {
@@ -41,8 +45,10 @@ public class ApiException extends RuntimeException {
                 new HttpHeaders());
     }
 
-    public HttpStatus status() {
-        return status;
+    /** The detail: what the problem says to the client. */
+    @Override
+    public String getMessage() {
+        return getBody().getDetail();
     }
 
     public String code() {
@@ -51,13 +57,5 @@ public class ApiException extends RuntimeException {
 
     public List<FieldError> errors() {
         return errors;
-    }
-
-    public Map<String, Object> properties() {
-        return properties;
-    }
-
-    public HttpHeaders headers() {
-        return headers;
     }
 }

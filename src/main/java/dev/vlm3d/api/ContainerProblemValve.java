@@ -8,6 +8,8 @@ import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ErrorReportValve;
 import org.apache.coyote.ActionCode;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
 
 /**
  * Replaces Tomcat's HTML error pages: whatever the container refuses itself (a malformed request line or header,
@@ -68,9 +70,9 @@ public class ContainerProblemValve extends ErrorReportValve {
             response.setCharacterEncoding("UTF-8");
             Writer writer = response.getReporter();
             if (writer != null) {
-                writer.write("{\"type\":" + ProblemJson.quoted(ProblemJson.type(code)) + ",\"title\":" + ProblemJson.quoted(title)
-                        + ",\"status\":" + status + ",\"detail\":" + ProblemJson.quoted(detail) + ",\"code\":"
-                        + ProblemJson.quoted(code) + "}");
+                ProblemDetail problem = ProblemJson.problem(HttpStatusCode.valueOf(status), code, detail);
+                problem.setTitle(title);
+                writer.write(ProblemJson.json(problem));
                 response.finishResponse();
             }
         } catch (IOException | IllegalStateException e) {

@@ -2,7 +2,6 @@ package dev.vlm3d.api;
 
 import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.JobPage;
-import dev.vlm3d.jobs.JobRepository;
 import dev.vlm3d.jobs.JobStatus;
 import dev.vlm3d.jobs.StepRecord;
 import dev.vlm3d.jobs.SubmitResult;
@@ -15,7 +14,6 @@ import java.util.Collections;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.springframework.http.HttpStatus;
@@ -37,22 +35,16 @@ import tools.jackson.databind.JsonNode;
 class JobController {
 
     private final JobService service;
-    private final JobRepository jobs;
     private final JobViews views;
     private final JobRequestParser parser;
     private final JobEventHub events;
-    private final ApiProperties properties;
-    private final WebhookDeliveries webhooks;
 
-    JobController(JobService service, JobRepository jobs, JobViews views, JobEventHub events, ApiProperties properties,
-                  WebhookTargets webhookTargets, WebhookDeliveries webhooks) {
+    JobController(JobService service, JobViews views, JobEventHub events, ApiProperties properties,
+                  WebhookTargets webhookTargets) {
         this.service = service;
-        this.jobs = jobs;
         this.views = views;
-        this.webhooks = webhooks;
         this.parser = new JobRequestParser(properties, webhookTargets);
         this.events = events;
-        this.properties = properties;
     }
 
     @PostMapping(path = "/jobs", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
@@ -91,34 +83,24 @@ class JobController {
                         + Arrays.stream(JobStatus.values()).map(Enum::name).collect(Collectors.joining(", ")));
             }
         }
-        int size = limit == null ? properties.defaultPageSize() : limit;
-        if (size < 1 || size > properties.maxPageSize()) {
-            throw ApiException.invalid("INVALID_FIELD", "limit", "limit must be in [1, " + properties.maxPageSize() + "]");
-        }
-        JobPage page = jobs.list(principal.scope(), filter, cursor, size);
+        JobPage page = service.list(filter, cursor, limit, principal);
         return new JobListResponse(page.jobs().stream().map(views::summary).toList(), page.nextCursor());
     }
 
     /**
      * 200 when the job is CANCELLED now (it was queued, or already cancelled); 202 when it is running and will stop
-     * at its next step; 409 when it already finished otherwise.
+     * at its next step; 409 when it already finished otherwise ({@link JobService#cancel}).
      */
     @PostMapping(path = "/jobs/{id}/cancel", produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<JobResponse> cancel(@PathVariable UUID id, ApiPrincipal principal) {
-        Job current = service.find(id, principal);
-        if (current.status() == JobStatus.SUCCEEDED || current.status() == JobStatus.FAILED
-                || current.status() == JobStatus.EXPIRED) {
-            throw new ApiException(HttpStatus.CONFLICT, "JOB_ALREADY_FINISHED",
-                    "job " + id + " already finished with status " + current.status());
-        }
-        Job job = jobs.requestCancel(id, principal.scope()).orElseThrow(() -> ApiException.jobNotFound(id));
+        Job job = service.cancel(id, principal);
         HttpStatus status = job.status() == JobStatus.RUNNING ? HttpStatus.ACCEPTED : HttpStatus.OK;
         return ResponseEntity.status(status).body(views.detailed(job));
     }
 
     @DeleteMapping("/jobs/{id}")
     ResponseEntity<Void> delete(@PathVariable UUID id, ApiPrincipal principal) {
-        if (!service.delete(id, principal)) throw ApiException.jobNotFound(id);
+        service.delete(id, principal);
         return ResponseEntity.noContent().build();
     }
 
@@ -135,48 +117,26 @@ class JobController {
     record WebhookDeliveryList(List<WebhookDeliveries.Delivery> deliveries) {
     }
 
-    /**
-     * The job's webhook deliveries with every recorded attempt. Only the key that submitted the job sees them (an
-     * admin key too sees jobs of others, but not where their webhooks go and what those receivers answered).
-     */
+    /** The job's webhook deliveries, for the key that submitted it only ({@link JobService#webhookDeliveries}). */
     @GetMapping(path = "/jobs/{id}/webhooks", produces = MediaType.APPLICATION_JSON_VALUE)
     WebhookDeliveryList webhooks(@PathVariable UUID id, ApiPrincipal principal) {
-        Job job = service.find(id, principal);
-        if (!principal.keyId().equals(job.ownerKeyId())) throw ApiException.jobNotFound(id);
-        return new WebhookDeliveryList(webhooks.forJob(id));
+        return new WebhookDeliveryList(service.webhookDeliveries(id, principal));
     }
 
     @GetMapping(path = "/jobs/{id}/metrics", produces = {MediaType.APPLICATION_JSON_VALUE, "text/csv"})
     ResponseEntity<?> metrics(@PathVariable UUID id, @RequestParam(required = false) String format,
                               @RequestHeader(name = "Accept", required = false) String accept, ApiPrincipal principal) {
-        service.find(id, principal);
-        List<StepRecord> steps = jobs.steps(id);
+        List<StepRecord> steps = service.steps(id, principal);
         boolean csv = "csv".equalsIgnoreCase(format)
                 || (format == null && accept != null && accept.contains("text/csv") && !accept.contains("application/json"));
         if (format != null && !csv && !"json".equalsIgnoreCase(format)) {
             throw ApiException.invalid("INVALID_FIELD", "format", "format must be json or csv");
         }
         if (csv) {
-            return ResponseEntity.ok().contentType(MediaType.parseMediaType("text/csv;charset=UTF-8")).body(toCsv(steps));
+            return ResponseEntity.ok().contentType(MediaType.parseMediaType("text/csv;charset=UTF-8"))
+                    .body(JobService.csv(steps));
         }
         return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(new MetricsResponse(steps.stream()
                 .map(s -> new MetricsResponse.Point(s.step(), s.attempt(), s.stage(), s.metrics(), s.recordedAt())).toList()));
-    }
-
-    private static String toCsv(List<StepRecord> steps) {
-        TreeSet<String> names = new TreeSet<>();
-        steps.forEach(s -> names.addAll(s.metrics().keySet()));
-        StringBuilder csv = new StringBuilder("step,attempt,stage");
-        names.forEach(n -> csv.append(',').append(n));
-        csv.append('\n');
-        for (StepRecord s : steps) {
-            csv.append(s.step()).append(',').append(s.attempt()).append(',').append(s.stage());
-            for (String n : names) {
-                Double v = s.metrics().get(n);
-                csv.append(',').append(v == null ? "" : v.toString());
-            }
-            csv.append('\n');
-        }
-        return csv.toString();
     }
 }

@@ -1,16 +1,20 @@
 package dev.vlm3d.api;
 
 import dev.vlm3d.artifacts.ArtifactStore;
-import dev.vlm3d.config.RetentionProperties;
+import dev.vlm3d.artifacts.RetentionProperties;
 import dev.vlm3d.jobs.IdempotencyConflictException;
 import dev.vlm3d.jobs.Job;
+import dev.vlm3d.jobs.JobPage;
 import dev.vlm3d.jobs.JobRepository;
+import dev.vlm3d.jobs.JobStatus;
 import dev.vlm3d.jobs.NewJob;
 import dev.vlm3d.jobs.QueueCapExceededException;
 import dev.vlm3d.jobs.QueueEstimates;
+import dev.vlm3d.jobs.StepRecord;
 import dev.vlm3d.jobs.SubmitResult;
 import dev.vlm3d.security.ApiKeyService;
 import dev.vlm3d.security.ApiPrincipal;
+import dev.vlm3d.webhooks.WebhookDeliveries;
 import dev.vlm3d.webhooks.WebhookProperties;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,6 +27,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +35,10 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import tools.jackson.databind.json.JsonMapper;
 
-/** Use cases behind the job endpoints: submission with idempotency and per-key caps, deletion with artifacts. */
+/**
+ * Use cases behind the job endpoints: submission with idempotency and per-key caps, listing, cancellation, deletion
+ * with artifacts, metrics (and their CSV form), webhook deliveries. The controllers only translate HTTP to these calls.
+ */
 class JobService {
 
     private static final Logger log = LoggerFactory.getLogger(JobService.class);
@@ -46,10 +54,11 @@ class JobService {
     private final Counter submitted;
     private final ApiKeyService keys;
     private final WebhookProperties webhooks;
+    private final WebhookDeliveries deliveries;
 
     JobService(JobRepository jobs, QueueEstimates estimates, ArtifactStore artifacts, ApiProperties properties,
                RetentionProperties retention, JsonMapper json, MeterRegistry meters, ApiKeyService keys,
-               WebhookProperties webhooks) {
+               WebhookProperties webhooks, WebhookDeliveries deliveries) {
         this.jobs = jobs;
         this.estimates = estimates;
         this.artifacts = artifacts;
@@ -58,6 +67,7 @@ class JobService {
         this.json = json;
         this.keys = keys;
         this.webhooks = webhooks;
+        this.deliveries = deliveries;
         this.submitted = Counter.builder("vlm3d.jobs.submitted").description("Jobs accepted by POST /jobs").register(meters);
     }
 
@@ -197,19 +207,79 @@ class JobService {
         }
     }
 
-    boolean delete(UUID id, ApiPrincipal principal) {
+    /** Deletes a job this key sees, with its artifacts. */
+    void delete(UUID id, ApiPrincipal principal) {
         if (!jobs.delete(id, principal.scope())) {
-            return false;
+            throw ApiException.jobNotFound(id);
         }
         try {
             artifacts.purgeJob(id);
         } catch (IOException e) {
             log.warn("job {} deleted but some of its artifact files could not be removed: {}", id, e.toString());
         }
-        return true;
     }
 
     Job find(UUID id, ApiPrincipal principal) {
         return jobs.find(id, principal.scope()).orElseThrow(() -> ApiException.jobNotFound(id));
+    }
+
+    /** A page of the jobs this key sees; {@code limit} null: the default page size. */
+    JobPage list(JobStatus status, String cursor, Integer limit, ApiPrincipal principal) {
+        int size = limit == null ? properties.defaultPageSize() : limit;
+        if (size < 1 || size > properties.maxPageSize()) {
+            throw ApiException.invalid("INVALID_FIELD", "limit", "limit must be in [1, " + properties.maxPageSize() + "]");
+        }
+        return jobs.list(principal.scope(), status, cursor, size);
+    }
+
+    /**
+     * Cancels a job: a QUEUED one is CANCELLED at once (and one already CANCELLED stays so), a RUNNING one is asked to
+     * stop at its next step and returned still RUNNING; a job that finished otherwise is a conflict.
+     */
+    Job cancel(UUID id, ApiPrincipal principal) {
+        Job current = find(id, principal);
+        if (current.status() == JobStatus.SUCCEEDED || current.status() == JobStatus.FAILED
+                || current.status() == JobStatus.EXPIRED) {
+            throw new ApiException(HttpStatus.CONFLICT, "JOB_ALREADY_FINISHED",
+                    "job " + id + " already finished with status " + current.status());
+        }
+        return jobs.requestCancel(id, principal.scope()).orElseThrow(() -> ApiException.jobNotFound(id));
+    }
+
+    /** The metric series of a job this key sees, in step order. */
+    List<StepRecord> steps(UUID id, ApiPrincipal principal) {
+        find(id, principal);
+        return jobs.steps(id);
+    }
+
+    /**
+     * The metric series as CSV: {@code step,attempt,stage} and then one column per metric any step recorded, in name
+     * order, empty where a step has no value.
+     */
+    static String csv(List<StepRecord> steps) {
+        TreeSet<String> names = new TreeSet<>();
+        steps.forEach(s -> names.addAll(s.metrics().keySet()));
+        StringBuilder csv = new StringBuilder("step,attempt,stage");
+        names.forEach(n -> csv.append(',').append(n));
+        csv.append('\n');
+        for (StepRecord s : steps) {
+            csv.append(s.step()).append(',').append(s.attempt()).append(',').append(s.stage());
+            for (String n : names) {
+                Double v = s.metrics().get(n);
+                csv.append(',').append(v == null ? "" : v.toString());
+            }
+            csv.append('\n');
+        }
+        return csv.toString();
+    }
+
+    /**
+     * The job's webhook deliveries with every recorded attempt. Only the key that submitted the job sees them (an
+     * admin key too sees jobs of others, but not where their webhooks go and what those receivers answered).
+     */
+    List<WebhookDeliveries.Delivery> webhookDeliveries(UUID id, ApiPrincipal principal) {
+        Job job = find(id, principal);
+        if (!principal.keyId().equals(job.ownerKeyId())) throw ApiException.jobNotFound(id);
+        return deliveries.forJob(id);
     }
 }

@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * Builds {@link JobResponse}s: queue position and ETA for a single job, links, artifact list. The ETA inputs (mean
@@ -24,13 +23,11 @@ class JobViews {
 
     private final JobRepository jobs;
     private final ArtifactStore artifacts;
-    private final JdbcClient jdbc;
     private final QueueEstimates estimates;
 
-    JobViews(JobRepository jobs, ArtifactStore artifacts, JdbcClient jdbc, QueueEstimates estimates) {
+    JobViews(JobRepository jobs, ArtifactStore artifacts, QueueEstimates estimates) {
         this.jobs = jobs;
         this.artifacts = artifacts;
-        this.jdbc = jdbc;
         this.estimates = estimates;
     }
 
@@ -87,15 +84,8 @@ class JobViews {
 
     /** Remaining steps times the mean step time of the current attempt so far. */
     private Long runningEta(Job job) {
-        return jdbc.sql("""
-                SELECT EXTRACT(EPOCH FROM max(recorded_at) - min(recorded_at)) / nullif(count(*) - 1, 0) AS per_step
-                FROM job_steps WHERE job_id = :id AND attempt = :attempt""")
-                .param("id", job.id()).param("attempt", job.attempt())
-                .query((rs, i) -> {
-                    double perStep = rs.getDouble("per_step");
-                    return rs.wasNull() ? null : (long) Math.ceil(perStep * Math.max(0, job.totalSteps() - job.step()));
-                })
-                .optional().orElse(null);
+        return jobs.meanStepSeconds(job.id(), job.attempt())
+                .map(perStep -> (long) Math.ceil(perStep * Math.max(0, job.totalSteps() - job.step()))).orElse(null);
     }
 
     private JobResponse view(Job job, Integer position, Long eta, List<ArtifactResponse> files) {

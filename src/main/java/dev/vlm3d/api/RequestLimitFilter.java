@@ -35,7 +35,7 @@ class RequestLimitFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         long declared = request.getContentLengthLong();
         if (declared > maxBytes) {
-            ProblemJson.write(response, 413, "Content Too Large", "PAYLOAD_TOO_LARGE",
+            ProblemJson.write(response, 413, "PAYLOAD_TOO_LARGE",
                     "the request body is larger than " + maxBytes + " bytes", request.getRequestURI());
             return;
         }

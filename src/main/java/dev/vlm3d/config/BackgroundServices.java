@@ -7,6 +7,9 @@ import org.springframework.context.SmartLifecycle;
  * Runs a replica's background services (the NOTIFY listener, the lease rescuer, the expiry sweep) while the
  * application runs: started in order, stopped in reverse. Its phase is below the workers', so the services start
  * before them and stop after them (workers still need notifications while they hand jobs back).
+ * <p>
+ * It lives in {@code config} because it spans packages: the listener and the rescuer are the jobs package's, the sweep
+ * the artifacts package's, and one lifecycle orders all three (wired in {@link ServiceConfiguration}).
  */
 final class BackgroundServices implements SmartLifecycle {
 

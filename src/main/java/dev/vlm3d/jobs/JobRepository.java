@@ -297,6 +297,18 @@ public class JobRepository {
         return jdbc.sql("SELECT count(DISTINCT worker_id) FROM jobs WHERE status = 'RUNNING'").query(Integer.class).single();
     }
 
+    /**
+     * Mean seconds between the recorded steps of one attempt of a job (for the ETA of a running job); empty until the
+     * attempt has recorded two steps.
+     */
+    public Optional<Double> meanStepSeconds(UUID jobId, int attempt) {
+        return jdbc.sql("""
+                SELECT EXTRACT(EPOCH FROM max(recorded_at) - min(recorded_at)) / nullif(count(*) - 1, 0)
+                FROM job_steps WHERE job_id = :id AND attempt = :attempt""")
+                .param("id", jobId).param("attempt", attempt)
+                .query(Double.class).optional();
+    }
+
     /** The metric series of a job, in step order. */
     public List<StepRecord> steps(UUID jobId) {
         return jdbc.sql("SELECT step, attempt, stage, metrics, recorded_at FROM job_steps WHERE job_id = :id ORDER BY step")

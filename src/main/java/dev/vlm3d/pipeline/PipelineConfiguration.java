@@ -1,6 +1,7 @@
 package dev.vlm3d.pipeline;
 
 import dev.vlm3d.options.Preset;
+import dev.vlm3d.worker.JobGenerator;
 import dev.vlm3d.worker.JobGeneratorFactory;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,10 +30,22 @@ public class PipelineConfiguration {
             log.warn("vlm3d.models.vlm-dir and diffusion-dir are not set: workers will run the TINY RANDOM model set "
                     + "from {} (a pipeline demo; its assets do not show what real weights produce)", settings.cacheDir());
         }
-        // runs on the worker's own thread, which is also the thread that will run its steps
-        return device -> {
-            CpuThreads.apply(properties.cpuThreads());
-            return new Vlm3dJobGenerator(PipelineModels.load(settings, PipelineModels.device(device)));
+        return new JobGeneratorFactory() {
+            // runs on the worker's own thread, which is also the thread that will run its steps
+            @Override
+            public JobGenerator create(String device) {
+                CpuThreads.apply(properties.cpuThreads());
+                return new Vlm3dJobGenerator(PipelineModels.load(settings, PipelineModels.device(device)));
+            }
+
+            /** The configured folders, shown in the workers' health so an operator sees what a pod uses. */
+            @Override
+            public Map<String, String> models() {
+                Map<String, String> folders = new LinkedHashMap<>();
+                if (settings.vlmDir() != null) folders.put("vlm_dir", settings.vlmDir().toString());
+                if (settings.diffusionDir() != null) folders.put("diffusion_dir", settings.diffusionDir().toString());
+                return folders;
+            }
         };
     }
 

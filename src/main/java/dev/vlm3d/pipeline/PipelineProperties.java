@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * {@code vlm3d.models.*} as the pipeline reads it (the service's {@code ModelProperties} binds the two folders of the
- * same prefix for health). Environment variables follow Spring's relaxed binding: {@code VLM3D_MODELS_VLMDIR},
+ * {@code vlm3d.models.*}, the one binding of that prefix: the workers' health shows the folders through
+ * {@link dev.vlm3d.worker.JobGeneratorFactory#models()}. Environment variables follow Spring's relaxed binding: {@code VLM3D_MODELS_VLMDIR},
  * {@code VLM3D_MODELS_DIFFUSIONDIR}, {@code VLM3D_MODELS_SD21DIR}, {@code VLM3D_MODELS_CACHEDIR},
  * {@code VLM3D_MODELS_VLMPRECISION}, {@code VLM3D_MODELS_DIFFUSIONPRECISION}, {@code VLM3D_MODELS_CPUTHREADS}.
  *

@@ -8,6 +8,8 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -29,10 +31,11 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
  * {@link CanonicalRequestFirewall} has refused every path that is not canonical. Every path needs an API key except
  * {@link #PUBLIC_PATHS}; actuator endpoints and key management need an admin key, except that actuator requests
  * arriving on a separate, cluster-internal management port ({@code management.server.port}, {@link ManagementPort})
- * need none.
+ * need none. Also wires the API keys from {@code vlm3d.security.*} and makes the bootstrap admin key at start-up.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebSecurity
+@EnableConfigurationProperties(SecurityProperties.class)
 public class SecurityConfiguration {
 
     /**
@@ -51,6 +54,17 @@ public class SecurityConfiguration {
     static final String[] ADMIN_PATHS = {"/actuator", "/actuator/**", "/api-keys", "/api-keys/**"};
 
     @Bean
+    ApiKeyService apiKeyService(ApiKeyRepository keys, SecurityProperties properties) {
+        return new ApiKeyService(keys, properties);
+    }
+
+    /** Runs after Flyway has migrated, before the application reports ready. */
+    @Bean
+    ApplicationRunner bootstrapAdminKey(ApiKeyService keys) {
+        return args -> keys.ensureBootstrapAdmin();
+    }
+
+    @Bean
     ManagementPort managementPort(Environment environment) {
         return new ManagementPort(environment);
     }
@@ -65,11 +79,11 @@ public class SecurityConfiguration {
         return web -> web.httpFirewall(new CanonicalRequestFirewall()).requestRejectedHandler((request, response, e) -> {
             if (e instanceof CanonicalRequestFirewall.MethodRejectedException) {
                 response.setHeader(HttpHeaders.ALLOW, String.join(", ", CanonicalRequestFirewall.METHODS.stream().sorted().toList()));
-                ProblemJson.write(response, 405, "Method Not Allowed", "METHOD_NOT_ALLOWED", e.getMessage(), null);
+                ProblemJson.write(response, 405, "METHOD_NOT_ALLOWED", e.getMessage(), null);
             } else {
                 String code = e instanceof CanonicalRequestFirewall.NonCanonicalRequestException n ? n.code() : "NON_CANONICAL_PATH";
                 // the raw path is not echoed back as instance: it is exactly what was refused
-                ProblemJson.write(response, 400, "Bad Request", code, e.getMessage(), null);
+                ProblemJson.write(response, 400, code, e.getMessage(), null);
             }
         });
     }
@@ -95,10 +109,10 @@ public class SecurityConfiguration {
         apiKeys.setFailureHandler((request, response, e) -> {
             if (e instanceof BearerTokenConverter.MalformedAuthorizationException) {
                 response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer error=\"invalid_request\"");
-                ProblemJson.write(response, 401, "Unauthorized", "UNAUTHENTICATED", e.getMessage(), request.getRequestURI());
+                ProblemJson.write(response, 401, "UNAUTHENTICATED", e.getMessage(), request.getRequestURI());
             } else {
                 response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
-                ProblemJson.write(response, 401, "Unauthorized", "INVALID_API_KEY", "the API key is unknown or revoked",
+                ProblemJson.write(response, 401, "INVALID_API_KEY", "the API key is unknown or revoked",
                         request.getRequestURI());
             }
         });
@@ -122,11 +136,11 @@ public class SecurityConfiguration {
                 .exceptionHandling(e -> e
                         .authenticationEntryPoint((request, response, ex) -> {
                             response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
-                            ProblemJson.write(response, HttpServletResponse.SC_UNAUTHORIZED, "Unauthorized", "UNAUTHENTICATED",
+                            ProblemJson.write(response, HttpServletResponse.SC_UNAUTHORIZED, "UNAUTHENTICATED",
                                     "an API key is required: send it as 'Authorization: Bearer <key>'", request.getRequestURI());
                         })
                         .accessDeniedHandler((request, response, ex) -> ProblemJson.write(response,
-                                HttpServletResponse.SC_FORBIDDEN, "Forbidden", "ADMIN_REQUIRED",
+                                HttpServletResponse.SC_FORBIDDEN, "ADMIN_REQUIRED",
                                 "this endpoint needs an admin key", request.getRequestURI())))
                 .build();
     }

@@ -2,8 +2,6 @@ package dev.vlm3d.artifacts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.vlm3d.config.ArtifactProperties;
-import dev.vlm3d.config.S3ArtifactStores;
 import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.Lease;
 import java.net.URI;

@@ -1,23 +1,24 @@
-package dev.vlm3d.config;
+package dev.vlm3d.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.vlm3d.artifacts.ArtifactStore;
 import dev.vlm3d.jobs.JobNotificationListener;
+import dev.vlm3d.jobs.JobQueue;
 import dev.vlm3d.testsupport.QueueFixture;
-import dev.vlm3d.worker.WorkerMetrics;
-import dev.vlm3d.worker.WorkerPool;
-import dev.vlm3d.worker.WorkerProperties;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.health.contributor.Status;
 
-/** What health says about workers: off, on without an engine, on with one. */
+/** What health says about workers: off, on without an engine, on with one; and the models it shows as wired. */
 class WorkersHealthIndicatorTest {
 
     private static QueueFixture db;
@@ -39,7 +40,7 @@ class WorkersHealthIndicatorTest {
                 new WorkerMetrics(new SimpleMeterRegistry()), listener);
         pool.start();
         try {
-            return new WorkersHealthIndicator(pool, listener, new ModelProperties(Path.of("/models/vlm"), null)).health();
+            return new WorkersHealthIndicator(pool, listener, Map.of("vlm_dir", "/models/vlm")).health();
         } finally {
             pool.stop();
         }
@@ -65,5 +66,36 @@ class WorkersHealthIndicatorTest {
         Health health = health(true, true);
         assertThat(health.getStatus()).isEqualTo(Status.UP);
         assertThat(health.getDetails()).containsEntry("engine", "available").containsKey("workers");
+    }
+
+    /** WorkerConfiguration shows what the generator factory bean says it loads, and nothing without one. */
+    @Test
+    void theWiredIndicatorShowsTheModelsOfTheGeneratorFactory() {
+        JobGeneratorFactory factory = new JobGeneratorFactory() {
+            @Override
+            public JobGenerator create(String device) {
+                return (request, context) -> null;
+            }
+
+            @Override
+            public Map<String, String> models() {
+                return Map.of("vlm_dir", "/models/vlm", "diffusion_dir", "/models/mvdream");
+            }
+        };
+        ApplicationContextRunner runner = new ApplicationContextRunner()
+                .withUserConfiguration(WorkerConfiguration.class)
+                .withPropertyValues("vlm3d.worker.enabled=false")
+                .withBean(JobQueue.class, () -> db.queue)
+                .withBean(ArtifactStore.class, () -> db.artifacts)
+                .withBean(JobNotificationListener.class, () -> new JobNotificationListener(db.dataSource, db.channels))
+                .withBean(MeterRegistry.class, SimpleMeterRegistry::new);
+        runner.withBean(JobGeneratorFactory.class, () -> factory).run(context ->
+                assertThat(context.getBean(WorkersHealthIndicator.class).health().getDetails())
+                        .containsEntry("vlm_dir", "/models/vlm").containsEntry("diffusion_dir", "/models/mvdream"));
+        runner.run(context -> {
+            Health health = context.getBean(WorkersHealthIndicator.class).health();
+            assertThat(health.getDetails()).containsOnlyKeys("enabled", "notifications");
+            assertThat(context.getBean(WorkerPool.class).engineAvailable()).isFalse();
+        });
     }
 }

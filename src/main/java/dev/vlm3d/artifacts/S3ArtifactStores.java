@@ -1,7 +1,5 @@
-package dev.vlm3d.config;
+package dev.vlm3d.artifacts;
 
-import dev.vlm3d.artifacts.ArtifactRows;
-import dev.vlm3d.artifacts.S3ArtifactStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -19,14 +17,14 @@ import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
 /** Builds the S3 client, the presigner (download=redirect) and the store from {@code vlm3d.artifacts.s3.*}. */
-public final class S3ArtifactStores {
+final class S3ArtifactStores {
 
     private static final Logger log = LoggerFactory.getLogger(S3ArtifactStores.class);
 
     private S3ArtifactStores() {
     }
 
-    public static S3ArtifactStore create(ArtifactRows rows, ArtifactProperties.S3 properties) {
+    static S3ArtifactStore create(ArtifactRows rows, ArtifactProperties.S3 properties) {
         AwsCredentialsProvider credentials = properties.accessKey() != null && !properties.accessKey().isBlank()
                 ? StaticCredentialsProvider.create(AwsBasicCredentials.create(properties.accessKey(), properties.secretKey()))
                 : DefaultCredentialsProvider.builder().build();

@@ -1,8 +1,6 @@
-package dev.vlm3d.config;
+package dev.vlm3d.worker;
 
 import dev.vlm3d.jobs.JobNotificationListener;
-import dev.vlm3d.worker.JobWorker;
-import dev.vlm3d.worker.WorkerPool;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,9 +16,10 @@ class WorkersHealthIndicator implements HealthIndicator {
 
     private final WorkerPool pool;
     private final JobNotificationListener listener;
-    private final ModelProperties models;
+    private final Map<String, String> models;
 
-    WorkersHealthIndicator(WorkerPool pool, JobNotificationListener listener, ModelProperties models) {
+    /** {@code models}: what the generator factory loads ({@link JobGeneratorFactory#models()}), shown as it is. */
+    WorkersHealthIndicator(WorkerPool pool, JobNotificationListener listener, Map<String, String> models) {
         this.pool = pool;
         this.listener = listener;
         this.models = models;
@@ -31,8 +30,7 @@ class WorkersHealthIndicator implements HealthIndicator {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("enabled", pool.enabled());
         details.put("notifications", listener.isConnected() ? "listening" : "polling only (reconnecting)");
-        if (models.vlmDir() != null) details.put("vlm_dir", models.vlmDir().toString());
-        if (models.diffusionDir() != null) details.put("diffusion_dir", models.diffusionDir().toString());
+        details.putAll(models);
         if (!pool.enabled()) {
             return Health.up().withDetails(details).build();
         }

@@ -1,4 +1,4 @@
-package dev.vlm3d.config;
+package dev.vlm3d.artifacts;
 
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -7,7 +7,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * How long finished jobs keep their artifacts (README "Retention"). {@code defaultTtl}: the time to live of jobs of
  * keys without their own default; a job may ask for a shorter one, or for none when its key allows it.
  * {@code sweepInterval}/{@code sweepBatch}: how often each replica runs the expiry sweep and how many jobs one
- * database claim takes ({@link dev.vlm3d.artifacts.ExpirySweep}). {@code storageMetricsRefresh}: how often the
+ * database claim takes ({@link ExpirySweep}). {@code storageMetricsRefresh}: how often the
  * stored-bytes gauge re-reads the artifacts table.
  */
 @ConfigurationProperties("vlm3d.retention")

@@ -1,7 +1,5 @@
-package dev.vlm3d.config;
+package dev.vlm3d.jobs;
 
-import dev.vlm3d.jobs.JobRepository;
-import dev.vlm3d.jobs.JobStatus;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.EnumMap;

@@ -1,4 +1,4 @@
-package dev.vlm3d.config;
+package dev.vlm3d.artifacts;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -12,7 +12,7 @@ import org.springframework.util.unit.DataSize;
  * {@code filesystem} (bytes under {@code dir}, a volume every replica mounts) or {@code s3} (bytes in an
  * S3-compatible bucket, see {@link S3}); metadata always stays in the database.
  * {@code retainFailedCheckpoints}: keep the last checkpoint of a FAILED job until the job expires (default false:
- * every finished job's checkpoints are deleted, see {@link dev.vlm3d.artifacts.CheckpointCleanup}).
+ * every finished job's checkpoints are deleted, see {@link CheckpointCleanup}).
  */
 @ConfigurationProperties("vlm3d.artifacts")
 public record ArtifactProperties(String store, Path dir, boolean retainFailedCheckpoints, S3 s3) {
