@@ -62,7 +62,7 @@ class ArchitectureTest {
      */
     static final List<String> NATIVE_SQL = List.of("dev.vlm3d.jobs.JobQueue", "dev.vlm3d.jobs.JobRepository",
             "dev.vlm3d.artifacts.ArtifactRows", "dev.vlm3d.artifacts.ExpirySweep", "dev.vlm3d.artifacts.CheckpointCleanup",
-            "dev.vlm3d.webhooks.WebhookDeliveries", "dev.vlm3d.api.JobViews", "dev.vlm3d.config.ServiceConfiguration");
+            "dev.vlm3d.webhooks.WebhookDeliveries", "dev.vlm3d.jobs.JobsConfiguration");
 
     private static JavaClasses classes;
 
