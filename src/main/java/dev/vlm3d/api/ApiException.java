@@ -19,15 +19,19 @@ public class ApiException extends ErrorResponseException {
     private final List<FieldError> errors;
 
     /** One invalid field of a request body. */
-    public record FieldError(String field, String message) {
-    }
+    public record FieldError(String field, String message) {}
 
     public ApiException(HttpStatus status, String code, String detail) {
         this(status, code, detail, List.of(), Map.of(), new HttpHeaders());
     }
 
-    public ApiException(HttpStatus status, String code, String detail, List<FieldError> errors,
-                        Map<String, Object> properties, HttpHeaders headers) {
+    public ApiException(
+            HttpStatus status,
+            String code,
+            String detail,
+            List<FieldError> errors,
+            Map<String, Object> properties,
+            HttpHeaders headers) {
         super(status, ProblemJson.problem(status, code, detail), null);
         this.code = code;
         this.errors = errors;
@@ -41,7 +45,12 @@ public class ApiException extends ErrorResponseException {
     }
 
     public static ApiException invalid(String code, String field, String message) {
-        return new ApiException(HttpStatus.BAD_REQUEST, code, message, List.of(new FieldError(field, message)), Map.of(),
+        return new ApiException(
+                HttpStatus.BAD_REQUEST,
+                code,
+                message,
+                List.of(new FieldError(field, message)),
+                Map.of(),
                 new HttpHeaders());
     }
 

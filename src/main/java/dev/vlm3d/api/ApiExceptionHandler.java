@@ -42,8 +42,8 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
 
     @Override
-    protected ResponseEntity<Object> handleExceptionInternal(Exception e, Object body, HttpHeaders headers,
-                                                             HttpStatusCode status, WebRequest webRequest) {
+    protected ResponseEntity<Object> handleExceptionInternal(
+            Exception e, Object body, HttpHeaders headers, HttpStatusCode status, WebRequest webRequest) {
         HttpServletRequest request = ((NativeWebRequest) webRequest).getNativeRequest(HttpServletRequest.class);
         if (e instanceof ApiException api) {
             return respond(api.getBody(), api.getHeaders(), request);
@@ -57,7 +57,10 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
             return respond(HttpStatus.BAD_REQUEST, "MALFORMED_JSON", "the request body is not valid JSON", request);
         }
         if (e instanceof HttpMediaTypeNotSupportedException) {
-            return respond(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json",
+            return respond(
+                    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    "send the body as application/json",
                     request);
         }
         if (e instanceof HttpMediaTypeNotAcceptableException) {
@@ -66,7 +69,9 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         if (e instanceof HttpRequestMethodNotSupportedException method) {
             HttpHeaders allow = new HttpHeaders();
             if (method.getSupportedHttpMethods() != null) allow.setAllow(method.getSupportedHttpMethods());
-            return respond(ProblemJson.problem(HttpStatus.METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", e.getMessage()), allow,
+            return respond(
+                    ProblemJson.problem(HttpStatus.METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", e.getMessage()),
+                    allow,
                     request);
         }
         if (e instanceof NoResourceFoundException) {
@@ -101,8 +106,8 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
     /** An SSE stream reached its time limit: nothing to answer, the client reconnects. */
     @Override
-    protected ResponseEntity<Object> handleAsyncRequestTimeoutException(AsyncRequestTimeoutException e, HttpHeaders headers,
-                                                                        HttpStatusCode status, WebRequest request) {
+    protected ResponseEntity<Object> handleAsyncRequestTimeoutException(
+            AsyncRequestTimeoutException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
         return null;
     }
 
@@ -123,14 +128,16 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         return respond(HttpStatus.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "an unexpected error occurred", request);
     }
 
-    private static ResponseEntity<Object> respond(HttpStatus status, String code, String detail, HttpServletRequest request) {
+    private static ResponseEntity<Object> respond(
+            HttpStatus status, String code, String detail, HttpServletRequest request) {
         return respond(ProblemJson.problem(status, code, detail), null, request);
     }
 
-    private static ResponseEntity<Object> respond(ProblemDetail problem, HttpHeaders headers, HttpServletRequest request) {
+    private static ResponseEntity<Object> respond(
+            ProblemDetail problem, HttpHeaders headers, HttpServletRequest request) {
         problem.setInstance(URI.create(request.getRequestURI()));
-        ResponseEntity.BodyBuilder builder = ResponseEntity.status(problem.getStatus())
-                .contentType(MediaType.APPLICATION_PROBLEM_JSON);
+        ResponseEntity.BodyBuilder builder =
+                ResponseEntity.status(problem.getStatus()).contentType(MediaType.APPLICATION_PROBLEM_JSON);
         if (headers != null) builder.headers(headers);
         return builder.body(problem);
     }

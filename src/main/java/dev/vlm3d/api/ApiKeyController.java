@@ -31,8 +31,8 @@ import tools.jackson.databind.JsonNode;
 @RestController
 class ApiKeyController {
 
-    private static final Set<String> FIELDS = Set.of("name", "admin", "max_queued_jobs", "default_ttl_seconds",
-            "allow_no_expiry");
+    private static final Set<String> FIELDS =
+            Set.of("name", "admin", "max_queued_jobs", "default_ttl_seconds", "allow_no_expiry");
     /** Ten years: a bound that keeps now() + ttl far from timestamp overflow. */
     static final long MAX_TTL_SECONDS = 10L * 366 * 24 * 3600;
 
@@ -44,37 +44,66 @@ class ApiKeyController {
         this.webhooks = webhooks;
     }
 
-    record ApiKeyResponse(UUID id, String name, String keyPrefix, boolean admin, int maxQueuedJobs, Long defaultTtlSeconds,
-                          boolean allowNoExpiry, Instant createdAt, Instant revokedAt, String token,
-                          String webhookSecret) {
+    record ApiKeyResponse(
+            UUID id,
+            String name,
+            String keyPrefix,
+            boolean admin,
+            int maxQueuedJobs,
+            Long defaultTtlSeconds,
+            boolean allowNoExpiry,
+            Instant createdAt,
+            Instant revokedAt,
+            String token,
+            String webhookSecret) {
 
         static ApiKeyResponse of(ApiKeyRecord r, String token, String webhookSecret) {
-            return new ApiKeyResponse(r.id(), r.name(), r.keyPrefix(), r.admin(), r.maxQueuedJobs(), r.defaultTtlSeconds(),
-                    r.allowNoExpiry(), r.createdAt(), r.revokedAt(), token, webhookSecret);
+            return new ApiKeyResponse(
+                    r.id(),
+                    r.name(),
+                    r.keyPrefix(),
+                    r.admin(),
+                    r.maxQueuedJobs(),
+                    r.defaultTtlSeconds(),
+                    r.allowNoExpiry(),
+                    r.createdAt(),
+                    r.revokedAt(),
+                    token,
+                    webhookSecret);
         }
     }
 
-    record WebhookSecretResponse(UUID keyId, String webhookSecret, Instant previousSecretExpiresAt) {
-    }
+    record WebhookSecretResponse(UUID keyId, String webhookSecret, Instant previousSecretExpiresAt) {}
 
-    record ApiKeyListResponse(List<ApiKeyResponse> keys) {
-    }
+    record ApiKeyListResponse(List<ApiKeyResponse> keys) {}
 
-    @PostMapping(path = "/api-keys", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
+    @PostMapping(
+            path = "/api-keys",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<ApiKeyResponse> create(@RequestBody(required = false) byte[] raw, ApiPrincipal principal) {
         requireAdmin(principal);
         JsonNode body = JsonBodies.read(raw);
-        if (body == null || !body.isObject()) throw ApiException.invalid("INVALID_FIELD", "", "the request body must be a JSON object");
+        if (body == null || !body.isObject())
+            throw ApiException.invalid("INVALID_FIELD", "", "the request body must be a JSON object");
         for (Map.Entry<String, JsonNode> e : body.properties()) {
-            if (!FIELDS.contains(e.getKey())) throw ApiException.invalid("UNKNOWN_FIELD", e.getKey(), "unknown field '" + e.getKey() + "'");
+            if (!FIELDS.contains(e.getKey()))
+                throw ApiException.invalid("UNKNOWN_FIELD", e.getKey(), "unknown field '" + e.getKey() + "'");
         }
         JsonNode name = body.get("name");
-        if (name == null || !name.isString() || name.stringValue().isBlank() || name.stringValue().length() > 100) {
+        if (name == null
+                || !name.isString()
+                || name.stringValue().isBlank()
+                || name.stringValue().length() > 100) {
             throw ApiException.invalid("INVALID_FIELD", "name", "name must be a string of 1 to 100 characters");
         }
         String forbidden = InputText.forbiddenCharacter(name.stringValue());
-        if (forbidden != null || name.stringValue().contains("\n") || name.stringValue().contains("\t")) {
-            throw ApiException.invalid("INVALID_CHARACTER", "name",
+        if (forbidden != null
+                || name.stringValue().contains("\n")
+                || name.stringValue().contains("\t")) {
+            throw ApiException.invalid(
+                    "INVALID_CHARACTER",
+                    "name",
                     "name contains " + (forbidden != null ? forbidden : "a line feed or tab"));
         }
         JsonNode admin = body.get("admin");
@@ -82,23 +111,37 @@ class ApiKeyController {
             throw ApiException.invalid("INVALID_FIELD", "admin", "admin must be a boolean");
         }
         JsonNode cap = body.get("max_queued_jobs");
-        if (cap != null && !cap.isNull() && (!cap.isIntegralNumber() || !cap.canConvertToInt() || cap.intValue() < 0
-                || cap.intValue() > 100_000)) {
-            throw ApiException.invalid("INVALID_FIELD", "max_queued_jobs", "max_queued_jobs must be an integer in [0, 100000]");
+        if (cap != null
+                && !cap.isNull()
+                && (!cap.isIntegralNumber()
+                        || !cap.canConvertToInt()
+                        || cap.intValue() < 0
+                        || cap.intValue() > 100_000)) {
+            throw ApiException.invalid(
+                    "INVALID_FIELD", "max_queued_jobs", "max_queued_jobs must be an integer in [0, 100000]");
         }
         JsonNode ttl = body.get("default_ttl_seconds");
-        if (ttl != null && !ttl.isNull() && (!ttl.isIntegralNumber() || !ttl.canConvertToLong() || ttl.longValue() < 1
-                || ttl.longValue() > MAX_TTL_SECONDS)) {
-            throw ApiException.invalid("INVALID_FIELD", "default_ttl_seconds",
+        if (ttl != null
+                && !ttl.isNull()
+                && (!ttl.isIntegralNumber()
+                        || !ttl.canConvertToLong()
+                        || ttl.longValue() < 1
+                        || ttl.longValue() > MAX_TTL_SECONDS)) {
+            throw ApiException.invalid(
+                    "INVALID_FIELD",
+                    "default_ttl_seconds",
                     "default_ttl_seconds must be an integer in [1, " + MAX_TTL_SECONDS + "]");
         }
         JsonNode noExpiry = body.get("allow_no_expiry");
         if (noExpiry != null && !noExpiry.isNull() && !noExpiry.isBoolean()) {
             throw ApiException.invalid("INVALID_FIELD", "allow_no_expiry", "allow_no_expiry must be a boolean");
         }
-        CreatedApiKey created = keys.create(name.stringValue(), admin != null && admin.booleanValue(),
+        CreatedApiKey created = keys.create(
+                name.stringValue(),
+                admin != null && admin.booleanValue(),
                 cap == null || cap.isNull() ? null : cap.intValue(),
-                ttl == null || ttl.isNull() ? null : ttl.longValue(), noExpiry != null && noExpiry.booleanValue());
+                ttl == null || ttl.isNull() ? null : ttl.longValue(),
+                noExpiry != null && noExpiry.booleanValue());
         return ResponseEntity.created(URI.create("/api-keys/" + created.key().id()))
                 .body(ApiKeyResponse.of(created.key(), created.token(), created.webhookSecret()));
     }
@@ -106,7 +149,8 @@ class ApiKeyController {
     @GetMapping(path = "/api-keys", produces = MediaType.APPLICATION_JSON_VALUE)
     ApiKeyListResponse list(ApiPrincipal principal) {
         requireAdmin(principal);
-        return new ApiKeyListResponse(keys.list().stream().map(r -> ApiKeyResponse.of(r, null, null)).toList());
+        return new ApiKeyListResponse(
+                keys.list().stream().map(r -> ApiKeyResponse.of(r, null, null)).toList());
     }
 
     @DeleteMapping("/api-keys/{id}")
@@ -120,8 +164,8 @@ class ApiKeyController {
 
     /** Rotates any key's webhook signing secret (admin). */
     @PostMapping(path = "/api-keys/{id}/webhook-secret", produces = MediaType.APPLICATION_JSON_VALUE)
-    WebhookSecretResponse rotateWebhookSecret(@PathVariable UUID id, @RequestBody(required = false) byte[] raw,
-                                              ApiPrincipal principal) {
+    WebhookSecretResponse rotateWebhookSecret(
+            @PathVariable UUID id, @RequestBody(required = false) byte[] raw, ApiPrincipal principal) {
         requireAdmin(principal);
         return rotate(id, raw);
     }
@@ -137,7 +181,8 @@ class ApiKeyController {
         Duration overlap = webhooks.secretOverlap();
         if (raw != null && raw.length > 0) {
             JsonNode body = JsonBodies.read(raw);
-            if (!body.isObject()) throw ApiException.invalid("INVALID_FIELD", "", "the request body must be a JSON object");
+            if (!body.isObject())
+                throw ApiException.invalid("INVALID_FIELD", "", "the request body must be a JSON object");
             for (Map.Entry<String, JsonNode> e : body.properties()) {
                 if (!e.getKey().equals("overlap_seconds")) {
                     throw ApiException.invalid("UNKNOWN_FIELD", e.getKey(), "unknown field '" + e.getKey() + "'");
@@ -146,20 +191,26 @@ class ApiKeyController {
             JsonNode seconds = body.get("overlap_seconds");
             long max = webhooks.maxSecretOverlap().toSeconds();
             if (seconds != null && !seconds.isNull()) {
-                if (!seconds.isIntegralNumber() || !seconds.canConvertToLong() || seconds.longValue() < 0
+                if (!seconds.isIntegralNumber()
+                        || !seconds.canConvertToLong()
+                        || seconds.longValue() < 0
                         || seconds.longValue() > max) {
-                    throw ApiException.invalid("INVALID_FIELD", "overlap_seconds",
+                    throw ApiException.invalid(
+                            "INVALID_FIELD",
+                            "overlap_seconds",
                             "overlap_seconds must be an integer in [0, " + max + "]");
                 }
                 overlap = Duration.ofSeconds(seconds.longValue());
             }
         }
         ApiKeyService.RotatedSecret rotated = keys.rotateWebhookSecret(id, overlap)
-                .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "API_KEY_NOT_FOUND", "no active API key " + id));
+                .orElseThrow(
+                        () -> new ApiException(HttpStatus.NOT_FOUND, "API_KEY_NOT_FOUND", "no active API key " + id));
         return new WebhookSecretResponse(rotated.keyId(), rotated.webhookSecret(), rotated.previousSecretExpiresAt());
     }
 
     private static void requireAdmin(ApiPrincipal principal) {
-        if (!principal.admin()) throw new ApiException(HttpStatus.FORBIDDEN, "ADMIN_REQUIRED", "this endpoint needs an admin key");
+        if (!principal.admin())
+            throw new ApiException(HttpStatus.FORBIDDEN, "ADMIN_REQUIRED", "this endpoint needs an admin key");
     }
 }

@@ -1,8 +1,8 @@
 package dev.vlm3d.api;
 
+import dev.vlm3d.options.GenerationOptions;
 import dev.vlm3d.options.Preset;
 import java.time.Duration;
-import dev.vlm3d.options.GenerationOptions;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -36,7 +36,8 @@ public record ApiProperties(
         if (maxPageSize == null) maxPageSize = 100;
         if (queueEstimateMaxAge == null) queueEstimateMaxAge = Duration.ofSeconds(1);
         if (!Preset.NAMES.contains(defaultPreset)) {
-            throw new IllegalArgumentException("vlm3d.api.default-preset '" + defaultPreset + "' is not one of " + Preset.NAMES);
+            throw new IllegalArgumentException(
+                    "vlm3d.api.default-preset '" + defaultPreset + "' is not one of " + Preset.NAMES);
         }
         if (maxSteps > GenerationOptions.MAX_STEPS) maxSteps = GenerationOptions.MAX_STEPS;
     }

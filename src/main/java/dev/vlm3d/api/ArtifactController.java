@@ -43,16 +43,26 @@ class ArtifactController {
     @GetMapping(path = "/jobs/{id}/artifacts", produces = MediaType.APPLICATION_JSON_VALUE)
     ArtifactListResponse list(@PathVariable UUID id, ApiPrincipal principal) {
         Job job = requireArtifacts(service.find(id, principal));
-        return new ArtifactListResponse(store.list(id, ArtifactKind.OUTPUT).stream().map(a -> JobViews.artifact(job, a)).toList());
+        return new ArtifactListResponse(store.list(id, ArtifactKind.OUTPUT).stream()
+                .map(a -> JobViews.artifact(job, a))
+                .toList());
     }
 
     @GetMapping("/jobs/{id}/artifacts/{name}")
-    void download(@PathVariable UUID id, @PathVariable String name, ApiPrincipal principal, HttpServletRequest request,
-                  HttpServletResponse response) throws IOException {
+    void download(
+            @PathVariable UUID id,
+            @PathVariable String name,
+            ApiPrincipal principal,
+            HttpServletRequest request,
+            HttpServletResponse response)
+            throws IOException {
         requireArtifacts(service.find(id, principal));
         ArtifactInfo artifact = (ArtifactStore.NAME.matcher(name).matches()
-                ? store.find(id, ArtifactKind.OUTPUT, name) : java.util.Optional.<ArtifactInfo>empty())
-                .orElseThrow(() -> new ApiException(HttpStatus.NOT_FOUND, "ARTIFACT_NOT_FOUND",
+                        ? store.find(id, ArtifactKind.OUTPUT, name)
+                        : java.util.Optional.<ArtifactInfo>empty())
+                .orElseThrow(() -> new ApiException(
+                        HttpStatus.NOT_FOUND,
+                        "ARTIFACT_NOT_FOUND",
                         "job " + id + " has no artifact named '" + name + "'"));
         String etag = "\"" + artifact.sha256() + "\"";
         long size = artifact.sizeBytes();
@@ -61,7 +71,9 @@ class ArtifactController {
         response.setHeader(HttpHeaders.CACHE_CONTROL, "private, no-cache");
 
         String ifNoneMatch = request.getHeader(HttpHeaders.IF_NONE_MATCH);
-        if (ifNoneMatch != null && (ifNoneMatch.trim().equals("*") || List.of(ifNoneMatch.split("\\s*,\\s*")).contains(etag))) {
+        if (ifNoneMatch != null
+                && (ifNoneMatch.trim().equals("*")
+                        || List.of(ifNoneMatch.split("\\s*,\\s*")).contains(etag))) {
             response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
             return;
         }
@@ -79,13 +91,18 @@ class ArtifactController {
         String ifRange = request.getHeader(HttpHeaders.IF_RANGE);
         boolean partial = false;
         // RFC 9110 §14.2: Range only applies to GET, and only while If-Range (if sent) still names this content
-        if ("GET".equals(request.getMethod()) && (ifRange == null || ifRange.trim().equals(etag))) {
+        if ("GET".equals(request.getMethod())
+                && (ifRange == null || ifRange.trim().equals(etag))) {
             // two Range fields are not one range-set: ignored like any other header that does not parse
             List<String> ranges = java.util.Collections.list(request.getHeaders(HttpHeaders.RANGE));
             ByteRange range = ranges.size() == 1 ? ByteRange.parse(ranges.get(0), size) : ByteRange.ignored();
             if (range.kind() == ByteRange.Kind.UNSATISFIABLE) {
-                throw new ApiException(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE",
-                        "the range is outside the " + size + " bytes of '" + name + "'", List.of(), Map.of(),
+                throw new ApiException(
+                        HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                        "RANGE_NOT_SATISFIABLE",
+                        "the range is outside the " + size + " bytes of '" + name + "'",
+                        List.of(),
+                        Map.of(),
                         contentRangeUnsatisfied(size));
             }
             if (range.kind() == ByteRange.Kind.PARTIAL) {
@@ -107,15 +124,18 @@ class ArtifactController {
         if ("HEAD".equals(request.getMethod()) || length == 0) {
             return;
         }
-        try (InputStream in = store.open(artifact, start, length); OutputStream out = response.getOutputStream()) {
+        try (InputStream in = store.open(artifact, start, length);
+                OutputStream out = response.getOutputStream()) {
             in.transferTo(out);
         }
     }
 
     private static Job requireArtifacts(Job job) {
         if (job.status() == JobStatus.EXPIRED) {
-            throw new ApiException(HttpStatus.GONE, "JOB_EXPIRED", "job " + job.id() + " expired at " + job.expiresAt()
-                    + "; its artifacts were deleted");
+            throw new ApiException(
+                    HttpStatus.GONE,
+                    "JOB_EXPIRED",
+                    "job " + job.id() + " expired at " + job.expiresAt() + "; its artifacts were deleted");
         }
         return job;
     }

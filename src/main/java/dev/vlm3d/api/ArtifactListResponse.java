@@ -2,5 +2,4 @@ package dev.vlm3d.api;
 
 import java.util.List;
 
-public record ArtifactListResponse(List<ArtifactResponse> artifacts) {
-}
+public record ArtifactListResponse(List<ArtifactResponse> artifacts) {}

@@ -10,7 +10,11 @@ import java.util.Locale;
  */
 record ByteRange(Kind kind, long start, long end) {
 
-    enum Kind { IGNORED, UNSATISFIABLE, PARTIAL }
+    enum Kind {
+        IGNORED,
+        UNSATISFIABLE,
+        PARTIAL
+    }
 
     static ByteRange ignored() {
         return new ByteRange(Kind.IGNORED, 0, 0);

@@ -33,33 +33,89 @@ public class ContainerProblemValve extends ErrorReportValve {
         String title;
         String detail;
         switch (status) {
-            case 400 -> { code = "MALFORMED_REQUEST"; title = "Bad Request"; detail = "the request is not valid HTTP"; }
-            case 404 -> { code = "NOT_FOUND"; title = "Not Found"; detail = "no such endpoint"; }
-            case 405 -> { code = "METHOD_NOT_ALLOWED"; title = "Method Not Allowed"; detail = "this method is not supported"; }
-            case 408 -> { code = "REQUEST_TIMEOUT"; title = "Request Timeout"; detail = "the request was not received in time"; }
-            case 411 -> { code = "LENGTH_REQUIRED"; title = "Length Required"; detail = "the request needs a Content-Length"; }
-            case 413 -> { code = "PAYLOAD_TOO_LARGE"; title = "Content Too Large"; detail = "the request body is too large"; }
-            case 414 -> { code = "URI_TOO_LONG"; title = "URI Too Long"; detail = "the request target is too long"; }
-            case 415 -> { code = "UNSUPPORTED_MEDIA_TYPE"; title = "Unsupported Media Type"; detail = "unsupported content type"; }
-            case 417 -> { code = "EXPECTATION_FAILED"; title = "Expectation Failed"; detail = "the Expect header is not supported"; }
-            case 431 -> { code = "HEADERS_TOO_LARGE"; title = "Request Header Fields Too Large"; detail = "the request headers are too large"; }
+            case 400 -> {
+                code = "MALFORMED_REQUEST";
+                title = "Bad Request";
+                detail = "the request is not valid HTTP";
+            }
+            case 404 -> {
+                code = "NOT_FOUND";
+                title = "Not Found";
+                detail = "no such endpoint";
+            }
+            case 405 -> {
+                code = "METHOD_NOT_ALLOWED";
+                title = "Method Not Allowed";
+                detail = "this method is not supported";
+            }
+            case 408 -> {
+                code = "REQUEST_TIMEOUT";
+                title = "Request Timeout";
+                detail = "the request was not received in time";
+            }
+            case 411 -> {
+                code = "LENGTH_REQUIRED";
+                title = "Length Required";
+                detail = "the request needs a Content-Length";
+            }
+            case 413 -> {
+                code = "PAYLOAD_TOO_LARGE";
+                title = "Content Too Large";
+                detail = "the request body is too large";
+            }
+            case 414 -> {
+                code = "URI_TOO_LONG";
+                title = "URI Too Long";
+                detail = "the request target is too long";
+            }
+            case 415 -> {
+                code = "UNSUPPORTED_MEDIA_TYPE";
+                title = "Unsupported Media Type";
+                detail = "unsupported content type";
+            }
+            case 417 -> {
+                code = "EXPECTATION_FAILED";
+                title = "Expectation Failed";
+                detail = "the Expect header is not supported";
+            }
+            case 431 -> {
+                code = "HEADERS_TOO_LARGE";
+                title = "Request Header Fields Too Large";
+                detail = "the request headers are too large";
+            }
             case 501 -> {
                 if ("CONNECT".equalsIgnoreCase(method)) {
                     status = 405;
-                    code = "METHOD_NOT_ALLOWED"; title = "Method Not Allowed"; detail = "CONNECT is not supported";
+                    code = "METHOD_NOT_ALLOWED";
+                    title = "Method Not Allowed";
+                    detail = "CONNECT is not supported";
                 } else {
                     status = 400;
-                    code = "UNSUPPORTED_TRANSFER_ENCODING"; title = "Bad Request";
+                    code = "UNSUPPORTED_TRANSFER_ENCODING";
+                    title = "Bad Request";
                     detail = "the request uses a transfer coding this server does not support";
                 }
             }
-            case 505 -> { status = 400; code = "MALFORMED_REQUEST"; title = "Bad Request"; detail = "unsupported HTTP version"; }
-            case 503 -> { code = "SERVICE_UNAVAILABLE"; title = "Service Unavailable"; detail = "the service is not available"; }
+            case 505 -> {
+                status = 400;
+                code = "MALFORMED_REQUEST";
+                title = "Bad Request";
+                detail = "unsupported HTTP version";
+            }
+            case 503 -> {
+                code = "SERVICE_UNAVAILABLE";
+                title = "Service Unavailable";
+                detail = "the service is not available";
+            }
             default -> {
                 if (status >= 500) {
-                    code = "INTERNAL_ERROR"; title = "Internal Server Error"; detail = "an unexpected error occurred";
+                    code = "INTERNAL_ERROR";
+                    title = "Internal Server Error";
+                    detail = "an unexpected error occurred";
                 } else {
-                    code = "BAD_REQUEST"; title = "Bad Request"; detail = "the request was refused";
+                    code = "BAD_REQUEST";
+                    title = "Bad Request";
+                    detail = "the request was refused";
                 }
             }
         }

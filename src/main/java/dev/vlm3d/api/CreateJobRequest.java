@@ -9,7 +9,15 @@ import java.util.Map;
  * {@code ttlSeconds} is null when the job takes its key's default time to live, and {@code noExpiry} asks for none
  * (JobService checks both against the key).
  */
-public record CreateJobRequest(String prompt, String negativePrompt, Long seed, String preset, int steps, int priority,
-                               Map<String, Object> options, String webhookUrl, List<String> webhookEvents,
-                               Long ttlSeconds, boolean noExpiry) {
-}
+public record CreateJobRequest(
+        String prompt,
+        String negativePrompt,
+        Long seed,
+        String preset,
+        int steps,
+        int priority,
+        Map<String, Object> options,
+        String webhookUrl,
+        List<String> webhookEvents,
+        Long ttlSeconds,
+        boolean noExpiry) {}

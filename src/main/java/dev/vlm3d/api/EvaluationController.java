@@ -1,10 +1,10 @@
 package dev.vlm3d.api;
 
-import dev.vlm3d.webhooks.WebhookTargets;
-import dev.vlm3d.options.PromptList;
 import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.JobStatus;
+import dev.vlm3d.options.PromptList;
 import dev.vlm3d.security.ApiPrincipal;
+import dev.vlm3d.webhooks.WebhookTargets;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,10 +33,20 @@ import tools.jackson.databind.node.ObjectNode;
 @RestController
 class EvaluationController {
 
-    private static final Set<String> BATCH_FIELDS = Set.of("prompts", "prompt_list", "negative_prompt", "seed",
-            "preset", "steps", "priority", "options");
-    private static final Set<String> EVALUATION_FIELDS = Set.of("methods", "presets", "prompts", "prompt_list",
-            "anchor", "seed", "generation_seed", "views", "size", "max_questions", "priority");
+    private static final Set<String> BATCH_FIELDS =
+            Set.of("prompts", "prompt_list", "negative_prompt", "seed", "preset", "steps", "priority", "options");
+    private static final Set<String> EVALUATION_FIELDS = Set.of(
+            "methods",
+            "presets",
+            "prompts",
+            "prompt_list",
+            "anchor",
+            "seed",
+            "generation_seed",
+            "views",
+            "size",
+            "max_questions",
+            "priority");
     private static final Set<String> PRESET_FIELDS = Set.of("preset", "steps", "options", "negative_prompt");
     private static final Pattern METHOD_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     static final int MAX_BATCH = 500;
@@ -46,21 +56,20 @@ class EvaluationController {
     private final JobViews views;
     private final JobRequestParser parser;
 
-    EvaluationController(JobService service, JobViews views, ApiProperties properties,
-            WebhookTargets webhookTargets) {
+    EvaluationController(JobService service, JobViews views, ApiProperties properties, WebhookTargets webhookTargets) {
         this.service = service;
         this.views = views;
         this.parser = new JobRequestParser(properties, webhookTargets);
     }
 
     /** The response of the evaluation endpoints: the evaluation job and the generation jobs it compares. */
-    record EvaluationResponse(JobResponse evaluation, Map<String, Map<String, String>> generationJobs) {
-    }
+    record EvaluationResponse(JobResponse evaluation, Map<String, Map<String, String>> generationJobs) {}
 
-    record BatchResponse(List<JobResponse> jobs) {
-    }
+    record BatchResponse(List<JobResponse> jobs) {}
 
-    @PostMapping(path = "/jobs/batch", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/jobs/batch",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<BatchResponse> batch(@RequestBody(required = false) byte[] body, ApiPrincipal principal) {
         JsonNode node = object(JsonBodies.read(body), BATCH_FIELDS);
@@ -70,18 +79,23 @@ class EvaluationController {
             requests.add(parseFor(node, prompts.get(i), "prompts[" + i + "]", List.of("prompts", "prompt_list")));
         }
         List<Job> jobs = service.submitAll(requests, principal);
-        return ResponseEntity.status(HttpStatus.ACCEPTED).body(new BatchResponse(jobs.stream().map(views::summary)
-                .toList()));
+        return ResponseEntity.status(HttpStatus.ACCEPTED)
+                .body(new BatchResponse(jobs.stream().map(views::summary).toList()));
     }
 
-    @PostMapping(path = "/evaluations", consumes = MediaType.APPLICATION_JSON_VALUE,
+    @PostMapping(
+            path = "/evaluations",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<EvaluationResponse> create(@RequestBody(required = false) byte[] body, ApiPrincipal principal) {
         JsonNode node = object(JsonBodies.read(body), EVALUATION_FIELDS);
         boolean byJobs = node.has("methods");
         if (byJobs == node.has("presets")) {
-            throw ApiException.invalid("INVALID_FIELD", "methods", "give either methods (finished jobs to compare) or "
-                    + "presets (with prompts or prompt_list), not both or neither");
+            throw ApiException.invalid(
+                    "INVALID_FIELD",
+                    "methods",
+                    "give either methods (finished jobs to compare) or "
+                            + "presets (with prompts or prompt_list), not both or neither");
         }
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("mode", "tournament");
@@ -96,15 +110,19 @@ class EvaluationController {
         Map<String, Map<String, String>> generation;
         if (byJobs) {
             if (node.has("prompts") || node.has("prompt_list") || node.has("generation_seed")) {
-                throw ApiException.invalid("INVALID_FIELD", "prompts", "prompts, prompt_list and generation_seed go "
-                        + "with presets; with methods the prompts are the jobs' own");
+                throw ApiException.invalid(
+                        "INVALID_FIELD",
+                        "prompts",
+                        "prompts, prompt_list and generation_seed go "
+                                + "with presets; with methods the prompts are the jobs' own");
             }
             generation = byFinishedJobs(node.get("methods"), spec, principal);
             checkAnchor(anchor, generation.keySet());
             spec.put("anchor", anchor);
             Map<String, Map<String, String>> chosen = generation;
-            evaluation = service.submitEvaluation(List.of(), none -> evaluationJob(spec, seed, priority, chosen),
-                    principal).get(0);
+            evaluation = service.submitEvaluation(
+                            List.of(), none -> evaluationJob(spec, seed, priority, chosen), principal)
+                    .get(0);
         } else {
             List<String> prompts = prompts(node);
             spec.put("prompts", prompts);
@@ -118,24 +136,30 @@ class EvaluationController {
                 flat.addAll(list);
                 list.forEach(r -> owners.add(m));
             });
-            List<Job> stored = service.submitEvaluation(flat, stored1 -> {
-                Map<String, Map<String, String>> methods = new LinkedHashMap<>();
-                int[] next = new int[requests.size()];
-                List<String> names = new ArrayList<>(requests.keySet());
-                for (int i = 0; i < stored1.size(); i++) {
-                    String m = owners.get(i);
-                    int id = next[names.indexOf(m)]++;
-                    methods.computeIfAbsent(m, k -> new LinkedHashMap<>()).put(Integer.toString(id),
-                            stored1.get(i).id().toString());
-                }
-                List<UUID> deps = stored1.stream().map(Job::id).toList();
-                return evaluationJob(spec, seed, priority, methods).withDependencies(deps);
-            }, principal);
+            List<Job> stored = service.submitEvaluation(
+                    flat,
+                    stored1 -> {
+                        Map<String, Map<String, String>> methods = new LinkedHashMap<>();
+                        int[] next = new int[requests.size()];
+                        List<String> names = new ArrayList<>(requests.keySet());
+                        for (int i = 0; i < stored1.size(); i++) {
+                            String m = owners.get(i);
+                            int id = next[names.indexOf(m)]++;
+                            methods.computeIfAbsent(m, k -> new LinkedHashMap<>())
+                                    .put(
+                                            Integer.toString(id),
+                                            stored1.get(i).id().toString());
+                        }
+                        List<UUID> deps = stored1.stream().map(Job::id).toList();
+                        return evaluationJob(spec, seed, priority, methods).withDependencies(deps);
+                    },
+                    principal);
             evaluation = stored.get(stored.size() - 1);
             generation = methodsOf(evaluation);
         }
         URI location = URI.create("/evaluations/" + evaluation.id());
-        return ResponseEntity.status(HttpStatus.ACCEPTED).location(location)
+        return ResponseEntity.status(HttpStatus.ACCEPTED)
+                .location(location)
                 .body(new EvaluationResponse(views.detailed(evaluation), generation));
     }
 
@@ -158,16 +182,21 @@ class EvaluationController {
     }
 
     /** What the evaluation job stores: a readable title as its prompt, the spec as its options. */
-    private static JobService.EvaluationJob evaluationJob(Map<String, Object> spec, long seed, int priority,
-            Map<String, Map<String, String>> methods) {
+    private static JobService.EvaluationJob evaluationJob(
+            Map<String, Object> spec, long seed, int priority, Map<String, Map<String, String>> methods) {
         Map<String, Object> s = new LinkedHashMap<>(spec);
         s.put("methods", methods);
         int assets = methods.values().stream().mapToInt(Map::size).sum();
         @SuppressWarnings("unchecked")
         int prompts = ((List<String>) s.get("prompts")).size();
         String title = "GPTEval3D evaluation: " + String.join(" vs ", methods.keySet()) + " on " + prompts + " prompts";
-        return new JobService.EvaluationJob(title.length() > 1000 ? title.substring(0, 1000) : title, seed, priority,
-                s, Math.max(1, assets), List.of());
+        return new JobService.EvaluationJob(
+                title.length() > 1000 ? title.substring(0, 1000) : title,
+                seed,
+                priority,
+                s,
+                Math.max(1, assets),
+                List.of());
     }
 
     @SuppressWarnings("unchecked")
@@ -185,11 +214,14 @@ class EvaluationController {
     }
 
     /** Finished jobs per method, paired by prompt text; the prompt list is every prompt in order of appearance. */
-    private Map<String, Map<String, String>> byFinishedJobs(JsonNode methods, Map<String, Object> spec,
-            ApiPrincipal principal) {
+    private Map<String, Map<String, String>> byFinishedJobs(
+            JsonNode methods, Map<String, Object> spec, ApiPrincipal principal) {
         if (!methods.isObject() || methods.size() < 2 || methods.size() > MAX_METHODS) {
-            throw ApiException.invalid("INVALID_FIELD", "methods", "methods must be an object of 2 to " + MAX_METHODS
-                    + " method names, each with an array of finished job ids");
+            throw ApiException.invalid(
+                    "INVALID_FIELD",
+                    "methods",
+                    "methods must be an object of 2 to " + MAX_METHODS
+                            + " method names, each with an array of finished job ids");
         }
         List<String> prompts = new ArrayList<>();
         Map<String, Map<String, String>> out = new LinkedHashMap<>();
@@ -198,8 +230,8 @@ class EvaluationController {
             JsonNode ids = e.getValue();
             String field = "methods." + name;
             if (!ids.isArray() || ids.isEmpty() || ids.size() > MAX_BATCH) {
-                throw ApiException.invalid("INVALID_FIELD", field, field + " must be an array of 1 to " + MAX_BATCH
-                        + " job ids");
+                throw ApiException.invalid(
+                        "INVALID_FIELD", field, field + " must be an array of 1 to " + MAX_BATCH + " job ids");
             }
             Map<String, String> byPrompt = new LinkedHashMap<>();
             for (int i = 0; i < ids.size(); i++) {
@@ -212,9 +244,14 @@ class EvaluationController {
                 }
                 Job job = service.find(id, principal);
                 if (job.isEvaluation() || job.status() != JobStatus.SUCCEEDED) {
-                    throw new ApiException(HttpStatus.CONFLICT, "JOB_NOT_SUCCEEDED", "job " + id + " is "
-                            + (job.isEvaluation() ? "an evaluation" : job.status().name())
-                            + "; an evaluation compares SUCCEEDED generation jobs");
+                    throw new ApiException(
+                            HttpStatus.CONFLICT,
+                            "JOB_NOT_SUCCEEDED",
+                            "job " + id + " is "
+                                    + (job.isEvaluation()
+                                            ? "an evaluation"
+                                            : job.status().name())
+                                    + "; an evaluation compares SUCCEEDED generation jobs");
                 }
                 int pid = prompts.indexOf(job.prompt());
                 if (pid < 0) {
@@ -222,8 +259,10 @@ class EvaluationController {
                     pid = prompts.size() - 1;
                 }
                 if (byPrompt.put(Integer.toString(pid), id.toString()) != null) {
-                    throw ApiException.invalid("INVALID_FIELD", f, "method " + name + " has two jobs for the prompt '"
-                            + job.prompt() + "'");
+                    throw ApiException.invalid(
+                            "INVALID_FIELD",
+                            f,
+                            "method " + name + " has two jobs for the prompt '" + job.prompt() + "'");
                 }
             }
             out.put(name, byPrompt);
@@ -234,8 +273,11 @@ class EvaluationController {
 
     private Map<String, List<CreateJobRequest>> byPresets(JsonNode presets, List<String> prompts, JsonNode node) {
         if (presets == null || !presets.isObject() || presets.size() < 2 || presets.size() > MAX_METHODS) {
-            throw ApiException.invalid("INVALID_FIELD", "presets", "presets must be an object of 2 to " + MAX_METHODS
-                    + " method names, each {preset, steps, options, negative_prompt}");
+            throw ApiException.invalid(
+                    "INVALID_FIELD",
+                    "presets",
+                    "presets must be an object of 2 to " + MAX_METHODS
+                            + " method names, each {preset, steps, options, negative_prompt}");
         }
         Long genSeed = node.has("generation_seed") ? integer(node, "generation_seed", 0, Long.MAX_VALUE, 0) : null;
         Map<String, List<CreateJobRequest>> out = new LinkedHashMap<>();
@@ -243,11 +285,14 @@ class EvaluationController {
             String name = methodName(e.getKey(), "presets");
             JsonNode p = e.getValue();
             if (!p.isObject()) {
-                throw ApiException.invalid("INVALID_FIELD", "presets." + name, "presets." + name + " must be an object");
+                throw ApiException.invalid(
+                        "INVALID_FIELD", "presets." + name, "presets." + name + " must be an object");
             }
             for (Map.Entry<String, JsonNode> f : p.properties()) {
                 if (!PRESET_FIELDS.contains(f.getKey())) {
-                    throw ApiException.invalid("UNKNOWN_FIELD", "presets." + name + "." + f.getKey(),
+                    throw ApiException.invalid(
+                            "UNKNOWN_FIELD",
+                            "presets." + name + "." + f.getKey(),
                             "unknown field '" + f.getKey() + "'");
                 }
             }
@@ -262,8 +307,10 @@ class EvaluationController {
             out.put(name, list);
         }
         if ((long) prompts.size() * out.size() > MAX_BATCH) {
-            throw ApiException.invalid("INVALID_FIELD", "prompts", prompts.size() * out.size()
-                    + " generation jobs; at most " + MAX_BATCH + " per evaluation");
+            throw ApiException.invalid(
+                    "INVALID_FIELD",
+                    "prompts",
+                    prompts.size() * out.size() + " generation jobs; at most " + MAX_BATCH + " per evaluation");
         }
         return out;
     }
@@ -293,24 +340,28 @@ class EvaluationController {
         JsonNode list = node.get("prompts");
         JsonNode named = node.get("prompt_list");
         if ((list == null) == (named == null)) {
-            throw ApiException.invalid("INVALID_FIELD", "prompts", "give prompts (an array of strings) or prompt_list ("
-                    + "\"" + PromptList.GPTEVAL3D + "\": the benchmark's 110), one of them");
+            throw ApiException.invalid(
+                    "INVALID_FIELD",
+                    "prompts",
+                    "give prompts (an array of strings) or prompt_list (" + "\"" + PromptList.GPTEVAL3D
+                            + "\": the benchmark's 110), one of them");
         }
         if (named != null) {
             if (!named.isString() || !named.stringValue().equals(PromptList.GPTEVAL3D)) {
-                throw ApiException.invalid("INVALID_FIELD", "prompt_list", "prompt_list must be \""
-                        + PromptList.GPTEVAL3D + "\"");
+                throw ApiException.invalid(
+                        "INVALID_FIELD", "prompt_list", "prompt_list must be \"" + PromptList.GPTEVAL3D + "\"");
             }
             return PromptList.gpteval3d();
         }
         if (!list.isArray() || list.isEmpty() || list.size() > MAX_BATCH) {
-            throw ApiException.invalid("INVALID_FIELD", "prompts", "prompts must be an array of 1 to " + MAX_BATCH
-                    + " strings");
+            throw ApiException.invalid(
+                    "INVALID_FIELD", "prompts", "prompts must be an array of 1 to " + MAX_BATCH + " strings");
         }
         List<String> out = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
             if (!list.get(i).isString()) {
-                throw ApiException.invalid("INVALID_FIELD", "prompts[" + i + "]", "prompts[" + i + "] must be a string");
+                throw ApiException.invalid(
+                        "INVALID_FIELD", "prompts[" + i + "]", "prompts[" + i + "] must be a string");
             }
             out.add(list.get(i).stringValue());
         }
@@ -331,8 +382,10 @@ class EvaluationController {
 
     private static String methodName(String name, String field) {
         if (!METHOD_NAME.matcher(name).matches()) {
-            throw ApiException.invalid("INVALID_FIELD", field + "." + name, "method names are 1 to 64 of "
-                    + "A-Z a-z 0-9 . _ - (they name folders and chart rows)");
+            throw ApiException.invalid(
+                    "INVALID_FIELD",
+                    field + "." + name,
+                    "method names are 1 to 64 of " + "A-Z a-z 0-9 . _ - (they name folders and chart rows)");
         }
         return name;
     }
@@ -354,7 +407,8 @@ class EvaluationController {
             return fallback;
         }
         if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < min || v.longValue() > max) {
-            throw ApiException.invalid("INVALID_FIELD", field, field + " must be an integer in [" + min + ", " + max + "]");
+            throw ApiException.invalid(
+                    "INVALID_FIELD", field, field + " must be an integer in [" + min + ", " + max + "]");
         }
         return v.longValue();
     }

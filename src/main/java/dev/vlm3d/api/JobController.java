@@ -10,8 +10,8 @@ import dev.vlm3d.webhooks.WebhookDeliveries;
 import dev.vlm3d.webhooks.WebhookTargets;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
-import java.util.Collections;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -28,7 +28,6 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
-import tools.jackson.databind.JsonNode;
 
 /** The job endpoints; the contract is openapi.yaml at the repository root. */
 @RestController
@@ -39,22 +38,31 @@ class JobController {
     private final JobRequestParser parser;
     private final JobEventHub events;
 
-    JobController(JobService service, JobViews views, JobEventHub events, ApiProperties properties,
-                  WebhookTargets webhookTargets) {
+    JobController(
+            JobService service,
+            JobViews views,
+            JobEventHub events,
+            ApiProperties properties,
+            WebhookTargets webhookTargets) {
         this.service = service;
         this.views = views;
         this.parser = new JobRequestParser(properties, webhookTargets);
         this.events = events;
     }
 
-    @PostMapping(path = "/jobs", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-    ResponseEntity<JobResponse> submit(@RequestBody(required = false) byte[] body, HttpServletRequest http,
-                                       ApiPrincipal principal) {
+    @PostMapping(
+            path = "/jobs",
+            consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<JobResponse> submit(
+            @RequestBody(required = false) byte[] body, HttpServletRequest http, ApiPrincipal principal) {
         List<String> idempotencyKeys = Collections.list(http.getHeaders("Idempotency-Key"));
         if (idempotencyKeys.size() > 1) {
             // a proxy or client library would join them with a comma: refused rather than stored as one key
-            throw ApiException.invalid("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key", "send one Idempotency-Key header, not "
-                    + idempotencyKeys.size());
+            throw ApiException.invalid(
+                    "INVALID_IDEMPOTENCY_KEY",
+                    "Idempotency-Key",
+                    "send one Idempotency-Key header, not " + idempotencyKeys.size());
         }
         String idempotencyKey = idempotencyKeys.isEmpty() ? null : idempotencyKeys.get(0);
         CreateJobRequest request = parser.parse(JsonBodies.read(body));
@@ -63,7 +71,8 @@ class JobController {
         ResponseEntity.BodyBuilder response = result.replayed()
                 ? ResponseEntity.ok().header("Idempotent-Replayed", "true")
                 : ResponseEntity.status(HttpStatus.ACCEPTED);
-        return response.location(location).body(result.replayed() ? views.detailed(result.job()) : views.submitted(result));
+        return response.location(location)
+                .body(result.replayed() ? views.detailed(result.job()) : views.submitted(result));
     }
 
     @GetMapping(path = "/jobs/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -72,15 +81,23 @@ class JobController {
     }
 
     @GetMapping(path = "/jobs", produces = MediaType.APPLICATION_JSON_VALUE)
-    JobListResponse list(@RequestParam(required = false) String status, @RequestParam(required = false) String cursor,
-                         @RequestParam(required = false) Integer limit, ApiPrincipal principal) {
+    JobListResponse list(
+            @RequestParam(required = false) String status,
+            @RequestParam(required = false) String cursor,
+            @RequestParam(required = false) Integer limit,
+            ApiPrincipal principal) {
         JobStatus filter = null;
         if (status != null) {
             try {
                 filter = JobStatus.valueOf(status.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw ApiException.invalid("INVALID_FIELD", "status", "status must be one of "
-                        + Arrays.stream(JobStatus.values()).map(Enum::name).collect(Collectors.joining(", ")));
+                throw ApiException.invalid(
+                        "INVALID_FIELD",
+                        "status",
+                        "status must be one of "
+                                + Arrays.stream(JobStatus.values())
+                                        .map(Enum::name)
+                                        .collect(Collectors.joining(", ")));
             }
         }
         JobPage page = service.list(filter, cursor, limit, principal);
@@ -111,11 +128,12 @@ class JobController {
      */
     @GetMapping(path = "/jobs/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     ResponseEntity<SseEmitter> events(@PathVariable UUID id, ApiPrincipal principal) {
-        return ResponseEntity.ok().header("X-Accel-Buffering", "no").body(events.subscribe(service.find(id, principal)));
+        return ResponseEntity.ok()
+                .header("X-Accel-Buffering", "no")
+                .body(events.subscribe(service.find(id, principal)));
     }
 
-    record WebhookDeliveryList(List<WebhookDeliveries.Delivery> deliveries) {
-    }
+    record WebhookDeliveryList(List<WebhookDeliveries.Delivery> deliveries) {}
 
     /** The job's webhook deliveries, for the key that submitted it only ({@link JobService#webhookDeliveries}). */
     @GetMapping(path = "/jobs/{id}/webhooks", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -123,20 +141,33 @@ class JobController {
         return new WebhookDeliveryList(service.webhookDeliveries(id, principal));
     }
 
-    @GetMapping(path = "/jobs/{id}/metrics", produces = {MediaType.APPLICATION_JSON_VALUE, "text/csv"})
-    ResponseEntity<?> metrics(@PathVariable UUID id, @RequestParam(required = false) String format,
-                              @RequestHeader(name = "Accept", required = false) String accept, ApiPrincipal principal) {
+    @GetMapping(
+            path = "/jobs/{id}/metrics",
+            produces = {MediaType.APPLICATION_JSON_VALUE, "text/csv"})
+    ResponseEntity<?> metrics(
+            @PathVariable UUID id,
+            @RequestParam(required = false) String format,
+            @RequestHeader(name = "Accept", required = false) String accept,
+            ApiPrincipal principal) {
         List<StepRecord> steps = service.steps(id, principal);
         boolean csv = "csv".equalsIgnoreCase(format)
-                || (format == null && accept != null && accept.contains("text/csv") && !accept.contains("application/json"));
+                || (format == null
+                        && accept != null
+                        && accept.contains("text/csv")
+                        && !accept.contains("application/json"));
         if (format != null && !csv && !"json".equalsIgnoreCase(format)) {
             throw ApiException.invalid("INVALID_FIELD", "format", "format must be json or csv");
         }
         if (csv) {
-            return ResponseEntity.ok().contentType(MediaType.parseMediaType("text/csv;charset=UTF-8"))
+            return ResponseEntity.ok()
+                    .contentType(MediaType.parseMediaType("text/csv;charset=UTF-8"))
                     .body(JobService.csv(steps));
         }
-        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(new MetricsResponse(steps.stream()
-                .map(s -> new MetricsResponse.Point(s.step(), s.attempt(), s.stage(), s.metrics(), s.recordedAt())).toList()));
+        return ResponseEntity.ok()
+                .contentType(MediaType.APPLICATION_JSON)
+                .body(new MetricsResponse(steps.stream()
+                        .map(s -> new MetricsResponse.Point(
+                                s.step(), s.attempt(), s.stage(), s.metrics(), s.recordedAt()))
+                        .toList()));
     }
 }

@@ -36,6 +36,7 @@ class JobEventHub implements AutoCloseable {
     private final ApiProperties properties;
     /** Open streams per job, each with the updated_at of the last snapshot it got (so no duplicates are sent). */
     private final Map<UUID, Map<SseEmitter, Instant>> streams = new ConcurrentHashMap<>();
+
     private final Set<UUID> pending = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "vlm3d-sse");
@@ -51,7 +52,8 @@ class JobEventHub implements AutoCloseable {
         notifications.onReconnect(() -> streams.keySet().forEach(this::changed));
         long beat = properties.sseHeartbeat().toMillis();
         scheduler.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(() -> streams.keySet().forEach(this::changed), RESYNC_SECONDS, RESYNC_SECONDS, TimeUnit.SECONDS);
+        scheduler.scheduleWithFixedDelay(
+                () -> streams.keySet().forEach(this::changed), RESYNC_SECONDS, RESYNC_SECONDS, TimeUnit.SECONDS);
     }
 
     SseEmitter subscribe(Job job) {
@@ -100,7 +102,11 @@ class JobEventHub implements AutoCloseable {
             if (job.isEmpty()) {
                 streams.remove(id);
                 for (SseEmitter e : emitters.keySet()) {
-                    trySend(e, SseEmitter.event().name("deleted").data("{\"id\":\"" + id + "\"}", MediaType.APPLICATION_JSON));
+                    trySend(
+                            e,
+                            SseEmitter.event()
+                                    .name("deleted")
+                                    .data("{\"id\":\"" + id + "\"}", MediaType.APPLICATION_JSON));
                     e.complete();
                 }
                 return;
@@ -109,7 +115,8 @@ class JobEventHub implements AutoCloseable {
             for (Map.Entry<SseEmitter, Instant> e : emitters.entrySet()) {
                 if (snapshot.updatedAt().equals(e.getValue())) continue;
                 e.setValue(snapshot.updatedAt());
-                if (send(e.getKey(), snapshot) && job.get().status().isTerminal()) e.getKey().complete();
+                if (send(e.getKey(), snapshot) && job.get().status().isTerminal())
+                    e.getKey().complete();
             }
             if (job.get().status().isTerminal()) streams.remove(id);
         } catch (RuntimeException e) {
@@ -118,8 +125,12 @@ class JobEventHub implements AutoCloseable {
     }
 
     private boolean send(SseEmitter emitter, JobResponse snapshot) {
-        return trySend(emitter, SseEmitter.event().name("job").id(snapshot.updatedAt().toString())
-                .data(snapshot, MediaType.APPLICATION_JSON));
+        return trySend(
+                emitter,
+                SseEmitter.event()
+                        .name("job")
+                        .id(snapshot.updatedAt().toString())
+                        .data(snapshot, MediaType.APPLICATION_JSON));
     }
 
     private boolean trySend(SseEmitter emitter, SseEmitter.SseEventBuilder event) {
@@ -133,7 +144,9 @@ class JobEventHub implements AutoCloseable {
     }
 
     private void heartbeat() {
-        streams.values().forEach(set -> set.keySet().forEach(e -> trySend(e, SseEmitter.event().comment("keep-alive"))));
+        streams.values()
+                .forEach(set ->
+                        set.keySet().forEach(e -> trySend(e, SseEmitter.event().comment("keep-alive"))));
     }
 
     @Override

@@ -1,7 +1,7 @@
 package dev.vlm3d.api;
 
-import dev.vlm3d.options.Preset;
 import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.options.Preset;
 import dev.vlm3d.text.InputText;
 import dev.vlm3d.webhooks.WebhookEvent;
 import dev.vlm3d.webhooks.WebhookTargets;
@@ -20,8 +20,18 @@ import tools.jackson.databind.JsonNode;
  */
 final class JobRequestParser {
 
-    private static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "seed", "preset", "steps", "priority", "options",
-            "webhook_url", "webhook_events", "ttl_seconds", "no_expiry");
+    private static final Set<String> FIELDS = Set.of(
+            "prompt",
+            "negative_prompt",
+            "seed",
+            "preset",
+            "steps",
+            "priority",
+            "options",
+            "webhook_url",
+            "webhook_events",
+            "ttl_seconds",
+            "no_expiry");
 
     private final ApiProperties properties;
     private final WebhookTargets targets;
@@ -52,13 +62,14 @@ final class JobRequestParser {
         }
         String preset = text(body, "preset", false);
         if (preset != null && !Preset.NAMES.contains(preset)) {
-            throw ApiException.invalid("INVALID_FIELD", "preset", "preset must be one of " + String.join(", ", Preset.NAMES));
+            throw ApiException.invalid(
+                    "INVALID_FIELD", "preset", "preset must be one of " + String.join(", ", Preset.NAMES));
         }
         Integer steps = integer(body, "steps", 1, properties.maxSteps());
         Integer priority = integer(body, "priority", 0, 9);
         // the job stores its effective options (preset values + overrides), so what runs is what the API echoes
-        GenerationOptions effective = RunOptions.resolve(preset != null ? preset : properties.defaultPreset(), steps,
-                body.get("options"));
+        GenerationOptions effective =
+                RunOptions.resolve(preset != null ? preset : properties.defaultPreset(), steps, body.get("options"));
         String webhookUrl = webhookUrl(body);
         List<String> webhookEvents = webhookEvents(body);
         if (webhookEvents != null && webhookUrl == null) {
@@ -67,9 +78,13 @@ final class JobRequestParser {
         Long ttl = null;
         JsonNode ttlNode = body.get("ttl_seconds");
         if (ttlNode != null && !ttlNode.isNull()) {
-            if (!ttlNode.isIntegralNumber() || !ttlNode.canConvertToLong() || ttlNode.longValue() < 1
+            if (!ttlNode.isIntegralNumber()
+                    || !ttlNode.canConvertToLong()
+                    || ttlNode.longValue() < 1
                     || ttlNode.longValue() > ApiKeyController.MAX_TTL_SECONDS) {
-                throw ApiException.invalid("INVALID_FIELD", "ttl_seconds",
+                throw ApiException.invalid(
+                        "INVALID_FIELD",
+                        "ttl_seconds",
                         "ttl_seconds must be an integer in [1, " + ApiKeyController.MAX_TTL_SECONDS + "]");
             }
             ttl = ttlNode.longValue();
@@ -82,8 +97,18 @@ final class JobRequestParser {
         if (noExpiry && ttl != null) {
             throw ApiException.invalid("INVALID_FIELD", "no_expiry", "no_expiry and ttl_seconds exclude each other");
         }
-        return new CreateJobRequest(prompt, negative, seed, effective.preset().wireName(), effective.steps(),
-                priority == null ? 0 : priority, effective.toMap(), webhookUrl, webhookEvents, ttl, noExpiry);
+        return new CreateJobRequest(
+                prompt,
+                negative,
+                seed,
+                effective.preset().wireName(),
+                effective.steps(),
+                priority == null ? 0 : priority,
+                effective.toMap(),
+                webhookUrl,
+                webhookEvents,
+                ttl,
+                noExpiry);
     }
 
     /**
@@ -93,7 +118,8 @@ final class JobRequestParser {
     private String webhookUrl(JsonNode body) {
         JsonNode node = body.get("webhook_url");
         if (node == null || node.isNull()) return null;
-        if (!node.isString()) throw ApiException.invalid("INVALID_FIELD", "webhook_url", "webhook_url must be a string");
+        if (!node.isString())
+            throw ApiException.invalid("INVALID_FIELD", "webhook_url", "webhook_url must be a string");
         String url = node.stringValue();
         URI uri;
         try {
@@ -104,8 +130,13 @@ final class JobRequestParser {
         try {
             targets.check(uri);
         } catch (WebhookTargets.RefusedException e) {
-            throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, e.code(), e.getMessage(),
-                    List.of(new ApiException.FieldError("webhook_url", e.getMessage())), Map.of(), new HttpHeaders());
+            throw new ApiException(
+                    HttpStatus.UNPROCESSABLE_CONTENT,
+                    e.code(),
+                    e.getMessage(),
+                    List.of(new ApiException.FieldError("webhook_url", e.getMessage())),
+                    Map.of(),
+                    new HttpHeaders());
         }
         return url;
     }
@@ -139,9 +170,12 @@ final class JobRequestParser {
         }
         if (!node.isString()) throw ApiException.invalid("INVALID_FIELD", field, field + " must be a string");
         String value = node.stringValue();
-        if (required && value.isBlank()) throw ApiException.invalid("INVALID_FIELD", field, field + " must not be empty");
+        if (required && value.isBlank())
+            throw ApiException.invalid("INVALID_FIELD", field, field + " must not be empty");
         if (value.length() > properties.maxPromptLength()) {
-            throw ApiException.invalid("PROMPT_TOO_LONG", field,
+            throw ApiException.invalid(
+                    "PROMPT_TOO_LONG",
+                    field,
                     field + " is longer than " + properties.maxPromptLength() + " characters");
         }
         String forbidden = InputText.forbiddenCharacter(value);
@@ -150,8 +184,11 @@ final class JobRequestParser {
         }
         String token = InputText.controlToken(value);
         if (token != null) {
-            throw ApiException.invalid("PROMPT_REJECTED", field, field + " contains the model control token " + token
-                    + "; control tokens would be read as chat-template markup, not as text");
+            throw ApiException.invalid(
+                    "PROMPT_REJECTED",
+                    field,
+                    field + " contains the model control token " + token
+                            + "; control tokens would be read as chat-template markup, not as text");
         }
         return value.isEmpty() ? null : value;
     }
@@ -160,7 +197,8 @@ final class JobRequestParser {
         JsonNode node = body.get(field);
         if (node == null || node.isNull()) return null;
         if (!node.isIntegralNumber() || !node.canConvertToInt() || node.intValue() < min || node.intValue() > max) {
-            throw ApiException.invalid("INVALID_FIELD", field, field + " must be an integer in [" + min + ", " + max + "]");
+            throw ApiException.invalid(
+                    "INVALID_FIELD", field, field + " must be an integer in [" + min + ", " + max + "]");
         }
         return node.intValue();
     }

@@ -45,14 +45,11 @@ public record JobResponse(
         Webhook webhook) {
 
     /** The job's webhook subscription; {@code events} is absent when every event is sent. */
-    public record Webhook(String url, List<String> events) {
-    }
+    public record Webhook(String url, List<String> events) {}
 
     /** The last error of a job: its final reason when FAILED, or the cause of a pending retry when QUEUED. */
-    public record JobError(String code, String message, boolean retrying) {
-    }
+    public record JobError(String code, String message, boolean retrying) {}
 
     /** Why the latest attempt before the current one ended: a lost lease, a shutdown, or a transient error. */
-    public record Interruption(String code, String message, Instant at) {
-    }
+    public record Interruption(String code, String message, Instant at) {}
 }

@@ -56,9 +56,17 @@ class JobService {
     private final WebhookProperties webhooks;
     private final WebhookDeliveries deliveries;
 
-    JobService(JobRepository jobs, QueueEstimates estimates, ArtifactStore artifacts, ApiProperties properties,
-               RetentionProperties retention, JsonMapper json, MeterRegistry meters, ApiKeyService keys,
-               WebhookProperties webhooks, WebhookDeliveries deliveries) {
+    JobService(
+            JobRepository jobs,
+            QueueEstimates estimates,
+            ArtifactStore artifacts,
+            ApiProperties properties,
+            RetentionProperties retention,
+            JsonMapper json,
+            MeterRegistry meters,
+            ApiKeyService keys,
+            WebhookProperties webhooks,
+            WebhookDeliveries deliveries) {
         this.jobs = jobs;
         this.estimates = estimates;
         this.artifacts = artifacts;
@@ -68,28 +76,47 @@ class JobService {
         this.keys = keys;
         this.webhooks = webhooks;
         this.deliveries = deliveries;
-        this.submitted = Counter.builder("vlm3d.jobs.submitted").description("Jobs accepted by POST /jobs").register(meters);
+        this.submitted = Counter.builder("vlm3d.jobs.submitted")
+                .description("Jobs accepted by POST /jobs")
+                .register(meters);
     }
 
     SubmitResult submit(CreateJobRequest request, String idempotencyKey, ApiPrincipal principal) {
-        if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY
-                || !idempotencyKey.chars().allMatch(c -> c >= 0x21 && c <= 0x7e))) {
-            throw ApiException.invalid("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key",
+        if (idempotencyKey != null
+                && (idempotencyKey.isBlank()
+                        || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY
+                        || !idempotencyKey.chars().allMatch(c -> c >= 0x21 && c <= 0x7e))) {
+            throw ApiException.invalid(
+                    "INVALID_IDEMPOTENCY_KEY",
+                    "Idempotency-Key",
                     "Idempotency-Key must be 1 to " + MAX_IDEMPOTENCY_KEY + " visible ASCII characters");
         }
         NewJob.Webhook webhook = null;
         if (request.webhookUrl() != null) {
             // deliveries are signed with the submitting key's secret: without one the receiver could verify nothing
             if (!keys.hasWebhookSecret(principal.keyId())) {
-                throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "WEBHOOK_SECRET_MISSING",
+                throw new ApiException(
+                        HttpStatus.UNPROCESSABLE_CONTENT,
+                        "WEBHOOK_SECRET_MISSING",
                         "this API key has no webhook signing secret yet: rotate it (POST /webhook-secret) first");
             }
             webhook = new NewJob.Webhook(request.webhookUrl(), request.webhookEvents(), webhooks.progressInterval());
         }
         long seed = request.seed() != null ? request.seed() : random.nextLong() & Long.MAX_VALUE;
-        NewJob job = new NewJob(request.prompt(), request.negativePrompt(), seed, request.preset(), request.steps(),
-                request.priority(), request.options(), properties.maxAttempts(), principal.keyId(), idempotencyKey,
-                idempotencyKey == null ? null : fingerprint(request), webhook, ttlSeconds(request, principal));
+        NewJob job = new NewJob(
+                request.prompt(),
+                request.negativePrompt(),
+                seed,
+                request.preset(),
+                request.steps(),
+                request.priority(),
+                request.options(),
+                properties.maxAttempts(),
+                principal.keyId(),
+                idempotencyKey,
+                idempotencyKey == null ? null : fingerprint(request),
+                webhook,
+                ttlSeconds(request, principal));
         try {
             SubmitResult result = jobs.submit(job, principal.maxQueuedJobs());
             if (!result.replayed()) {
@@ -98,16 +125,21 @@ class JobService {
             }
             return result;
         } catch (IdempotencyConflictException e) {
-            throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "IDEMPOTENCY_KEY_REUSED", e.getMessage(), List.of(),
-                    Map.of("job_id", e.existingJobId().toString()), new HttpHeaders());
+            throw new ApiException(
+                    HttpStatus.UNPROCESSABLE_CONTENT,
+                    "IDEMPOTENCY_KEY_REUSED",
+                    e.getMessage(),
+                    List.of(),
+                    Map.of("job_id", e.existingJobId().toString()),
+                    new HttpHeaders());
         } catch (QueueCapExceededException e) {
             throw queueLimit(e);
         }
     }
 
     /** An evaluation job to store: its title (shown as the prompt), spec (its options) and dependencies. */
-    record EvaluationJob(String title, long seed, int priority, Map<String, Object> spec, int totalSteps,
-            List<UUID> dependsOn) {
+    record EvaluationJob(
+            String title, long seed, int priority, Map<String, Object> spec, int totalSteps, List<UUID> dependsOn) {
 
         EvaluationJob withDependencies(List<UUID> ids) {
             return new EvaluationJob(title, seed, priority, spec, totalSteps, ids);
@@ -123,24 +155,56 @@ class JobService {
      * Generation jobs and, when {@code evaluation} is given, the evaluation job made from them, in one transaction
      * (POST /evaluations); the evaluation is the last job of the list.
      */
-    List<Job> submitEvaluation(List<CreateJobRequest> requests,
-            java.util.function.Function<List<Job>, EvaluationJob> evaluation, ApiPrincipal principal) {
+    List<Job> submitEvaluation(
+            List<CreateJobRequest> requests,
+            java.util.function.Function<List<Job>, EvaluationJob> evaluation,
+            ApiPrincipal principal) {
         List<NewJob> batch = new java.util.ArrayList<>(requests.size());
         for (CreateJobRequest r : requests) {
             long seed = r.seed() != null ? r.seed() : random.nextLong() & Long.MAX_VALUE;
-            batch.add(new NewJob(r.prompt(), r.negativePrompt(), seed, r.preset(), r.steps(), r.priority(), r.options(),
-                    properties.maxAttempts(), principal.keyId(), null, null, null, ttlSeconds(r, principal)));
+            batch.add(new NewJob(
+                    r.prompt(),
+                    r.negativePrompt(),
+                    seed,
+                    r.preset(),
+                    r.steps(),
+                    r.priority(),
+                    r.options(),
+                    properties.maxAttempts(),
+                    principal.keyId(),
+                    null,
+                    null,
+                    null,
+                    ttlSeconds(r, principal)));
         }
-        java.util.function.Function<List<Job>, NewJob> dependent = evaluation == null ? null : stored -> {
-            EvaluationJob e = evaluation.apply(stored);
-            return new NewJob(e.title(), null, e.seed(), null, e.totalSteps(), e.priority(), e.spec(),
-                    properties.maxAttempts(), principal.keyId(), null, null, Job.EVALUATION, e.dependsOn(), null,
-                    ttlSeconds(null, principal));
-        };
+        java.util.function.Function<List<Job>, NewJob> dependent = evaluation == null
+                ? null
+                : stored -> {
+                    EvaluationJob e = evaluation.apply(stored);
+                    return new NewJob(
+                            e.title(),
+                            null,
+                            e.seed(),
+                            null,
+                            e.totalSteps(),
+                            e.priority(),
+                            e.spec(),
+                            properties.maxAttempts(),
+                            principal.keyId(),
+                            null,
+                            null,
+                            Job.EVALUATION,
+                            e.dependsOn(),
+                            null,
+                            ttlSeconds(null, principal));
+                };
         try {
             List<Job> jobs = this.jobs.submitAll(batch, dependent, principal.maxQueuedJobs());
             submitted.increment(jobs.size());
-            log.info("{} jobs submitted by key {}{}", jobs.size(), principal.name(),
+            log.info(
+                    "{} jobs submitted by key {}{}",
+                    jobs.size(),
+                    principal.name(),
                     evaluation == null ? "" : " (an evaluation and its generation jobs)");
             return jobs;
         } catch (QueueCapExceededException e) {
@@ -152,8 +216,13 @@ class JobService {
         HttpHeaders headers = new HttpHeaders();
         long retryAfter = retryAfterSeconds();
         headers.set(HttpHeaders.RETRY_AFTER, Long.toString(retryAfter));
-        return new ApiException(HttpStatus.TOO_MANY_REQUESTS, "QUEUE_LIMIT_REACHED", e.getMessage(), List.of(),
-                Map.of("max_queued_jobs", e.cap(), "retry_after_seconds", retryAfter), headers);
+        return new ApiException(
+                HttpStatus.TOO_MANY_REQUESTS,
+                "QUEUE_LIMIT_REACHED",
+                e.getMessage(),
+                List.of(),
+                Map.of("max_queued_jobs", e.cap(), "retry_after_seconds", retryAfter),
+                headers);
     }
 
     /**
@@ -161,20 +230,25 @@ class JobService {
      * when it asked for none and its key may keep jobs forever (admin keys may).
      */
     private Long ttlSeconds(CreateJobRequest request, ApiPrincipal principal) {
-        long keyDefault = (principal.defaultTtl() != null ? principal.defaultTtl() : retention.defaultTtl()).toSeconds();
+        long keyDefault =
+                (principal.defaultTtl() != null ? principal.defaultTtl() : retention.defaultTtl()).toSeconds();
         if (request == null) {
             return keyDefault; // a job the service makes (an evaluation): the key's default
         }
         if (request.noExpiry()) {
             if (!principal.allowNoExpiry() && !principal.admin()) {
-                throw new ApiException(HttpStatus.FORBIDDEN, "NO_EXPIRY_NOT_ALLOWED",
+                throw new ApiException(
+                        HttpStatus.FORBIDDEN,
+                        "NO_EXPIRY_NOT_ALLOWED",
                         "this key's jobs expire: no_expiry needs a key created with allow_no_expiry");
             }
             return null;
         }
         if (request.ttlSeconds() == null) return keyDefault;
         if (request.ttlSeconds() > keyDefault) {
-            throw ApiException.invalid("TTL_TOO_LONG", "ttl_seconds",
+            throw ApiException.invalid(
+                    "TTL_TOO_LONG",
+                    "ttl_seconds",
                     "ttl_seconds may not exceed this key's default of " + keyDefault + " seconds");
         }
         return request.ttlSeconds();
@@ -182,7 +256,12 @@ class JobService {
 
     /** About when one of the caller's queued jobs will have started: the recent mean run time, within bounds. */
     private long retryAfterSeconds() {
-        return estimates.current().meanRunTime().map(Duration::toSeconds).map(s -> Math.max(5, Math.min(3600, s))).orElse(60L);
+        return estimates
+                .current()
+                .meanRunTime()
+                .map(Duration::toSeconds)
+                .map(s -> Math.max(5, Math.min(3600, s)))
+                .orElse(60L);
     }
 
     /** Identifies the request as the client sent it (before the server picks a seed) for idempotent replays. */
@@ -201,7 +280,8 @@ class JobService {
         if (request.ttlSeconds() != null) canonical.put("ttl_seconds", request.ttlSeconds());
         if (request.noExpiry()) canonical.put("no_expiry", true);
         try {
-            return MessageDigest.getInstance("SHA-256").digest(json.writeValueAsString(canonical).getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256")
+                    .digest(json.writeValueAsString(canonical).getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -227,7 +307,8 @@ class JobService {
     JobPage list(JobStatus status, String cursor, Integer limit, ApiPrincipal principal) {
         int size = limit == null ? properties.defaultPageSize() : limit;
         if (size < 1 || size > properties.maxPageSize()) {
-            throw ApiException.invalid("INVALID_FIELD", "limit", "limit must be in [1, " + properties.maxPageSize() + "]");
+            throw ApiException.invalid(
+                    "INVALID_FIELD", "limit", "limit must be in [1, " + properties.maxPageSize() + "]");
         }
         return jobs.list(principal.scope(), status, cursor, size);
     }
@@ -238,9 +319,12 @@ class JobService {
      */
     Job cancel(UUID id, ApiPrincipal principal) {
         Job current = find(id, principal);
-        if (current.status() == JobStatus.SUCCEEDED || current.status() == JobStatus.FAILED
+        if (current.status() == JobStatus.SUCCEEDED
+                || current.status() == JobStatus.FAILED
                 || current.status() == JobStatus.EXPIRED) {
-            throw new ApiException(HttpStatus.CONFLICT, "JOB_ALREADY_FINISHED",
+            throw new ApiException(
+                    HttpStatus.CONFLICT,
+                    "JOB_ALREADY_FINISHED",
                     "job " + id + " already finished with status " + current.status());
         }
         return jobs.requestCancel(id, principal.scope()).orElseThrow(() -> ApiException.jobNotFound(id));

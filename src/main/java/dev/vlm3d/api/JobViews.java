@@ -41,7 +41,9 @@ class JobViews {
         } else if (job.status() == JobStatus.RUNNING) {
             eta = runningEta(job);
         }
-        List<ArtifactResponse> files = artifacts.list(job.id(), ArtifactKind.OUTPUT).stream().map(a -> artifact(job, a)).toList();
+        List<ArtifactResponse> files = artifacts.list(job.id(), ArtifactKind.OUTPUT).stream()
+                .map(a -> artifact(job, a))
+                .toList();
         return view(job, position, eta, files);
     }
 
@@ -54,7 +56,8 @@ class JobViews {
         Job job = result.job();
         QueueEstimates.Snapshot snapshot = estimates.current();
         int ahead = result.queuedAhead();
-        int position = ahead < JobRepository.EXACT_AHEAD_BOUND ? ahead
+        int position = ahead < JobRepository.EXACT_AHEAD_BOUND
+                ? ahead
                 : (int) Math.min(Integer.MAX_VALUE, Math.max(ahead, snapshot.aheadOfNew(job.priority())));
         estimates.admitted(job.priority());
         return view(job, position, queuedEta(job, position), List.of());
@@ -78,14 +81,20 @@ class JobViews {
     }
 
     static ArtifactResponse artifact(Job job, ArtifactInfo a) {
-        return new ArtifactResponse(a.name(), a.contentType(), a.sizeBytes(), a.sha256(), a.createdAt(),
+        return new ArtifactResponse(
+                a.name(),
+                a.contentType(),
+                a.sizeBytes(),
+                a.sha256(),
+                a.createdAt(),
                 "/jobs/" + job.id() + "/artifacts/" + a.name());
     }
 
     /** Remaining steps times the mean step time of the current attempt so far. */
     private Long runningEta(Job job) {
         return jobs.meanStepSeconds(job.id(), job.attempt())
-                .map(perStep -> (long) Math.ceil(perStep * Math.max(0, job.totalSteps() - job.step()))).orElse(null);
+                .map(perStep -> (long) Math.ceil(perStep * Math.max(0, job.totalSteps() - job.step())))
+                .orElse(null);
     }
 
     private JobResponse view(Job job, Integer position, Long eta, List<ArtifactResponse> files) {
@@ -103,16 +112,47 @@ class JobViews {
         boolean showError = job.errorCode() != null
                 && (job.status() == JobStatus.FAILED || job.status() == JobStatus.QUEUED || failedThenExpired);
         JobResponse.JobError error = showError
-                ? new JobResponse.JobError(job.errorCode(), job.errorMessage(), job.status() == JobStatus.QUEUED) : null;
-        JobResponse.Interruption interruption = job.lastInterruptionCode() == null ? null
-                : new JobResponse.Interruption(job.lastInterruptionCode(), job.lastInterruptionMessage(), job.lastInterruptionAt());
-        boolean waitingForRetry = job.status() == JobStatus.QUEUED && job.runAt().isAfter(Instant.now());
-        return new JobResponse(job.id(), job.status().name(), job.stage(), round(job.progress()), job.step(), job.totalSteps(),
-                job.prompt(), job.negativePrompt(), job.seed(), job.preset(), job.options(), job.priority(), job.attempt(),
-                job.maxAttempts(), job.resumedFromStep(), job.interruptions(), interruption, position, eta, job.latestMetrics(),
+                ? new JobResponse.JobError(job.errorCode(), job.errorMessage(), job.status() == JobStatus.QUEUED)
+                : null;
+        JobResponse.Interruption interruption = job.lastInterruptionCode() == null
+                ? null
+                : new JobResponse.Interruption(
+                        job.lastInterruptionCode(), job.lastInterruptionMessage(), job.lastInterruptionAt());
+        boolean waitingForRetry =
+                job.status() == JobStatus.QUEUED && job.runAt().isAfter(Instant.now());
+        return new JobResponse(
+                job.id(),
+                job.status().name(),
+                job.stage(),
+                round(job.progress()),
+                job.step(),
+                job.totalSteps(),
+                job.prompt(),
+                job.negativePrompt(),
+                job.seed(),
+                job.preset(),
+                job.options(),
+                job.priority(),
+                job.attempt(),
+                job.maxAttempts(),
+                job.resumedFromStep(),
+                job.interruptions(),
+                interruption,
+                position,
+                eta,
+                job.latestMetrics(),
                 job.cancelRequestedAt() != null && !job.status().isTerminal() ? Boolean.TRUE : null,
-                waitingForRetry ? job.runAt() : null, error, job.createdAt(), job.startedAt(), job.finishedAt(),
-                job.updatedAt(), job.ttlSeconds(), job.expiresAt(), files, links, job.kind(),
+                waitingForRetry ? job.runAt() : null,
+                error,
+                job.createdAt(),
+                job.startedAt(),
+                job.finishedAt(),
+                job.updatedAt(),
+                job.ttlSeconds(),
+                job.expiresAt(),
+                files,
+                links,
+                job.kind(),
                 job.webhookUrl() == null ? null : new JobResponse.Webhook(job.webhookUrl(), job.webhookEvents()));
     }
 

@@ -23,8 +23,7 @@ final class JsonBodies {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
-    private JsonBodies() {
-    }
+    private JsonBodies() {}
 
     static JsonNode read(byte[] body) {
         if (body == null || body.length == 0) {
@@ -32,8 +31,12 @@ final class JsonBodies {
         }
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(body))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new ApiException(HttpStatus.BAD_REQUEST, "INVALID_UTF8", "the request body is not valid UTF-8");
         }
@@ -42,7 +45,10 @@ final class JsonBodies {
         } catch (JacksonException e) {
             String message = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
             if (message.startsWith("Duplicate Object property") || message.startsWith("Duplicate field")) {
-                throw new ApiException(HttpStatus.BAD_REQUEST, "DUPLICATE_JSON_KEY", "an object in the request body names a key twice");
+                throw new ApiException(
+                        HttpStatus.BAD_REQUEST,
+                        "DUPLICATE_JSON_KEY",
+                        "an object in the request body names a key twice");
             }
             throw new ApiException(HttpStatus.BAD_REQUEST, "MALFORMED_JSON", "the request body is not valid JSON");
         }

@@ -35,8 +35,12 @@ class RequestLimitFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         long declared = request.getContentLengthLong();
         if (declared > maxBytes) {
-            ProblemJson.write(response, 413, "PAYLOAD_TOO_LARGE",
-                    "the request body is larger than " + maxBytes + " bytes", request.getRequestURI());
+            ProblemJson.write(
+                    response,
+                    413,
+                    "PAYLOAD_TOO_LARGE",
+                    "the request body is larger than " + maxBytes + " bytes",
+                    request.getRequestURI());
             return;
         }
         chain.doFilter(new LimitedRequest(request, maxBytes), response);

@@ -13,8 +13,7 @@ import tools.jackson.databind.JsonNode;
  */
 public final class RunOptions {
 
-    private RunOptions() {
-    }
+    private RunOptions() {}
 
     /** Validates and resolves; throws with the offending field named. */
     static GenerationOptions resolve(String preset, Integer steps, JsonNode node) {
@@ -34,8 +33,11 @@ public final class RunOptions {
             String field = "options." + e.getKey();
             JsonNode v = e.getValue();
             if (!GenerationOptions.NAMES.contains(e.getKey())) {
-                throw ApiException.invalid("UNKNOWN_OPTION", field, "unknown option '" + e.getKey()
-                        + "'; known options: " + String.join(", ", GenerationOptions.NAMES));
+                throw ApiException.invalid(
+                        "UNKNOWN_OPTION",
+                        field,
+                        "unknown option '" + e.getKey() + "'; known options: "
+                                + String.join(", ", GenerationOptions.NAMES));
             }
             if (v.isIntegralNumber() && v.canConvertToLong()) {
                 values.put(e.getKey(), v.longValue());

@@ -37,8 +37,7 @@ class Artifact {
         @Column(name = "name", nullable = false)
         private String name;
 
-        protected Key() {
-        }
+        protected Key() {}
 
         Key(UUID jobId, ArtifactKind kind, String name) {
             this.jobId = jobId;
@@ -78,10 +77,10 @@ class Artifact {
     @Column(name = "file_path")
     private String filePath;
 
-    protected Artifact() {
-    }
+    protected Artifact() {}
 
     ArtifactInfo toInfo() {
-        return new ArtifactInfo(id.jobId, id.kind, id.name, contentType, sizeBytes, sha256, attempt, createdAt, filePath);
+        return new ArtifactInfo(
+                id.jobId, id.kind, id.name, contentType, sizeBytes, sha256, attempt, createdAt, filePath);
     }
 }

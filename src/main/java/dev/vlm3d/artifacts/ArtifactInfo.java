@@ -13,5 +13,4 @@ public record ArtifactInfo(
         String sha256,
         int attempt,
         Instant createdAt,
-        String filePath) {
-}
+        String filePath) {}

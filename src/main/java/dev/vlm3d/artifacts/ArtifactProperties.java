@@ -24,7 +24,8 @@ public record ArtifactProperties(String store, Path dir, boolean retainFailedChe
         if (dir == null) dir = Path.of("artifacts");
         if (s3 == null) s3 = new S3(null, null, null, null, null, null, null, null, null, null, null, null, null);
         if (!STORES.contains(store)) {
-            throw new IllegalArgumentException("vlm3d.artifacts.store must be postgres, filesystem or s3, not " + store);
+            throw new IllegalArgumentException(
+                    "vlm3d.artifacts.store must be postgres, filesystem or s3, not " + store);
         }
         if (store.equals("s3") && (s3.bucket() == null || s3.bucket().isBlank())) {
             throw new IllegalArgumentException("vlm3d.artifacts.store=s3 needs vlm3d.artifacts.s3.bucket");
@@ -42,9 +43,20 @@ public record ArtifactProperties(String store, Path dir, boolean retainFailedChe
      * clients reach the store under another address than the service does); {@code createBucket}: create the bucket
      * at start-up when it is missing (development).
      */
-    public record S3(URI endpoint, String region, String bucket, String prefix, Boolean pathStyle, String accessKey,
-                     String secretKey, DataSize multipartThreshold, DataSize partSize, String download,
-                     Duration presignTtl, URI presignEndpoint, Boolean createBucket) {
+    public record S3(
+            URI endpoint,
+            String region,
+            String bucket,
+            String prefix,
+            Boolean pathStyle,
+            String accessKey,
+            String secretKey,
+            DataSize multipartThreshold,
+            DataSize partSize,
+            String download,
+            Duration presignTtl,
+            URI presignEndpoint,
+            Boolean createBucket) {
 
         public S3 {
             // an empty value in YAML binds as an empty URI
@@ -59,10 +71,12 @@ public record ArtifactProperties(String store, Path dir, boolean retainFailedChe
             if (presignTtl == null) presignTtl = Duration.ofMinutes(5);
             if (createBucket == null) createBucket = false;
             if (!download.equals("stream") && !download.equals("redirect")) {
-                throw new IllegalArgumentException("vlm3d.artifacts.s3.download must be stream or redirect, not " + download);
+                throw new IllegalArgumentException(
+                        "vlm3d.artifacts.s3.download must be stream or redirect, not " + download);
             }
             if (partSize.toBytes() < 5L << 20 || partSize.toBytes() > 512L << 20) {
-                throw new IllegalArgumentException("vlm3d.artifacts.s3.part-size must be in [5MB, 512MB], not " + partSize);
+                throw new IllegalArgumentException(
+                        "vlm3d.artifacts.s3.part-size must be in [5MB, 512MB], not " + partSize);
             }
             if ((accessKey == null || accessKey.isBlank()) != (secretKey == null || secretKey.isBlank())) {
                 throw new IllegalArgumentException("vlm3d.artifacts.s3.access-key and secret-key go together");

@@ -22,8 +22,7 @@ public interface ArtifactRepository extends JpaRepository<Artifact, Artifact.Key
     Optional<Artifact> findById(Artifact.Key id);
 
     /** Count and bytes of one kind of artifact. */
-    record KindTotal(ArtifactKind kind, long count, long bytes) {
-    }
+    record KindTotal(ArtifactKind kind, long count, long bytes) {}
 
     @Transactional(propagation = Propagation.SUPPORTS)
     @Query("""

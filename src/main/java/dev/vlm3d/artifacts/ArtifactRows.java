@@ -1,6 +1,8 @@
 package dev.vlm3d.artifacts;
 
 import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
@@ -8,8 +10,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
@@ -23,7 +23,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  */
 public final class ArtifactRows {
 
-    private static final String COLUMNS = "job_id, kind, name, content_type, size_bytes, sha256, attempt, created_at, file_path";
+    private static final String COLUMNS =
+            "job_id, kind, name, content_type, size_bytes, sha256, attempt, created_at, file_path";
 
     private final JdbcClient jdbc;
     private final ArtifactRepository artifacts;
@@ -35,13 +36,22 @@ public final class ArtifactRows {
 
     private static ArtifactInfo map(ResultSet rs, int rowNum) throws SQLException {
         OffsetDateTime created = rs.getObject("created_at", OffsetDateTime.class);
-        return new ArtifactInfo(rs.getObject("job_id", UUID.class), ArtifactKind.valueOf(rs.getString("kind")),
-                rs.getString("name"), rs.getString("content_type"), rs.getLong("size_bytes"), rs.getString("sha256"),
-                rs.getInt("attempt"), created == null ? null : created.toInstant(), rs.getString("file_path"));
+        return new ArtifactInfo(
+                rs.getObject("job_id", UUID.class),
+                ArtifactKind.valueOf(rs.getString("kind")),
+                rs.getString("name"),
+                rs.getString("content_type"),
+                rs.getLong("size_bytes"),
+                rs.getString("sha256"),
+                rs.getInt("attempt"),
+                created == null ? null : created.toInstant(),
+                rs.getString("file_path"));
     }
 
     List<ArtifactInfo> list(UUID jobId, ArtifactKind kind) {
-        return artifacts.findByIdJobIdAndIdKindOrderByIdName(jobId, kind).stream().map(Artifact::toInfo).toList();
+        return artifacts.findByIdJobIdAndIdKindOrderByIdName(jobId, kind).stream()
+                .map(Artifact::toInfo)
+                .toList();
     }
 
     Optional<ArtifactInfo> find(UUID jobId, ArtifactKind kind, String name) {
@@ -49,8 +59,8 @@ public final class ArtifactRows {
     }
 
     /** Stores content in the row itself (store=postgres), fenced like every artifact write. */
-    Optional<ArtifactInfo> recordContent(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType,
-                                         byte[] content) {
+    Optional<ArtifactInfo> recordContent(
+            UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, byte[] content) {
         return jdbc.sql("""
                 INSERT INTO artifacts (job_id, kind, name, content_type, size_bytes, sha256, attempt, content)
                 SELECT j.id, :kind, :name, :type, :size, :sha, :attempt, :content
@@ -60,10 +70,16 @@ public final class ArtifactRows {
                     size_bytes = excluded.size_bytes, sha256 = excluded.sha256, attempt = excluded.attempt,
                     content = excluded.content, file_path = NULL, created_at = now()
                 RETURNING\s""" + COLUMNS)
-                .param("job", jobId).param("kind", kind.name()).param("name", name).param("type", contentType)
-                .param("size", (long) content.length).param("sha", sha256Hex(content))
-                .param("attempt", attempt).param("content", content)
-                .query(ArtifactRows::map).optional();
+                .param("job", jobId)
+                .param("kind", kind.name())
+                .param("name", name)
+                .param("type", contentType)
+                .param("size", (long) content.length)
+                .param("sha", sha256Hex(content))
+                .param("attempt", attempt)
+                .param("content", content)
+                .query(ArtifactRows::map)
+                .optional();
     }
 
     /** Deletes content a store keeps outside the database (a file, an object), by its {@code file_path}. */
@@ -77,8 +93,17 @@ public final class ArtifactRows {
      * the job's current attempt while RUNNING may (re)place it. The loser of the fence has its new content deleted;
      * a replacement deletes the content the row pointed at before.
      */
-    Optional<ArtifactInfo> recordExternal(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType,
-            long size, String sha, String path, ExternalContent content) throws IOException {
+    Optional<ArtifactInfo> recordExternal(
+            UUID jobId,
+            int attempt,
+            ArtifactKind kind,
+            String name,
+            String contentType,
+            long size,
+            String sha,
+            String path,
+            ExternalContent content)
+            throws IOException {
         Optional<String> previous = find(jobId, kind, name).map(ArtifactInfo::filePath);
         Optional<ArtifactInfo> stored = jdbc.sql("""
                 INSERT INTO artifacts (job_id, kind, name, content_type, size_bytes, sha256, attempt, file_path)
@@ -89,9 +114,16 @@ public final class ArtifactRows {
                     size_bytes = excluded.size_bytes, sha256 = excluded.sha256, attempt = excluded.attempt,
                     content = NULL, file_path = excluded.file_path, created_at = now()
                 RETURNING\s""" + COLUMNS)
-                .param("job", jobId).param("kind", kind.name()).param("name", name).param("type", contentType)
-                .param("size", size).param("sha", sha).param("attempt", attempt).param("path", path)
-                .query(ArtifactRows::map).optional();
+                .param("job", jobId)
+                .param("kind", kind.name())
+                .param("name", name)
+                .param("type", contentType)
+                .param("size", size)
+                .param("sha", sha)
+                .param("attempt", attempt)
+                .param("path", path)
+                .query(ArtifactRows::map)
+                .optional();
         if (stored.isEmpty()) {
             content.delete(path);
         } else if (previous.isPresent() && !previous.get().equals(path)) {
@@ -107,19 +139,29 @@ public final class ArtifactRows {
     byte[] readContent(ArtifactInfo artifact, long offset, int length) {
         return jdbc.sql("SELECT substring(content FROM :from FOR :len) FROM artifacts "
                         + "WHERE job_id = :job AND kind = :kind AND name = :name")
-                .param("from", (int) (offset + 1)).param("len", length)
-                .param("job", artifact.jobId()).param("kind", artifact.kind().name()).param("name", artifact.name())
-                .query(byte[].class).optional().orElse(new byte[0]);
+                .param("from", (int) (offset + 1))
+                .param("len", length)
+                .param("job", artifact.jobId())
+                .param("kind", artifact.kind().name())
+                .param("name", artifact.name())
+                .query(byte[].class)
+                .optional()
+                .orElse(new byte[0]);
     }
 
     void delete(UUID jobId, ArtifactKind kind, String name) {
         jdbc.sql("DELETE FROM artifacts WHERE job_id = :job AND kind = :kind AND name = :name")
-                .param("job", jobId).param("kind", kind.name()).param("name", name).update();
+                .param("job", jobId)
+                .param("kind", kind.name())
+                .param("name", name)
+                .update();
     }
 
     /** Deletes every row of the job (ExpirySweep calls this inside its transaction holding the job's row lock). */
     void deleteJob(UUID jobId) {
-        jdbc.sql("DELETE FROM artifacts WHERE job_id = :job").param("job", jobId).update();
+        jdbc.sql("DELETE FROM artifacts WHERE job_id = :job")
+                .param("job", jobId)
+                .update();
     }
 
     static String sha256Hex(byte[] content) {

@@ -20,7 +20,8 @@ public interface ArtifactStore {
     Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     /** @return the stored artifact, or empty when the fence rejected the write */
-    Optional<ArtifactInfo> put(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, byte[] content)
+    Optional<ArtifactInfo> put(
+            UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, byte[] content)
             throws IOException;
 
     /** Same as {@link #put(UUID, int, ArtifactKind, String, String, byte[])} for content already in a file. */

@@ -35,8 +35,10 @@ public class CheckpointCleanup {
                 WHERE a.kind = 'CHECKPOINT' AND (j.status IN ('SUCCEEDED', 'CANCELLED')
                                                  OR (j.status = 'FAILED' AND NOT :retainFailed))
                 LIMIT :batch""")
-                .param("retainFailed", retainFailed).param("batch", BATCH)
-                .query((rs, i) -> new Object[] {rs.getObject("job_id", UUID.class), rs.getString("name")}).list();
+                .param("retainFailed", retainFailed)
+                .param("batch", BATCH)
+                .query((rs, i) -> new Object[] {rs.getObject("job_id", UUID.class), rs.getString("name")})
+                .list();
         int deleted = 0;
         for (Object[] row : found) {
             try {

@@ -26,8 +26,7 @@ public class ExpirySweep implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ExpirySweep.class);
 
     /** What one pass did. */
-    public record Pass(List<UUID> expired, int purged) {
-    }
+    public record Pass(List<UUID> expired, int purged) {}
 
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
@@ -40,8 +39,13 @@ public class ExpirySweep implements AutoCloseable {
     /**
      * @param changedChannel the NOTIFY channel of job changes (JobChannels.changed), so event streams see EXPIRED
      */
-    public ExpirySweep(JdbcClient jdbc, TransactionTemplate tx, ArtifactStore store, String changedChannel, int batch,
-                       Duration interval) {
+    public ExpirySweep(
+            JdbcClient jdbc,
+            TransactionTemplate tx,
+            ArtifactStore store,
+            String changedChannel,
+            int batch,
+            Duration interval) {
         this.jdbc = jdbc;
         this.tx = tx;
         this.store = store;
@@ -57,7 +61,8 @@ public class ExpirySweep implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        scheduler.scheduleWithFixedDelay(this::sweepQuietly, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(
+                this::sweepQuietly, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void sweepQuietly() {
@@ -76,7 +81,10 @@ public class ExpirySweep implements AutoCloseable {
         for (UUID job : jdbc.sql("""
                 SELECT j.id FROM jobs j
                 WHERE j.status = 'EXPIRED' AND EXISTS (SELECT 1 FROM artifacts a WHERE a.job_id = j.id)
-                LIMIT :batch""").param("batch", batch).query((rs, i) -> rs.getObject("id", UUID.class)).list()) {
+                LIMIT :batch""")
+                .param("batch", batch)
+                .query((rs, i) -> rs.getObject("id", UUID.class))
+                .list()) {
             if (purge(job)) purged++;
         }
         if (purged > 0) log.info("deleted the artifacts of {} expired job(s)", purged);
@@ -95,8 +103,10 @@ public class ExpirySweep implements AutoCloseable {
                     UPDATE jobs j SET status = 'EXPIRED', updated_at = now() FROM due WHERE j.id = due.id
                     RETURNING j.id)
                 SELECT id, pg_notify(:channel, id::text) AS notified FROM expired""")
-                .param("batch", batch).param("channel", changedChannel)
-                .query((rs, i) -> rs.getObject("id", UUID.class)).list();
+                .param("batch", batch)
+                .param("channel", changedChannel)
+                .query((rs, i) -> rs.getObject("id", UUID.class))
+                .list();
     }
 
     /**
@@ -105,13 +115,19 @@ public class ExpirySweep implements AutoCloseable {
      */
     private boolean purge(UUID job) {
         return Boolean.TRUE.equals(tx.execute(status -> {
-            boolean locked = jdbc.sql("SELECT id FROM jobs WHERE id = :id AND status = 'EXPIRED' FOR UPDATE SKIP LOCKED")
-                    .param("id", job).query((rs, i) -> true).optional().isPresent();
+            boolean locked = jdbc.sql(
+                            "SELECT id FROM jobs WHERE id = :id AND status = 'EXPIRED' FOR UPDATE SKIP LOCKED")
+                    .param("id", job)
+                    .query((rs, i) -> true)
+                    .optional()
+                    .isPresent();
             if (!locked) return false;
             // looked at only now, holding the lock: a replica that purged this job before us has committed by now
             // (a statement sees what committed before it began), so a job is never purged twice
-            boolean left = jdbc.sql("SELECT EXISTS (SELECT 1 FROM artifacts WHERE job_id = :id)").param("id", job)
-                    .query(Boolean.class).single();
+            boolean left = jdbc.sql("SELECT EXISTS (SELECT 1 FROM artifacts WHERE job_id = :id)")
+                    .param("id", job)
+                    .query(Boolean.class)
+                    .single();
             if (!left) return false;
             try {
                 store.purgeJob(job);

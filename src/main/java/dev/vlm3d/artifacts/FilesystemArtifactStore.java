@@ -32,7 +32,8 @@ public class FilesystemArtifactStore implements ArtifactStore {
     }
 
     @Override
-    public Optional<ArtifactInfo> put(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, byte[] content)
+    public Optional<ArtifactInfo> put(
+            UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, byte[] content)
             throws IOException {
         ArtifactStore.checkName(name);
         Path target = fileFor(jobId, kind, name, attempt);
@@ -44,15 +45,31 @@ public class FilesystemArtifactStore implements ArtifactStore {
     }
 
     @Override
-    public Optional<ArtifactInfo> put(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, Path file)
-            throws IOException {
+    public Optional<ArtifactInfo> put(
+            UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, Path file) throws IOException {
         return put(jobId, attempt, kind, name, contentType, Files.readAllBytes(file));
     }
 
-    private Optional<ArtifactInfo> record(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType,
-                                          long size, String sha, Path target) throws IOException {
-        return rows.recordExternal(jobId, attempt, kind, name, contentType, size, sha,
-                root.relativize(target).toString(), path -> Files.deleteIfExists(root.resolve(path)));
+    private Optional<ArtifactInfo> record(
+            UUID jobId,
+            int attempt,
+            ArtifactKind kind,
+            String name,
+            String contentType,
+            long size,
+            String sha,
+            Path target)
+            throws IOException {
+        return rows.recordExternal(
+                jobId,
+                attempt,
+                kind,
+                name,
+                contentType,
+                size,
+                sha,
+                root.relativize(target).toString(),
+                path -> Files.deleteIfExists(root.resolve(path)));
     }
 
     @Override

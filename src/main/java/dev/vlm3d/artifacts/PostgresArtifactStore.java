@@ -24,14 +24,15 @@ public class PostgresArtifactStore implements ArtifactStore {
     }
 
     @Override
-    public Optional<ArtifactInfo> put(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, byte[] content) {
+    public Optional<ArtifactInfo> put(
+            UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, byte[] content) {
         ArtifactStore.checkName(name);
         return rows.recordContent(jobId, attempt, kind, name, contentType, content);
     }
 
     @Override
-    public Optional<ArtifactInfo> put(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, Path file)
-            throws IOException {
+    public Optional<ArtifactInfo> put(
+            UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, Path file) throws IOException {
         return put(jobId, attempt, kind, name, contentType, Files.readAllBytes(file));
     }
 

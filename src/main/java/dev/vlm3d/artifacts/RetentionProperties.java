@@ -11,8 +11,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * stored-bytes gauge re-reads the artifacts table.
  */
 @ConfigurationProperties("vlm3d.retention")
-public record RetentionProperties(Duration defaultTtl, Duration sweepInterval, Integer sweepBatch,
-                                  Duration storageMetricsRefresh) {
+public record RetentionProperties(
+        Duration defaultTtl, Duration sweepInterval, Integer sweepBatch, Duration storageMetricsRefresh) {
 
     public RetentionProperties {
         if (defaultTtl == null) defaultTtl = Duration.ofDays(7);
@@ -23,8 +23,8 @@ public record RetentionProperties(Duration defaultTtl, Duration sweepInterval, I
             throw new IllegalArgumentException("vlm3d.retention.default-ttl must be at least 1s, not " + defaultTtl);
         }
         if (sweepInterval.toMillis() < 1 || storageMetricsRefresh.toMillis() < 1 || sweepBatch < 1) {
-            throw new IllegalArgumentException("vlm3d.retention sweep-interval, sweep-batch and storage-metrics-refresh "
-                    + "must be positive");
+            throw new IllegalArgumentException(
+                    "vlm3d.retention sweep-interval, sweep-batch and storage-metrics-refresh " + "must be positive");
         }
     }
 }

@@ -49,9 +49,17 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
      * @param prefix             prepended to every key ("" or e.g. "vlm3d/")
      * @param multipartThreshold content larger than this is uploaded in parts of {@code partSize} bytes
      */
-    public S3ArtifactStore(ArtifactRows rows, S3Client s3, S3Presigner presigner, String bucket, String prefix,
-                           long multipartThreshold, int partSize, Duration presignTtl) {
-        if (partSize < MIN_PART_SIZE) throw new IllegalArgumentException("S3 parts are at least 5 MiB, not " + partSize);
+    public S3ArtifactStore(
+            ArtifactRows rows,
+            S3Client s3,
+            S3Presigner presigner,
+            String bucket,
+            String prefix,
+            long multipartThreshold,
+            int partSize,
+            Duration presignTtl) {
+        if (partSize < MIN_PART_SIZE)
+            throw new IllegalArgumentException("S3 parts are at least 5 MiB, not " + partSize);
         if (multipartThreshold < 1) throw new IllegalArgumentException("multipart threshold must be positive");
         this.rows = rows;
         this.s3 = s3;
@@ -64,23 +72,25 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
     }
 
     @Override
-    public Optional<ArtifactInfo> put(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, byte[] content)
+    public Optional<ArtifactInfo> put(
+            UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, byte[] content)
             throws IOException {
         ArtifactStore.checkName(name);
         return store(jobId, attempt, kind, name, contentType, new ByteArrayInputStream(content), content.length);
     }
 
     @Override
-    public Optional<ArtifactInfo> put(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, Path file)
-            throws IOException {
+    public Optional<ArtifactInfo> put(
+            UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, Path file) throws IOException {
         ArtifactStore.checkName(name);
         try (InputStream in = Files.newInputStream(file)) {
             return store(jobId, attempt, kind, name, contentType, in, Files.size(file));
         }
     }
 
-    private Optional<ArtifactInfo> store(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType,
-                                         InputStream content, long size) throws IOException {
+    private Optional<ArtifactInfo> store(
+            UUID jobId, int attempt, ArtifactKind kind, String name, String contentType, InputStream content, long size)
+            throws IOException {
         String key = prefix + jobId + "/" + kind.name().toLowerCase() + "/" + name + ".attempt-" + attempt + "."
                 + UUID.randomUUID();
         MessageDigest sha = sha256();
@@ -95,12 +105,15 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
         } catch (SdkException e) {
             throw new IOException("could not upload " + key + " to bucket " + bucket + ": " + e.getMessage(), e);
         }
-        return record(jobId, attempt, kind, name, contentType, size, HexFormat.of().formatHex(sha.digest()), key);
+        return record(
+                jobId, attempt, kind, name, contentType, size, HexFormat.of().formatHex(sha.digest()), key);
     }
 
     /** A multipart upload, aborted when any part fails so the bucket keeps no orphaned parts. */
     private void uploadInParts(String key, String contentType, InputStream in) throws IOException {
-        String uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key).contentType(contentType)).uploadId();
+        String uploadId = s3.createMultipartUpload(
+                        b -> b.bucket(bucket).key(key).contentType(contentType))
+                .uploadId();
         try {
             List<CompletedPart> parts = new ArrayList<>();
             byte[] buffer = new byte[partSize];
@@ -108,14 +121,22 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
                 int n = in.readNBytes(buffer, 0, partSize);
                 if (n == 0) break;
                 int partNumber = number;
-                String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(partNumber)
-                                .contentLength((long) n),
-                        RequestBody.fromInputStream(new ByteArrayInputStream(buffer, 0, n), n)).eTag();
-                parts.add(CompletedPart.builder().partNumber(partNumber).eTag(etag).build());
+                String etag = s3.uploadPart(
+                                b -> b.bucket(bucket)
+                                        .key(key)
+                                        .uploadId(uploadId)
+                                        .partNumber(partNumber)
+                                        .contentLength((long) n),
+                                RequestBody.fromInputStream(new ByteArrayInputStream(buffer, 0, n), n))
+                        .eTag();
+                parts.add(CompletedPart.builder()
+                        .partNumber(partNumber)
+                        .eTag(etag)
+                        .build());
                 if (n < partSize) break;
             }
-            s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
-                    .multipartUpload(m -> m.parts(parts)));
+            s3.completeMultipartUpload(
+                    b -> b.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
         } catch (IOException | RuntimeException e) {
             try {
                 s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
@@ -126,8 +147,16 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
         }
     }
 
-    private Optional<ArtifactInfo> record(UUID jobId, int attempt, ArtifactKind kind, String name, String contentType,
-                                          long size, String sha, String key) throws IOException {
+    private Optional<ArtifactInfo> record(
+            UUID jobId,
+            int attempt,
+            ArtifactKind kind,
+            String name,
+            String contentType,
+            long size,
+            String sha,
+            String key)
+            throws IOException {
         return rows.recordExternal(jobId, attempt, kind, name, contentType, size, sha, key, this::deleteObject);
     }
 
@@ -146,9 +175,11 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
         long end = Math.min(offset + length, artifact.sizeBytes());
         if (end <= offset) return InputStream.nullInputStream();
         try {
-            return s3.getObject(b -> b.bucket(bucket).key(artifact.filePath()).range("bytes=" + offset + "-" + (end - 1)));
+            return s3.getObject(
+                    b -> b.bucket(bucket).key(artifact.filePath()).range("bytes=" + offset + "-" + (end - 1)));
         } catch (SdkException e) {
-            throw new IOException("could not read " + artifact.filePath() + " from bucket " + bucket + ": " + e.getMessage(), e);
+            throw new IOException(
+                    "could not read " + artifact.filePath() + " from bucket " + bucket + ": " + e.getMessage(), e);
         }
     }
 
@@ -157,11 +188,14 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
     public Optional<URI> downloadRedirect(ArtifactInfo artifact) {
         if (presigner == null) return Optional.empty();
         try {
-            return Optional.of(presigner.presignGetObject(p -> p.signatureDuration(presignTtl)
-                    .getObjectRequest(g -> g.bucket(bucket).key(artifact.filePath())
-                            .responseContentType(artifact.contentType())
-                            .responseContentDisposition("inline; filename=\"" + artifact.name() + "\"")))
-                    .url().toURI());
+            return Optional.of(presigner
+                    .presignGetObject(p -> p.signatureDuration(presignTtl)
+                            .getObjectRequest(g -> g.bucket(bucket)
+                                    .key(artifact.filePath())
+                                    .responseContentType(artifact.contentType())
+                                    .responseContentDisposition("inline; filename=\"" + artifact.name() + "\"")))
+                    .url()
+                    .toURI());
         } catch (java.net.URISyntaxException e) {
             throw new IllegalStateException(e);
         }
@@ -185,12 +219,14 @@ public class S3ArtifactStore implements ArtifactStore, AutoCloseable {
     public void purgeJob(UUID jobId) throws IOException {
         rows.deleteJob(jobId);
         try {
-            for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix + jobId + "/")).contents()) {
+            for (S3Object object : s3.listObjectsV2Paginator(
+                            b -> b.bucket(bucket).prefix(prefix + jobId + "/"))
+                    .contents()) {
                 deleteObject(object.key());
             }
         } catch (SdkException e) {
-            throw new IOException("could not list the objects of job " + jobId + " in bucket " + bucket + ": "
-                    + e.getMessage(), e);
+            throw new IOException(
+                    "could not list the objects of job " + jobId + " in bucket " + bucket + ": " + e.getMessage(), e);
         }
     }
 

@@ -21,14 +21,17 @@ final class S3ArtifactStores {
 
     private static final Logger log = LoggerFactory.getLogger(S3ArtifactStores.class);
 
-    private S3ArtifactStores() {
-    }
+    private S3ArtifactStores() {}
 
     static S3ArtifactStore create(ArtifactRows rows, ArtifactProperties.S3 properties) {
-        AwsCredentialsProvider credentials = properties.accessKey() != null && !properties.accessKey().isBlank()
-                ? StaticCredentialsProvider.create(AwsBasicCredentials.create(properties.accessKey(), properties.secretKey()))
-                : DefaultCredentialsProvider.builder().build();
-        S3Configuration service = S3Configuration.builder().pathStyleAccessEnabled(properties.pathStyle()).build();
+        AwsCredentialsProvider credentials =
+                properties.accessKey() != null && !properties.accessKey().isBlank()
+                        ? StaticCredentialsProvider.create(
+                                AwsBasicCredentials.create(properties.accessKey(), properties.secretKey()))
+                        : DefaultCredentialsProvider.builder().build();
+        S3Configuration service = S3Configuration.builder()
+                .pathStyleAccessEnabled(properties.pathStyle())
+                .build();
         S3ClientBuilder builder = S3Client.builder()
                 .region(Region.of(properties.region()))
                 .credentialsProvider(credentials)
@@ -44,8 +47,10 @@ final class S3ArtifactStores {
 
         S3Presigner presigner = null;
         if (properties.redirectDownloads()) {
-            S3Presigner.Builder presign = S3Presigner.builder().region(Region.of(properties.region()))
-                    .credentialsProvider(credentials).serviceConfiguration(service);
+            S3Presigner.Builder presign = S3Presigner.builder()
+                    .region(Region.of(properties.region()))
+                    .credentialsProvider(credentials)
+                    .serviceConfiguration(service);
             if (properties.presignEndpoint() != null) presign.endpointOverride(properties.presignEndpoint());
             else if (properties.endpoint() != null) presign.endpointOverride(properties.endpoint());
             presigner = presign.build();
@@ -58,7 +63,14 @@ final class S3ArtifactStores {
                 log.info("created bucket {}", properties.bucket());
             }
         }
-        return new S3ArtifactStore(rows, client, presigner, properties.bucket(), properties.prefix(),
-                properties.multipartThreshold().toBytes(), (int) properties.partSize().toBytes(), properties.presignTtl());
+        return new S3ArtifactStore(
+                rows,
+                client,
+                presigner,
+                properties.bucket(),
+                properties.prefix(),
+                properties.multipartThreshold().toBytes(),
+                (int) properties.partSize().toBytes(),
+                properties.presignTtl());
     }
 }

@@ -37,11 +37,14 @@ public class StorageMetrics implements AutoCloseable {
             AtomicLong count = new AtomicLong();
             bytes.put(kind, size);
             counts.put(kind, count);
-            Gauge.builder("vlm3d.artifacts.stored.bytes", size, AtomicLong::get).baseUnit("bytes")
-                    .description("Bytes held by the artifact store, by artifact kind").tag("kind", kind.name())
+            Gauge.builder("vlm3d.artifacts.stored.bytes", size, AtomicLong::get)
+                    .baseUnit("bytes")
+                    .description("Bytes held by the artifact store, by artifact kind")
+                    .tag("kind", kind.name())
                     .register(registry);
             Gauge.builder("vlm3d.artifacts.stored", count, AtomicLong::get)
-                    .description("Artifacts held by the artifact store, by artifact kind").tag("kind", kind.name())
+                    .description("Artifacts held by the artifact store, by artifact kind")
+                    .tag("kind", kind.name())
                     .register(registry);
         }
         scheduler.scheduleWithFixedDelay(this::refreshQuietly, 0, refresh.toMillis(), TimeUnit.MILLISECONDS);

@@ -14,8 +14,7 @@ import org.springframework.context.SmartLifecycle;
 final class BackgroundServices implements SmartLifecycle {
 
     /** One service: how it starts, and how it stops (its close). */
-    record Service(Runnable start, Runnable stop) {
-    }
+    record Service(Runnable start, Runnable stop) {}
 
     private final List<Service> services;
     private volatile boolean running;

@@ -29,15 +29,20 @@ class ServiceConfiguration {
     }
 
     @Bean
-    ExpirySweep expirySweep(JdbcClient jdbc, TransactionTemplate jobTransactions, ArtifactStore store, JobChannels channels,
-                            RetentionProperties retention) {
-        return new ExpirySweep(jdbc, jobTransactions, store, channels.changed(), retention.sweepBatch(),
-                retention.sweepInterval());
+    ExpirySweep expirySweep(
+            JdbcClient jdbc,
+            TransactionTemplate jobTransactions,
+            ArtifactStore store,
+            JobChannels channels,
+            RetentionProperties retention) {
+        return new ExpirySweep(
+                jdbc, jobTransactions, store, channels.changed(), retention.sweepBatch(), retention.sweepInterval());
     }
 
     @Bean
     BackgroundServices backgroundServices(JobNotificationListener listener, LeaseRescuer rescuer, ExpirySweep sweep) {
-        return new BackgroundServices(new BackgroundServices.Service(listener::start, listener::close),
+        return new BackgroundServices(
+                new BackgroundServices.Service(listener::start, listener::close),
                 new BackgroundServices.Service(rescuer::start, rescuer::close),
                 new BackgroundServices.Service(sweep::start, sweep::close));
     }

@@ -11,7 +11,11 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public record CorsProperties(List<String> allowedOrigins) {
 
     public CorsProperties {
-        allowedOrigins = allowedOrigins == null ? List.of()
-                : allowedOrigins.stream().map(String::strip).filter(o -> !o.isEmpty()).toList();
+        allowedOrigins = allowedOrigins == null
+                ? List.of()
+                : allowedOrigins.stream()
+                        .map(String::strip)
+                        .filter(o -> !o.isEmpty())
+                        .toList();
     }
 }

@@ -26,9 +26,16 @@ class WebConsoleConfiguration implements WebMvcConfigurer {
     /** Headers a browser page must be allowed to send and to read for the API as openapi.yaml describes it. */
     static final List<String> REQUEST_HEADERS =
             List.of("Authorization", "Content-Type", "Accept", "Idempotency-Key", "Range", "If-None-Match", "If-Range");
-    static final List<String> RESPONSE_HEADERS =
-            List.of("Location", "ETag", "Content-Range", "Content-Length", "Accept-Ranges", "Idempotent-Replayed",
-                    "Retry-After", "WWW-Authenticate");
+
+    static final List<String> RESPONSE_HEADERS = List.of(
+            "Location",
+            "ETag",
+            "Content-Range",
+            "Content-Length",
+            "Accept-Ranges",
+            "Idempotent-Replayed",
+            "Retry-After",
+            "WWW-Authenticate");
 
     @Override
     public void addViewControllers(ViewControllerRegistry registry) {

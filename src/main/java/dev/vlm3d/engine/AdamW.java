@@ -58,12 +58,23 @@ public final class AdamW {
             PtNDArray w = (PtNDArray) p.array();
             int t = steps.get(p.group());
             float lr = learningRate(p.group());
-            float biasCorrection = (float) (lr * Math.sqrt(1 - Math.pow(config.beta2(), t))
-                    / (1 - Math.pow(config.beta1(), t)));
+            float biasCorrection =
+                    (float) (lr * Math.sqrt(1 - Math.pow(config.beta2(), t)) / (1 - Math.pow(config.beta1(), t)));
             try (NDArray grad = w.getGradient()) {
-                JniUtils.adamUpdate(w, (PtNDArray) grad, (PtNDArray) firstMoments[i], (PtNDArray) secondMoments[i],
-                        lr, biasCorrection, config.weightDecay(), 1f, -1f, config.beta1(), config.beta2(),
-                        config.eps(), true);
+                JniUtils.adamUpdate(
+                        w,
+                        (PtNDArray) grad,
+                        (PtNDArray) firstMoments[i],
+                        (PtNDArray) secondMoments[i],
+                        lr,
+                        biasCorrection,
+                        config.weightDecay(),
+                        1f,
+                        -1f,
+                        config.beta1(),
+                        config.beta2(),
+                        config.eps(),
+                        true);
             }
             JniUtils.zeroGrad(w);
         }

@@ -18,7 +18,7 @@ public interface CheckpointSink {
         void writeTo(OutputStream out) throws IOException;
     }
 
-    CheckpointSink NONE = (step, writer) -> { };
+    CheckpointSink NONE = (step, writer) -> {};
 
     /** Keeps the latest checkpoint as {@code file}, replaced atomically. */
     static CheckpointSink toFile(Path file) {

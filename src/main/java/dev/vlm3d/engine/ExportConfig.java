@@ -12,8 +12,15 @@ package dev.vlm3d.engine;
  * @param turntableFrames    frames of the turntable animation
  * @param turntableSize      size of the turntable frames
  */
-public record ExportConfig(int isoResolution, float isoThreshold, boolean coarseToFine, float minComponentFraction,
-        int renderViews, int renderSize, int turntableFrames, int turntableSize) {
+public record ExportConfig(
+        int isoResolution,
+        float isoThreshold,
+        boolean coarseToFine,
+        float minComponentFraction,
+        int renderViews,
+        int renderSize,
+        int turntableFrames,
+        int turntableSize) {
 
     /**
      * threestudio's {@code isosurface_threshold: auto}: the mean density of the lattice points above 1e-5, for a field
@@ -26,8 +33,15 @@ public record ExportConfig(int isoResolution, float isoThreshold, boolean coarse
     }
 
     public ExportConfig withIsoThreshold(float threshold) {
-        return new ExportConfig(isoResolution, threshold, coarseToFine, minComponentFraction, renderViews, renderSize,
-                turntableFrames, turntableSize);
+        return new ExportConfig(
+                isoResolution,
+                threshold,
+                coarseToFine,
+                minComponentFraction,
+                renderViews,
+                renderSize,
+                turntableFrames,
+                turntableSize);
     }
 
     public static ExportConfig paper() {

@@ -3,8 +3,8 @@ package dev.vlm3d.engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.vlm3d.engine.field.Parameter;
 import dev.vlm3d.engine.field.ParameterGroup;
 import java.io.DataInputStream;
@@ -27,10 +27,10 @@ final class RunCheckpoint {
     private static final long MAGIC = 0x564c4d33445f434bL; // "VLM3D_CK"
     /** 2 added each step's memory figure and skip flags; version 1 checkpoints still load. */
     private static final int VERSION = 2;
+
     private static final int CHUNK_FLOATS = 1 << 20;
 
-    private RunCheckpoint() {
-    }
+    private RunCheckpoint() {}
 
     static void write(Vlm3dRun run, OutputStream stream) throws IOException {
         DataOutputStream out = new DataOutputStream(stream);
@@ -58,16 +58,18 @@ final class RunCheckpoint {
         for (StepReport r : run.history()) {
             out.writeInt(r.step());
             out.writeInt(r.maxSteps());
-            for (double d : new double[] {r.totalLoss(), r.guidanceLoss(), r.reward(), r.orientationLoss(),
-                    r.lambdaVlm(), r.lambdaOrient()}) {
+            for (double d : new double[] {
+                r.totalLoss(), r.guidanceLoss(), r.reward(), r.orientationLoss(), r.lambdaVlm(), r.lambdaOrient()
+            }) {
                 out.writeDouble(d);
             }
             out.writeInt(r.resolution());
             out.writeInt(r.batchSize());
             out.writeLong(r.samples());
             StepTiming t = r.timing();
-            for (double d : new double[] {t.renderMs(), t.guidanceMs(), t.rewardMs(), t.backwardMs(),
-                    t.optimizerMs(), t.totalMs()}) {
+            for (double d : new double[] {
+                t.renderMs(), t.guidanceMs(), t.rewardMs(), t.backwardMs(), t.optimizerMs(), t.totalMs()
+            }) {
                 out.writeDouble(d);
             }
             out.writeInt(r.stats().size());
@@ -94,7 +96,8 @@ final class RunCheckpoint {
         }
         long seed = in.readLong();
         if (seed != run.config().seed()) {
-            throw new IOException("checkpoint seed " + seed + " differs from the run's seed " + run.config().seed());
+            throw new IOException("checkpoint seed " + seed + " differs from the run's seed "
+                    + run.config().seed());
         }
         int step = in.readInt();
         Map<String, NDArray> targets = new LinkedHashMap<>();
@@ -127,7 +130,8 @@ final class RunCheckpoint {
             boolean grad = JniUtils.isGradMode();
             JniUtils.setGradMode(false);
             try (NDScope scope = new NDScope()) {
-                NDArray src = target.getManager().create(values, target.getShape()).toType(target.getDataType(), false);
+                NDArray src =
+                        target.getManager().create(values, target.getShape()).toType(target.getDataType(), false);
                 // in-place copy keeps the leaf (and its requires-grad flag) the optimizer holds
                 target.set(new ai.djl.ndarray.index.NDIndex("..."), src);
             } finally {
@@ -170,9 +174,24 @@ final class RunCheckpoint {
                 skipped = in.readBoolean();
                 skippedSteps = in.readInt();
             }
-            run.mutableHistory().add(new StepReport(s, max, v[0], v[1], v[2], v[3], v[4], v[5], res, batch, samples,
-                    new StepTiming(t[0], t[1], t[2], t[3], t[4], t[5]), Map.copyOf(stats), memory, skipped,
-                    skippedSteps));
+            run.mutableHistory()
+                    .add(new StepReport(
+                            s,
+                            max,
+                            v[0],
+                            v[1],
+                            v[2],
+                            v[3],
+                            v[4],
+                            v[5],
+                            res,
+                            batch,
+                            samples,
+                            new StepTiming(t[0], t[1], t[2], t[3], t[4], t[5]),
+                            Map.copyOf(stats),
+                            memory,
+                            skipped,
+                            skippedSteps));
         }
         run.setCurrentStep(step);
         run.restoreSkipCounters();
@@ -192,7 +211,8 @@ final class RunCheckpoint {
     }
 
     private static void writeFloats(DataOutputStream out, float[] values) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(Math.min(values.length, CHUNK_FLOATS) * 4).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf =
+                ByteBuffer.allocate(Math.min(values.length, CHUNK_FLOATS) * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int start = 0; start < values.length; start += CHUNK_FLOATS) {
             int end = Math.min(values.length, start + CHUNK_FLOATS);
             buf.clear();
@@ -207,7 +227,10 @@ final class RunCheckpoint {
         for (int start = 0; start < count; start += CHUNK_FLOATS) {
             int n = Math.min(count - start, CHUNK_FLOATS);
             in.readFully(bytes, 0, n * 4);
-            ByteBuffer.wrap(bytes, 0, n * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values, start, n);
+            ByteBuffer.wrap(bytes, 0, n * 4)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .asFloatBuffer()
+                    .get(values, start, n);
         }
         return values;
     }

@@ -12,16 +12,32 @@ import java.util.List;
  * @param maxSteps         optimizer steps
  * @param checkpointEvery  hand a checkpoint to the sink every this many steps (0 = never)
  */
-public record RunConfig(long seed, int maxSteps, int checkpointEvery, FieldConfig field, CameraConfig camera,
-        RenderConfig render, OptimizerConfig optimizer, LossConfig loss, ExportConfig export) {
+public record RunConfig(
+        long seed,
+        int maxSteps,
+        int checkpointEvery,
+        FieldConfig field,
+        CameraConfig camera,
+        RenderConfig render,
+        OptimizerConfig optimizer,
+        LossConfig loss,
+        ExportConfig export) {
 
     /**
      * The VLM3D run of the paper: MVDream-threestudio's shading config plus the reward, 10,000 steps (the paper's
      * annealing horizon), see docs/paper-vs-code.md.
      */
     public static RunConfig paper() {
-        return new RunConfig(0, 10000, 1000, FieldConfig.paper(), CameraConfig.paper(), RenderConfig.paper(),
-                OptimizerConfig.paper(), LossConfig.paper(), ExportConfig.paper());
+        return new RunConfig(
+                0,
+                10000,
+                1000,
+                FieldConfig.paper(),
+                CameraConfig.paper(),
+                RenderConfig.paper(),
+                OptimizerConfig.paper(),
+                LossConfig.paper(),
+                ExportConfig.paper());
     }
 
     /**
@@ -38,8 +54,24 @@ public record RunConfig(long seed, int maxSteps, int checkpointEvery, FieldConfi
      */
     public static RunConfig tiny(int steps) {
         int half = Math.max(1, steps / 2);
-        CameraConfig camera = new CameraConfig(List.of(32), List.of(4), List.of(), 4, 0.8f, 1.0f, true, 30f, 45f,
-                0f, 30f, 0.8f, 1.5f, 1.0f, 15f, 3.0f, 40f);
+        CameraConfig camera = new CameraConfig(
+                List.of(32),
+                List.of(4),
+                List.of(),
+                4,
+                0.8f,
+                1.0f,
+                true,
+                30f,
+                45f,
+                0f,
+                30f,
+                0.8f,
+                1.5f,
+                1.0f,
+                15f,
+                3.0f,
+                40f);
         RenderConfig render = new RenderConfig(64, 16, 8, 0.95f, 0.01f, 1e-4f, 0.5f, half, 0.25f, 0.5f, 4096);
         LossConfig loss = new LossConfig(1.0, new Schedule(0, 10, 1000, half), new Schedule(0, 300, 1, steps), steps);
         // a few hundred steps do not sharpen the density much beyond the blob; at σ = 2 the level set sits on the

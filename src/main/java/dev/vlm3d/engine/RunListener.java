@@ -6,5 +6,5 @@ public interface RunListener {
 
     void onStep(StepReport report);
 
-    RunListener NONE = report -> { };
+    RunListener NONE = report -> {};
 }

@@ -76,7 +76,8 @@ public record StepMemory(long bytes, Source source) {
             try {
                 for (String line : Files.readAllLines(STATUS)) {
                     if (line.startsWith(key)) {
-                        return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
+                        return Long.parseLong(
+                                line.substring(key.length()).trim().split("\\s+")[0]);
                     }
                 }
             } catch (IOException | RuntimeException e) {

@@ -22,7 +22,20 @@ import java.util.Map;
  * @param skipped         the update was skipped because the loss or a gradient was not finite
  * @param skippedSteps    skipped steps of the run so far, this one included
  */
-public record StepReport(int step, int maxSteps, double totalLoss, double guidanceLoss, double reward,
-        double orientationLoss, double lambdaVlm, double lambdaOrient, int resolution, int batchSize, long samples,
-        StepTiming timing, Map<String, Double> stats, StepMemory memory, boolean skipped, int skippedSteps) {
-}
+public record StepReport(
+        int step,
+        int maxSteps,
+        double totalLoss,
+        double guidanceLoss,
+        double reward,
+        double orientationLoss,
+        double lambdaVlm,
+        double lambdaOrient,
+        int resolution,
+        int batchSize,
+        long samples,
+        StepTiming timing,
+        Map<String, Double> stats,
+        StepMemory memory,
+        boolean skipped,
+        int skippedSteps) {}

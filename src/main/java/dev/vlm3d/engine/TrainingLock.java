@@ -13,8 +13,7 @@ public final class TrainingLock {
 
     private static final ReentrantLock LOCK = new ReentrantLock(true);
 
-    private TrainingLock() {
-    }
+    private TrainingLock() {}
 
     /** Work done in the lock's turn. */
     @FunctionalInterface

@@ -24,6 +24,8 @@ import dev.vlm3d.engine.render.ShadingMode;
 import dev.vlm3d.engine.render.VolumeRenderer;
 import dev.vlm3d.engine.reward.Reward;
 import dev.vlm3d.engine.reward.RewardResult;
+import dev.vlm3d.nn.NativeHeap;
+import dev.vlm3d.nn.Scalars;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,8 +35,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import dev.vlm3d.nn.NativeHeap;
-import dev.vlm3d.nn.Scalars;
 
 /**
  * One VLM3D optimization: a NeRF field and background optimized with AdamW against a guidance term (SDS) and a
@@ -114,8 +114,7 @@ public final class Vlm3dRun implements AutoCloseable {
         this.optimizer = new AdamW(parameters, config.optimizer(), manager);
     }
 
-    private record Parts(NerfField field, EnvironmentBackground background, OccupancyGrid grid) {
-    }
+    private record Parts(NerfField field, EnvironmentBackground background, OccupancyGrid grid) {}
 
     /** Run until {@link RunConfig#maxSteps()}. */
     public RunOutcome run(RunHooks hooks) throws InterruptedException {
@@ -207,18 +206,40 @@ public final class Vlm3dRun implements AutoCloseable {
         }
         step = s + 1;
         StepPhases p = result.phases();
-        StepTiming timing = new StepTiming(ms(p.render()), ms(p.guidance()), ms(p.reward()), ms(p.backward()),
-                ms(end - optimizerStart), ms(end - start));
-        return new StepReport(s, config.maxSteps(), result.total(), result.reported("guidance"),
-                result.reported("reward"), result.reported("orientation"), plan.lambdaVlm(), plan.lambdaOrient(),
-                plan.cameras().height(), plan.cameras().size(), result.samples(), timing,
-                Collections.unmodifiableMap(result.stats()), memoryProbe.endStep(), !finite, skippedSteps);
+        StepTiming timing = new StepTiming(
+                ms(p.render()),
+                ms(p.guidance()),
+                ms(p.reward()),
+                ms(p.backward()),
+                ms(end - optimizerStart),
+                ms(end - start));
+        return new StepReport(
+                s,
+                config.maxSteps(),
+                result.total(),
+                result.reported("guidance"),
+                result.reported("reward"),
+                result.reported("orientation"),
+                plan.lambdaVlm(),
+                plan.lambdaOrient(),
+                plan.cameras().height(),
+                plan.cameras().size(),
+                result.samples(),
+                timing,
+                Collections.unmodifiableMap(result.stats()),
+                memoryProbe.endStep(),
+                !finite,
+                skippedSteps);
     }
 
     /** Everything random or scheduled about step s, drawn from (seed, s) so that a resumed run replays it. */
-    record StepPlan(int step, CameraBatch cameras, RayBatch rays, RenderOptions options, double lambdaOrient,
-            double lambdaVlm) {
-    }
+    record StepPlan(
+            int step,
+            CameraBatch cameras,
+            RayBatch rays,
+            RenderOptions options,
+            double lambdaOrient,
+            double lambdaVlm) {}
 
     /**
      * Draws step s's randomness in a fixed order: the occupancy refresh (its own (seed, step) generator), cameras and
@@ -253,8 +274,8 @@ public final class Vlm3dRun implements AutoCloseable {
         long t0 = System.nanoTime();
         CameraBatch batch = plan.cameras();
         int[] shape = {batch.size(), batch.height(), batch.width()};
-        VolumeRenderer.ImagePass images = renderer.renderImages(field, background, grid, plan.rays(), shape,
-                plan.options());
+        VolumeRenderer.ImagePass images =
+                renderer.renderImages(field, background, grid, plan.rays(), shape, plan.options());
         NDArray rgb = images.rgb();
         rgb.setRequiresGradient(true);
         long t1 = System.nanoTime();
@@ -264,8 +285,14 @@ public final class Vlm3dRun implements AutoCloseable {
         Map<String, Double> stats = new LinkedHashMap<>();
         NDArray imageLoss = null;
         if (guidance != null) {
-            GuidanceResult g = guidance.compute(new GuidanceInput(rgb, batch.c2w(manager), batch.elevations(),
-                    batch.azimuths(), batch.distances(), plan.step(), config.maxSteps()));
+            GuidanceResult g = guidance.compute(new GuidanceInput(
+                    rgb,
+                    batch.c2w(manager),
+                    batch.elevations(),
+                    batch.azimuths(),
+                    batch.distances(),
+                    plan.step(),
+                    config.maxSteps()));
             imageLoss = addTerm(imageLoss, terms, "guidance", config.loss().lambdaGuidance(), g.loss());
             reported.put("guidance", g.lossValue());
             g.stats().forEach((k, v) -> stats.put("guidance." + k, v));
@@ -283,8 +310,16 @@ public final class Vlm3dRun implements AutoCloseable {
             collector.backward(imageLoss);
             rgbGradient = rgb.getGradient();
         }
-        double orientation = renderer.backpropagate(field, background, grid, plan.rays(), plan.options(), images,
-                rgbGradient, plan.lambdaOrient(), collector);
+        double orientation = renderer.backpropagate(
+                field,
+                background,
+                grid,
+                plan.rays(),
+                plan.options(),
+                images,
+                rgbGradient,
+                plan.lambdaOrient(),
+                collector);
         if (!Double.isNaN(orientation)) {
             terms.add(new LossTerm("orientation", plan.lambdaOrient(), orientation));
             reported.put("orientation", orientation);
@@ -294,12 +329,18 @@ public final class Vlm3dRun implements AutoCloseable {
             throw new IllegalStateException("no loss term is active at step " + plan.step());
         }
         double total = terms.stream().mapToDouble(LossTerm::weighted).sum();
-        return new StepResult(List.copyOf(terms), total, reported, stats, images.samples(),
+        return new StepResult(
+                List.copyOf(terms),
+                total,
+                reported,
+                stats,
+                images.samples(),
                 new StepPhases(t1 - t0, t2 - t1, t3 - t2, t4 - t3));
     }
 
     private static NDArray addTerm(NDArray sum, List<LossTerm> terms, String name, double weight, NDArray value) {
-        terms.add(new LossTerm(name, weight, value.toType(DataType.FLOAT64, false).getDouble()));
+        terms.add(
+                new LossTerm(name, weight, value.toType(DataType.FLOAT64, false).getDouble()));
         NDArray weighted = value.mul(Scalars.like(value, weight));
         return sum == null ? weighted : sum.add(weighted);
     }
@@ -311,8 +352,13 @@ public final class Vlm3dRun implements AutoCloseable {
      * @param total    Σ weight·value
      * @param reported per term, the value its curves show (NaN-free: absent terms are missing)
      */
-    record StepResult(List<LossTerm> terms, double total, Map<String, Double> reported, Map<String, Double> stats,
-            long samples, StepPhases phases) {
+    record StepResult(
+            List<LossTerm> terms,
+            double total,
+            Map<String, Double> reported,
+            Map<String, Double> stats,
+            long samples,
+            StepPhases phases) {
 
         double reported(String name) {
             return reported.getOrDefault(name, Double.NaN);
@@ -320,8 +366,7 @@ public final class Vlm3dRun implements AutoCloseable {
     }
 
     /** Nanoseconds of pass 1, the guidance, the reward, and the backward passes (image terms and pass 2). */
-    record StepPhases(long render, long guidance, long reward, long backward) {
-    }
+    record StepPhases(long render, long guidance, long reward, long backward) {}
 
     /** √Σ‖∇θ‖² over all parameters (one host sync). */
     private double gradientNorm() {

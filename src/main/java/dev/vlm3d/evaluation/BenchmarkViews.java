@@ -23,8 +23,7 @@ public final class BenchmarkViews {
     /** The benchmark reads seed folder "0" only. */
     public static final String SEED_FOLDER = "0";
 
-    private BenchmarkViews() {
-    }
+    private BenchmarkViews() {}
 
     /** torch.linspace(0, 360, n): n azimuths, the first 0°, the last 360°. */
     public static double[] azimuths(int n) {
@@ -87,7 +86,8 @@ public final class BenchmarkViews {
         while (Files.isRegularFile(assetFolder.resolve(rgbName(n)))) {
             n++;
         }
-        if (n == 0 || !Files.isRegularFile(assetFolder.resolve(normalName(n - 1)))
+        if (n == 0
+                || !Files.isRegularFile(assetFolder.resolve(normalName(n - 1)))
                 || Files.isRegularFile(assetFolder.resolve(normalName(n)))) {
             throw new IllegalArgumentException(assetFolder + ": need rgb_0.png … and as many normal_*.png");
         }

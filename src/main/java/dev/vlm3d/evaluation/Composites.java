@@ -16,8 +16,7 @@ import javax.imageio.ImageIO;
  */
 public final class Composites {
 
-    private Composites() {
-    }
+    private Composites() {}
 
     /** One method's half of the composite for an ensemble. */
     public static BufferedImage methodImage(Path assetFolder, Gpteval3d.Ensemble e) throws IOException {
@@ -25,7 +24,8 @@ public final class Composites {
         List<Integer> views = BenchmarkViews.selectedViews(available, e.numViews());
         int cols = (int) Math.round(Math.sqrt(e.numViews()));
         int rows = views.size() / cols;
-        BufferedImage probe = ImageIO.read(assetFolder.resolve(BenchmarkViews.rgbName(views.get(0))).toFile());
+        BufferedImage probe = ImageIO.read(
+                assetFolder.resolve(BenchmarkViews.rgbName(views.get(0))).toFile());
         int w = probe.getWidth();
         int h = probe.getHeight();
         int blocks = (e.rgb() ? 1 : 0) + (e.normal() ? 1 : 0);
@@ -55,8 +55,10 @@ public final class Composites {
 
     /** left | right, at the height of the taller (the other padded with black, which never happens in practice). */
     public static BufferedImage sideBySide(BufferedImage left, BufferedImage right) {
-        BufferedImage out = new BufferedImage(left.getWidth() + right.getWidth(),
-                Math.max(left.getHeight(), right.getHeight()), BufferedImage.TYPE_INT_RGB);
+        BufferedImage out = new BufferedImage(
+                left.getWidth() + right.getWidth(),
+                Math.max(left.getHeight(), right.getHeight()),
+                BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
         g.drawImage(left, 0, 0, null);
         g.drawImage(right, left.getWidth(), 0, null);

@@ -36,7 +36,10 @@ public final class EloFit {
     }
 
     /** How the optimum was found. */
-    public enum Solver { NEWTON, ADAM }
+    public enum Solver {
+        NEWTON,
+        ADAM
+    }
 
     /**
      * @param ratings    per method, in the order given
@@ -44,8 +47,8 @@ public final class EloFit {
      * @param gradNorm   max |∂L/∂σ| over the free ratings at the result
      * @param iterations Newton iterations or Adam steps
      */
-    public record Result(List<String> methods, double[] ratings, double loss, double gradNorm, Solver solver,
-            int iterations) {
+    public record Result(
+            List<String> methods, double[] ratings, double loss, double gradNorm, Solver solver, int iterations) {
 
         public double rating(String method) {
             int i = methods.indexOf(method);
@@ -56,8 +59,7 @@ public final class EloFit {
         }
     }
 
-    private EloFit() {
-    }
+    private EloFit() {}
 
     /** A[i][j] = wins of i over j, draws counted as a win for both (win dilation). */
     public static double[][] winMatrix(List<String> methods, List<Outcome> outcomes) {
@@ -140,8 +142,8 @@ public final class EloFit {
      *
      * @param published method → frozen rating (the benchmark's config.json scores of one criterion)
      */
-    public static Result againstTable(java.util.Map<String, Double> published, List<String> newMethods,
-            List<Outcome> outcomes) {
+    public static Result againstTable(
+            java.util.Map<String, Double> published, List<String> newMethods, List<Outcome> outcomes) {
         List<String> methods = new ArrayList<>(published.keySet());
         for (String m : newMethods) {
             if (published.containsKey(m)) {
@@ -214,8 +216,8 @@ public final class EloFit {
      * The reference's optimizer: torch.optim.Adam (β = 0.9/0.999, ε = 1e-8, no weight decay) on all ratings with the
      * frozen ones' gradient zeroed, full batch, {@code steps} steps.
      */
-    public static Result adam(List<String> methods, double[][] a, double[] init, boolean[] frozen, int steps,
-            double lr) {
+    public static Result adam(
+            List<String> methods, double[][] a, double[] init, boolean[] frozen, int steps, double lr) {
         check(methods, a, init, frozen);
         double b1 = 0.9;
         double b2 = 0.999;
@@ -235,8 +237,8 @@ public final class EloFit {
                 r[i] -= lr * mHat / (Math.sqrt(vHat) + eps);
             }
         }
-        return new Result(List.copyOf(methods), r, loss(a, r), freeGradNorm(a, r, freeIndices(frozen)), Solver.ADAM,
-                steps);
+        return new Result(
+                List.copyOf(methods), r, loss(a, r), freeGradNorm(a, r, freeIndices(frozen)), Solver.ADAM, steps);
     }
 
     private static void check(List<String> methods, double[][] a, double[] init, boolean[] frozen) {

@@ -31,7 +31,8 @@ public final class Evaluation {
 
     /** Tournament: every method re-judged, one anchor frozen at 1000. New method: ours against the frozen table. */
     public enum Mode {
-        TOURNAMENT, NEW_METHOD;
+        TOURNAMENT,
+        NEW_METHOD;
 
         public String wireName() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -55,10 +56,17 @@ public final class Evaluation {
      * @param plumbing     the judge has tiny random weights: label every output so
      * @param keepComposites write each question's composite image under questions/
      */
-    public record Plan(List<String> prompts, Map<String, MethodAssets> methods, Map<String, MethodAssets> baselines,
-            Mode mode, String anchor, long seed, int maxQuestions, ViewExporter exporter, boolean plumbing,
-            boolean keepComposites) {
-    }
+    public record Plan(
+            List<String> prompts,
+            Map<String, MethodAssets> methods,
+            Map<String, MethodAssets> baselines,
+            Mode mode,
+            String anchor,
+            long seed,
+            int maxQuestions,
+            ViewExporter exporter,
+            boolean plumbing,
+            boolean keepComposites) {}
 
     /** Progress of a run: {@code done} of {@code total} units (a render job or a question). */
     @FunctionalInterface
@@ -67,8 +75,7 @@ public final class Evaluation {
     }
 
     /** What a run wrote. */
-    public record Outcome(List<Path> files, int questions, Map<Integer, EloFit.Result> ratings) {
-    }
+    public record Outcome(List<Path> files, int questions, Map<Integer, EloFit.Result> ratings) {}
 
     private final Gpteval3d benchmark;
 
@@ -92,7 +99,8 @@ public final class Evaluation {
             }
             for (String b : plan.baselines().keySet()) {
                 if (!table.containsKey(b)) {
-                    throw new IllegalArgumentException("baseline " + b + " is not in the published table " + table.keySet());
+                    throw new IllegalArgumentException(
+                            "baseline " + b + " is not in the published table " + table.keySet());
                 }
             }
         } else if (all.size() < 2) {
@@ -106,8 +114,8 @@ public final class Evaluation {
         }
         int total = renders + questions.size();
         int[] done = {0};
-        Map<String, Map<Integer, Path>> views = renderViews(all, plan.exporter(), out.resolve("views"), () ->
-                progress.update("rendering views", ++done[0], total));
+        Map<String, Map<Integer, Path>> views = renderViews(
+                all, plan.exporter(), out.resolve("views"), () -> progress.update("rendering views", ++done[0], total));
 
         Map<Integer, List<Map<String, Object>>> comparisons = new TreeMap<>();
         for (int c = 0; c < benchmark.criteria().size(); c++) {
@@ -125,9 +133,13 @@ public final class Evaluation {
                     Composites.methodImage(views.get(q.m2()).get(q.promptId()), e));
             String prompt = plan.prompts().get(q.promptId());
             if (plan.keepComposites()) {
-                ImageIO.write(composite, "png", out.resolve("questions").resolve(q.id() + ".png").toFile());
+                ImageIO.write(
+                        composite,
+                        "png",
+                        out.resolve("questions").resolve(q.id() + ".png").toFile());
             }
-            List<Judge.Answer> answers = judge.judge(composite, benchmark.question(e, prompt), e.dimensions().size());
+            List<Judge.Answer> answers = judge.judge(
+                    composite, benchmark.question(e, prompt), e.dimensions().size());
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("m1", q.m1());
             info.put("m2", q.m2());
@@ -161,7 +173,10 @@ public final class Evaluation {
         }
         Map<Integer, EloFit.Result> ratings = fit(plan, all, outcomes);
 
-        Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeSpecialFloatingPointValues()
+        Gson gson = new GsonBuilder()
+                .setPrettyPrinting()
+                .disableHtmlEscaping()
+                .serializeSpecialFloatingPointValues()
                 .create();
         Map<String, Object> cmp = new LinkedHashMap<>();
         comparisons.forEach((c, rows) -> cmp.put(Integer.toString(c), rows));
@@ -183,15 +198,21 @@ public final class Evaluation {
         }
         List<Schedule.Question> out = new ArrayList<>();
         for (String ours : plan.methods().keySet()) {
-            out.addAll(Schedule.newMethod(ours, ids, new ArrayList<>(plan.baselines().keySet()),
-                    benchmark.ensembles(), rng, plan.maxQuestions(), out.size()));
+            out.addAll(Schedule.newMethod(
+                    ours,
+                    ids,
+                    new ArrayList<>(plan.baselines().keySet()),
+                    benchmark.ensembles(),
+                    rng,
+                    plan.maxQuestions(),
+                    out.size()));
         }
         return out;
     }
 
     /** Prompt id → view folder per method, rendering GLBs into {@code root/<method>/<id>/0}. */
-    private static Map<String, Map<Integer, Path>> renderViews(Map<String, MethodAssets> all, ViewExporter exporter,
-            Path root, Runnable tick) throws IOException {
+    private static Map<String, Map<Integer, Path>> renderViews(
+            Map<String, MethodAssets> all, ViewExporter exporter, Path root, Runnable tick) throws IOException {
         Map<String, Map<Integer, Path>> out = new LinkedHashMap<>();
         for (MethodAssets m : all.values()) {
             Map<Integer, Path> v = new TreeMap<>(m.views());
@@ -206,8 +227,8 @@ public final class Evaluation {
         return out;
     }
 
-    private Map<Integer, EloFit.Result> fit(Plan plan, Map<String, MethodAssets> all,
-            Map<Integer, List<EloFit.Outcome>> outcomes) {
+    private Map<Integer, EloFit.Result> fit(
+            Plan plan, Map<String, MethodAssets> all, Map<Integer, List<EloFit.Outcome>> outcomes) {
         Map<Integer, EloFit.Result> out = new TreeMap<>();
         for (int c = 0; c < benchmark.criteria().size(); c++) {
             List<EloFit.Outcome> o = outcomes.getOrDefault(c, List.of());
@@ -216,7 +237,10 @@ public final class Evaluation {
             }
             if (plan.mode() == Mode.NEW_METHOD) {
                 Map<String, Double> table = benchmark.publishedScores(c);
-                out.put(c, EloFit.againstTable(table, new ArrayList<>(plan.methods().keySet()), o));
+                out.put(
+                        c,
+                        EloFit.againstTable(
+                                table, new ArrayList<>(plan.methods().keySet()), o));
             } else {
                 List<String> methods = new ArrayList<>(all.keySet());
                 out.put(c, EloFit.tournament(methods, o, anchor(plan, all)));
@@ -232,10 +256,16 @@ public final class Evaluation {
             }
             return plan.anchor();
         }
-        return all.containsKey(Gpteval3d.ANCHOR) ? Gpteval3d.ANCHOR : plan.methods().keySet().iterator().next();
+        return all.containsKey(Gpteval3d.ANCHOR)
+                ? Gpteval3d.ANCHOR
+                : plan.methods().keySet().iterator().next();
     }
 
-    private Map<String, Object> scores(Plan plan, Judge judge, int questions, Map<Integer, List<EloFit.Outcome>> outcomes,
+    private Map<String, Object> scores(
+            Plan plan,
+            Judge judge,
+            int questions,
+            Map<Integer, List<EloFit.Outcome>> outcomes,
             Map<Integer, EloFit.Result> ratings) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("plumbing", plan.plumbing());
@@ -247,13 +277,22 @@ public final class Evaluation {
         if (plan.mode() == Mode.TOURNAMENT) {
             s.put("anchor", anchor(plan, mergedNames(plan)));
         } else {
-            s.put("frozen", "the published GPT-4V ratings (config.json scores); not comparable, see docs/evaluation.md");
+            s.put(
+                    "frozen",
+                    "the published GPT-4V ratings (config.json scores); not comparable, see docs/evaluation.md");
         }
         s.put("methods", new ArrayList<>(plan.methods().keySet()));
         s.put("baselines", new ArrayList<>(plan.baselines().keySet()));
-        s.put("views", Map.of("count", plan.exporter().views(), "size", plan.exporter().size(),
-                "benchmark_defaults", plan.exporter().views() == BenchmarkViews.VIEWS
-                        && plan.exporter().size() == BenchmarkViews.SIZE));
+        s.put(
+                "views",
+                Map.of(
+                        "count",
+                        plan.exporter().views(),
+                        "size",
+                        plan.exporter().size(),
+                        "benchmark_defaults",
+                        plan.exporter().views() == BenchmarkViews.VIEWS
+                                && plan.exporter().size() == BenchmarkViews.SIZE));
         s.put("questions", questions);
         s.put("seed", plan.seed());
         List<Object> criteria = new ArrayList<>();
@@ -270,7 +309,8 @@ public final class Evaluation {
                 for (int i = 0; i < r.methods().size(); i++) {
                     sc.put(r.methods().get(i), r.ratings()[i]);
                 }
-                sc.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+                sc.entrySet().stream()
+                        .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
                         .forEach(en -> ranking.add(List.of(en.getKey(), en.getValue())));
                 row.put("scores", sc);
                 row.put("ranking", ranking);

@@ -24,8 +24,7 @@ public final class GlbReader {
 
     private static final int MAGIC = 0x46546C67;
 
-    private GlbReader() {
-    }
+    private GlbReader() {}
 
     public static Mesh read(Path glb) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(glb)).order(ByteOrder.LITTLE_ENDIAN);
@@ -36,7 +35,8 @@ public final class GlbReader {
         String json = new String(b.array(), 20, jsonLength, StandardCharsets.UTF_8);
         int binStart = 20 + jsonLength + 8;
         ByteBuffer bin = binStart <= b.capacity()
-                ? b.duplicate().position(binStart).slice().order(ByteOrder.LITTLE_ENDIAN) : ByteBuffer.allocate(0);
+                ? b.duplicate().position(binStart).slice().order(ByteOrder.LITTLE_ENDIAN)
+                : ByteBuffer.allocate(0);
         JsonObject gltf = JsonParser.parseString(json).getAsJsonObject();
         List<float[]> positions = new ArrayList<>();
         List<float[]> colors = new ArrayList<>();
@@ -51,7 +51,9 @@ public final class GlbReader {
                     JsonObject attrs = prim.getAsJsonObject("attributes");
                     float[] pos = floats(gltf, bin, attrs.get("POSITION").getAsInt(), 3);
                     int count = pos.length / 3;
-                    float[] col = attrs.has("COLOR_0") ? floats(gltf, bin, attrs.get("COLOR_0").getAsInt(), 3) : null;
+                    float[] col = attrs.has("COLOR_0")
+                            ? floats(gltf, bin, attrs.get("COLOR_0").getAsInt(), 3)
+                            : null;
                     int[] idx;
                     if (prim.has("indices")) {
                         idx = ints(gltf, bin, prim.get("indices").getAsInt());
@@ -149,8 +151,7 @@ public final class GlbReader {
         return out;
     }
 
-    private record View(int offset, int stride) {
-    }
+    private record View(int offset, int stride) {}
 
     private static View view(JsonObject gltf, JsonObject acc, int elementBytes) throws IOException {
         if (!acc.has("bufferView")) {

@@ -29,13 +29,18 @@ public final class Gpteval3d {
     public static final String ANCHOR = "dreamfusion";
 
     /** Short names of the six criteria, in the benchmark's index order (docs/evaluation.md). */
-    public static final List<String> CRITERION_KEYS = List.of("alignment", "plausibility", "tg_coherency",
-            "texture_details", "geometry_details", "overall");
+    public static final List<String> CRITERION_KEYS =
+            List.of("alignment", "plausibility", "tg_coherency", "texture_details", "geometry_details", "overall");
 
     private static final String ROOT = "gpteval3d/";
 
     /** One ensemble: how many views, which renders, which instruction, which criteria its answer lines map to. */
-    public record Ensemble(int numViews, boolean rgb, boolean normal, String instructionFile, List<Integer> dimensions,
+    public record Ensemble(
+            int numViews,
+            boolean rgb,
+            boolean normal,
+            String instructionFile,
+            List<Integer> dimensions,
             int numComparisons) {
 
         /** The instruction's file name without folder, e.g. {@code n4_full.txt}. */
@@ -67,15 +72,21 @@ public final class Gpteval3d {
             for (JsonElement d : o.getAsJsonArray("dimensions")) {
                 dims.add(d.getAsInt());
             }
-            ensembles.add(new Ensemble(o.get("num_views").getAsInt(), o.get("rgb").getAsInt() > 0,
-                    o.get("normal").getAsInt() > 0, o.get("gpt_prompt").getAsString(), List.copyOf(dims),
+            ensembles.add(new Ensemble(
+                    o.get("num_views").getAsInt(),
+                    o.get("rgb").getAsInt() > 0,
+                    o.get("normal").getAsInt() > 0,
+                    o.get("gpt_prompt").getAsString(),
+                    List.copyOf(dims),
                     o.get("num_comparisons").getAsInt()));
         }
         List<Map<String, Double>> scores = new ArrayList<>();
         JsonArray s = cfg.getAsJsonArray("scores");
         for (JsonElement c : s) {
             Map<String, Double> m = new LinkedHashMap<>();
-            c.getAsJsonObject().entrySet().forEach(en -> m.put(en.getKey(), en.getValue().getAsDouble()));
+            c.getAsJsonObject()
+                    .entrySet()
+                    .forEach(en -> m.put(en.getKey(), en.getValue().getAsDouble()));
             scores.add(m);
         }
         return new Gpteval3d(List.copyOf(criteria), List.copyOf(ensembles), List.copyOf(scores));

@@ -33,6 +33,5 @@ public interface Judge extends AutoCloseable {
     String describe();
 
     @Override
-    default void close() {
-    }
+    default void close() {}
 }

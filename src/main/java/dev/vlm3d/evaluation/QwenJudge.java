@@ -54,9 +54,11 @@ public final class QwenJudge implements Judge {
             NDArray image = toArray(composite, m).toType(model.precision().activations(), false);
             QwenVlImageProcessor.Processed p = processor.process(List.of(image));
             int merge = model.config().vision().spatialMergeSize();
-            long[] prompt = model.tokenizer().promptIds(null,
-                    List.of(QwenVlTokenizer.Content.text(userText), QwenVlTokenizer.Content.image()),
-                    p.imageTokens(merge));
+            long[] prompt = model.tokenizer()
+                    .promptIds(
+                            null,
+                            List.of(QwenVlTokenizer.Content.text(userText), QwenVlTokenizer.Content.image()),
+                            p.imageTokens(merge));
             NDArray imageEmbeds = model.vision().forward(p.pixelValues(), p.gridThw(), null);
             long pad = model.tokenizer().imagePadId();
             List<Answer> answers = new ArrayList<>(criteria);
@@ -65,8 +67,10 @@ public final class QwenJudge implements Judge {
                 long[] ids = concat(prompt, model.tokenizer().encode(prefix.toString()));
                 long[][] positions = MropePositions.of(ids, pad, p.gridThw(), merge);
                 NDArray embeds = model.text().spliceImages(ids, pad, imageEmbeds);
-                double[] logits = model.text().lastLogits(embeds, positions, null)
-                        .toType(DataType.FLOAT64, false).toDoubleArray();
+                double[] logits = model.text()
+                        .lastLogits(embeds, positions, null)
+                        .toType(DataType.FLOAT64, false)
+                        .toDoubleArray();
                 Answer a = answer(logits, optionIds);
                 answers.add(a);
                 prefix.append(a.choice()).append(' ');

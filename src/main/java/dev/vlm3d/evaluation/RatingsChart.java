@@ -25,14 +25,18 @@ public final class RatingsChart {
     private static final Color OURS = new Color(0xE8743B);
     private static final Color REJUDGED = new Color(0x4A7EBB);
 
-    private record Bar(String label, double value, Color colour) {
-    }
+    private record Bar(String label, double value, Color colour) {}
 
-    private RatingsChart() {
-    }
+    private RatingsChart() {}
 
-    public static void write(Gpteval3d benchmark, Map<Integer, EloFit.Result> ratings, Collection<String> ours,
-            boolean plumbing, Evaluation.Mode mode, Path file) throws IOException {
+    public static void write(
+            Gpteval3d benchmark,
+            Map<Integer, EloFit.Result> ratings,
+            Collection<String> ours,
+            boolean plumbing,
+            Evaluation.Mode mode,
+            Path file)
+            throws IOException {
         System.setProperty("java.awt.headless", "true");
         List<List<Bar>> panels = new ArrayList<>();
         int maxRows = 1;
@@ -73,11 +77,20 @@ public final class RatingsChart {
                 + (plumbing ? "  -  PLUMBING RUN: tiny random weights judge nothing" : "");
         g.drawString(title, 16, 28);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        g.drawString("grey: published GPT-4V ratings (config.json); orange: ours; blue: baselines re-judged locally. "
-                + "Local-judge and GPT-4V numbers are on different scales (docs/evaluation.md).", 16, 50);
+        g.drawString(
+                "grey: published GPT-4V ratings (config.json); orange: ours; blue: baselines re-judged locally. "
+                        + "Local-judge and GPT-4V numbers are on different scales (docs/evaluation.md).",
+                16,
+                50);
         for (int c = 0; c < panels.size(); c++) {
-            panel(g, benchmark.criteria().get(c), panels.get(c), (c % cols) * panelW, top + (c / cols) * panelH,
-                    panelW, rowH);
+            panel(
+                    g,
+                    benchmark.criteria().get(c),
+                    panels.get(c),
+                    (c % cols) * panelW,
+                    top + (c / cols) * panelH,
+                    panelW,
+                    rowH);
         }
         g.dispose();
         ImageIO.write(img, "png", file.toFile());

@@ -20,15 +20,13 @@ import java.util.TreeSet;
 public final class Schedule {
 
     /** One question: {@code m1} is shown on the left. */
-    public record Question(int id, String m1, String m2, int promptId, int ensemble) {
-    }
+    public record Question(int id, String m1, String m2, int promptId, int ensemble) {}
 
-    private Schedule() {
-    }
+    private Schedule() {}
 
     /** Every pair of {@code methods} (a full, re-judged tournament). */
-    public static List<Question> tournament(Map<String, Set<Integer>> methods, List<Gpteval3d.Ensemble> ensembles,
-            Random rng, int maxQuestions) {
+    public static List<Question> tournament(
+            Map<String, Set<Integer>> methods, List<Gpteval3d.Ensemble> ensembles, Random rng, int maxQuestions) {
         List<String> names = new ArrayList<>(new TreeSet<>(methods.keySet()));
         List<List<String>> pairs = new ArrayList<>();
         for (int i = 0; i < names.size(); i++) {
@@ -40,8 +38,14 @@ public final class Schedule {
     }
 
     /** {@code newMethod} against each of {@code opponents} (the new-method mode). */
-    public static List<Question> newMethod(String newMethod, Map<String, Set<Integer>> methods,
-            List<String> opponents, List<Gpteval3d.Ensemble> ensembles, Random rng, int maxQuestions, int firstId) {
+    public static List<Question> newMethod(
+            String newMethod,
+            Map<String, Set<Integer>> methods,
+            List<String> opponents,
+            List<Gpteval3d.Ensemble> ensembles,
+            Random rng,
+            int maxQuestions,
+            int firstId) {
         List<List<String>> pairs = new ArrayList<>();
         for (String o : new TreeSet<>(opponents)) {
             pairs.add(List.of(newMethod, o));
@@ -54,8 +58,12 @@ public final class Schedule {
         return out;
     }
 
-    private static List<Question> deal(List<List<String>> pairs, Map<String, Set<Integer>> methods,
-            List<Gpteval3d.Ensemble> ensembles, Random rng, int maxQuestions) {
+    private static List<Question> deal(
+            List<List<String>> pairs,
+            Map<String, Set<Integer>> methods,
+            List<Gpteval3d.Ensemble> ensembles,
+            Random rng,
+            int maxQuestions) {
         List<Question> out = new ArrayList<>();
         if (pairs.isEmpty()) {
             return out;

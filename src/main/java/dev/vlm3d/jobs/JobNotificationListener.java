@@ -91,7 +91,10 @@ public class JobNotificationListener implements AutoCloseable {
             } catch (SQLException | RuntimeException e) {
                 connected = false;
                 if (!running) break;
-                log.warn("job notification listener lost its connection, reconnecting in {} ms: {}", backoffMillis, e.toString());
+                log.warn(
+                        "job notification listener lost its connection, reconnecting in {} ms: {}",
+                        backoffMillis,
+                        e.toString());
                 sleep(backoffMillis);
                 backoffMillis = Math.min(backoffMillis * 2, 10_000);
             }

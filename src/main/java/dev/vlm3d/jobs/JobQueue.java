@@ -30,7 +30,12 @@ public class JobQueue {
     private final QueueProperties properties;
     private final RetryBackoff backoff;
 
-    public JobQueue(JdbcClient jdbc, TransactionTemplate tx, JsonMapper json, JobChannels channels, QueueProperties properties) {
+    public JobQueue(
+            JdbcClient jdbc,
+            TransactionTemplate tx,
+            JsonMapper json,
+            JobChannels channels,
+            QueueProperties properties) {
         this.jdbc = jdbc;
         this.tx = tx;
         this.rows = new JobRows(json);
@@ -78,8 +83,10 @@ public class JobQueue {
                                         ELSE j.progress END
                     FROM next WHERE j.id = next.id
                     RETURNING j.*""")
-                    .param("worker", workerId).param("leaseSeconds", seconds(properties.leaseDuration()))
-                    .query(rows::job).optional();
+                    .param("worker", workerId)
+                    .param("leaseSeconds", seconds(properties.leaseDuration()))
+                    .query(rows::job)
+                    .optional();
             claimed.ifPresent(job -> notify(channels.changed(), job.id()));
             return claimed.map(job -> new ClaimedJob(job, new Lease(job.id(), job.attempt(), workerId)));
         });
@@ -92,11 +99,14 @@ public class JobQueue {
      * @throws LeaseLostException when the lease is no longer this worker's
      */
     public boolean heartbeat(Lease lease) {
-        return jdbc.sql("UPDATE jobs SET lease_expires_at = now() + make_interval(secs => :leaseSeconds), heartbeat_at = now() "
-                        + "WHERE " + FENCE + " RETURNING cancel_requested_at IS NOT NULL")
+        return jdbc.sql(
+                        "UPDATE jobs SET lease_expires_at = now() + make_interval(secs => :leaseSeconds), heartbeat_at = now() "
+                                + "WHERE " + FENCE + " RETURNING cancel_requested_at IS NOT NULL")
                 .param("leaseSeconds", seconds(properties.leaseDuration()))
-                .param("id", lease.jobId()).param("attempt", lease.attempt())
-                .query(Boolean.class).optional()
+                .param("id", lease.jobId())
+                .param("attempt", lease.attempt())
+                .query(Boolean.class)
+                .optional()
                 .orElseThrow(() -> new LeaseLostException(lease.jobId(), lease.attempt()));
     }
 
@@ -114,11 +124,16 @@ public class JobQueue {
                         latest_metrics = CAST(:metrics AS jsonb), heartbeat_at = now(),
                         lease_expires_at = now() + make_interval(secs => :leaseSeconds), updated_at = now()
                     WHERE """ + FENCE + " RETURNING cancel_requested_at IS NOT NULL")
-                    .param("step", update.step()).param("total", update.totalSteps()).param("stage", update.stage())
-                    .param("progress", update.progressPercent()).param("metrics", metrics)
+                    .param("step", update.step())
+                    .param("total", update.totalSteps())
+                    .param("stage", update.stage())
+                    .param("progress", update.progressPercent())
+                    .param("metrics", metrics)
                     .param("leaseSeconds", seconds(properties.leaseDuration()))
-                    .param("id", lease.jobId()).param("attempt", lease.attempt())
-                    .query(Boolean.class).optional();
+                    .param("id", lease.jobId())
+                    .param("attempt", lease.attempt())
+                    .query(Boolean.class)
+                    .optional();
             if (cancel.isEmpty()) {
                 return null;
             }
@@ -126,8 +141,12 @@ public class JobQueue {
                     INSERT INTO job_steps (job_id, step, attempt, stage, metrics) VALUES (:id, :step, :attempt, :stage, CAST(:metrics AS jsonb))
                     ON CONFLICT (job_id, step) DO UPDATE SET attempt = excluded.attempt, stage = excluded.stage,
                         metrics = excluded.metrics, recorded_at = now()""")
-                    .param("id", lease.jobId()).param("step", update.step()).param("attempt", lease.attempt())
-                    .param("stage", update.stage()).param("metrics", metrics).update();
+                    .param("id", lease.jobId())
+                    .param("step", update.step())
+                    .param("attempt", lease.attempt())
+                    .param("stage", update.stage())
+                    .param("metrics", metrics)
+                    .update();
             notify(channels.changed(), lease.jobId());
             return cancel.get();
         });
@@ -151,8 +170,7 @@ public class JobQueue {
                 resumed_from_step = :resumed, step = :resumed,
                 progress = least(100, 100.0 * :resumed / total_steps),
                 checkpoint_step = CASE WHEN :resumed > 0 THEN :resumed ELSE checkpoint_step END,
-                claim_checkpoint_step = CASE WHEN :resumed > 0 THEN :resumed ELSE claim_checkpoint_step END""",
-                Map.of("resumed", step), true);
+                claim_checkpoint_step = CASE WHEN :resumed > 0 THEN :resumed ELSE claim_checkpoint_step END""", Map.of("resumed", step), true);
     }
 
     public void complete(Lease lease) {
@@ -172,8 +190,7 @@ public class JobQueue {
     public void failPermanently(Lease lease, String code, String message) {
         fencedUpdate(lease, """
                 status = 'FAILED', stage = 'failed', finished_at = now(), worker_id = NULL, lease_expires_at = NULL,
-                failures = failures + 1, error_code = :code, error_message = :message""",
-                Map.of("code", code, "message", truncate(message)), true);
+                failures = failures + 1, error_code = :code, error_message = :message""", Map.of("code", code, "message", truncate(message)), true);
     }
 
     /**
@@ -190,7 +207,8 @@ public class JobQueue {
      * checkpoint, so that another worker resumes it at once.
      */
     public JobStatus release(Lease lease) {
-        return endAttempt(lease, new Ending(Cause.HAND_BACK, "WORKER_SHUTDOWN", null)).status();
+        return endAttempt(lease, new Ending(Cause.HAND_BACK, "WORKER_SHUTDOWN", null))
+                .status();
     }
 
     /**
@@ -207,13 +225,14 @@ public class JobQueue {
             List<Lease> expired = jdbc.sql("""
                     SELECT id, attempt, worker_id FROM jobs WHERE status = 'RUNNING' AND lease_expires_at < now()
                     FOR UPDATE SKIP LOCKED""")
-                    .query((rs, i) -> new Lease(rs.getObject("id", UUID.class), rs.getInt("attempt"),
-                            rs.getString("worker_id")))
+                    .query((rs, i) ->
+                            new Lease(rs.getObject("id", UUID.class), rs.getInt("attempt"), rs.getString("worker_id")))
                     .list();
             List<RescuedJob> rescued = new ArrayList<>(expired.size());
             for (Lease lease : expired) {
                 // the rows are locked by this transaction: the attempt each was read with is still current
-                Decision d = endAttempt(lease, new Ending(Cause.LEASE_EXPIRED, "LEASE_EXPIRED", null)).decision();
+                Decision d = endAttempt(lease, new Ending(Cause.LEASE_EXPIRED, "LEASE_EXPIRED", null))
+                        .decision();
                 rescued.add(new RescuedJob(lease.jobId(), lease.workerId(), d.status(), !d.counted()));
             }
             return rescued;
@@ -231,18 +250,27 @@ public class JobQueue {
     }
 
     /** @param message the cause's message; null for the causes whose message the row decides */
-    private record Ending(Cause cause, String code, String message) {
-    }
+    private record Ending(Cause cause, String code, String message) {}
 
     /** The running attempt's row as the ending decides on it (read under its row lock). */
-    private record AttemptRow(String workerId, int attempt, int failures, int maxAttempts, boolean cancelRequested,
-            Integer checkpointStep, boolean progressed) {
-    }
+    private record AttemptRow(
+            String workerId,
+            int attempt,
+            int failures,
+            int maxAttempts,
+            boolean cancelRequested,
+            Integer checkpointStep,
+            boolean progressed) {}
 
     /** Where the job goes and what it shows. */
-    private record Decision(JobStatus status, String stage, boolean counted, String errorCode, String errorMessage,
-            String interruptionMessage, Duration delay) {
-    }
+    private record Decision(
+            JobStatus status,
+            String stage,
+            boolean counted,
+            String errorCode,
+            String errorMessage,
+            String interruptionMessage,
+            Duration delay) {}
 
     private record Ended(Decision decision, Instant runAt) {
         JobStatus status() {
@@ -265,10 +293,16 @@ public class JobQueue {
                            checkpoint_step,
                            coalesce(checkpoint_step, -1) > coalesce(claim_checkpoint_step, -1) AS progressed
                     FROM jobs WHERE""" + FENCE + " FOR UPDATE")
-                    .param("id", lease.jobId()).param("attempt", lease.attempt())
-                    .query((rs, i) -> new AttemptRow(rs.getString("worker_id"), rs.getInt("attempt"),
-                            rs.getInt("failures"), rs.getInt("max_attempts"), rs.getBoolean("cancel_requested"),
-                            (Integer) rs.getObject("checkpoint_step"), rs.getBoolean("progressed")))
+                    .param("id", lease.jobId())
+                    .param("attempt", lease.attempt())
+                    .query((rs, i) -> new AttemptRow(
+                            rs.getString("worker_id"),
+                            rs.getInt("attempt"),
+                            rs.getInt("failures"),
+                            rs.getInt("max_attempts"),
+                            rs.getBoolean("cancel_requested"),
+                            (Integer) rs.getObject("checkpoint_step"),
+                            rs.getBoolean("progressed")))
                     .optional();
             if (row.isEmpty()) {
                 return null;
@@ -286,13 +320,18 @@ public class JobQueue {
                     WHERE""" + FENCE + " RETURNING run_at")
                     .param("counted", d.counted() ? 1 : 0)
                     .param("interrupted", d.counted() || ending.cause() == Cause.ERROR ? 0 : 1)
-                    .param("status", d.status().name()).param("stage", d.stage())
+                    .param("status", d.status().name())
+                    .param("stage", d.stage())
                     .param("finished", d.status() != JobStatus.QUEUED)
                     .param("delaySeconds", seconds(d.delay()))
-                    .param("errorCode", d.errorCode()).param("errorMessage", d.errorMessage())
-                    .param("code", ending.code()).param("interruption", d.interruptionMessage())
-                    .param("id", lease.jobId()).param("attempt", lease.attempt())
-                    .query((rs, i) -> JobRows.instant(rs, "run_at")).single();
+                    .param("errorCode", d.errorCode())
+                    .param("errorMessage", d.errorMessage())
+                    .param("code", ending.code())
+                    .param("interruption", d.interruptionMessage())
+                    .param("id", lease.jobId())
+                    .param("attempt", lease.attempt())
+                    .query((rs, i) -> JobRows.instant(rs, "run_at"))
+                    .single();
             notify(channels.changed(), lease.jobId());
             // a job that waits for its backoff is found by the workers' polls once it is due
             if (d.status() == JobStatus.QUEUED && d.delay().isZero()) notify(channels.queued(), lease.jobId());
@@ -314,20 +353,29 @@ public class JobQueue {
         int failures = row.failures() + (counted ? 1 : 0);
         String interruption = switch (ending.cause()) {
             case ERROR -> ending.message();
-            case LEASE_EXPIRED -> worker + " stopped renewing its lease" + (row.progressed()
-                    ? " after checkpointing step " + row.checkpointStep() : " without checkpoint progress");
+            case LEASE_EXPIRED ->
+                worker + " stopped renewing its lease"
+                        + (row.progressed()
+                                ? " after checkpointing step " + row.checkpointStep()
+                                : " without checkpoint progress");
             case HAND_BACK -> worker + " shut down and handed the job back";
         };
         // the error a job shows: a generator error from the moment it happens, anything else only once it fails
         String errorCode = ending.cause() == Cause.ERROR ? ending.code() : null;
         String errorMessage = ending.cause() == Cause.ERROR ? ending.message() : null;
         if (row.cancelRequested()) {
-            return new Decision(JobStatus.CANCELLED, "cancelled", counted, errorCode, errorMessage, interruption,
-                    Duration.ZERO);
+            return new Decision(
+                    JobStatus.CANCELLED, "cancelled", counted, errorCode, errorMessage, interruption, Duration.ZERO);
         }
         if (row.attempt() >= properties.maxTotalAttempts() && ending.cause() != Cause.ERROR) {
-            return new Decision(JobStatus.FAILED, "failed", counted, "ATTEMPTS_EXHAUSTED", "the job was interrupted on "
-                    + "each of its " + row.attempt() + " attempts (vlm3d.queue.max-total-attempts)", interruption,
+            return new Decision(
+                    JobStatus.FAILED,
+                    "failed",
+                    counted,
+                    "ATTEMPTS_EXHAUSTED",
+                    "the job was interrupted on " + "each of its " + row.attempt()
+                            + " attempts (vlm3d.queue.max-total-attempts)",
+                    interruption,
                     Duration.ZERO);
         }
         if (row.attempt() >= properties.maxTotalAttempts() || (counted && failures >= row.maxAttempts())) {
@@ -336,18 +384,26 @@ public class JobQueue {
                 errorMessage = worker + " stopped renewing its lease before the job checkpointed, on " + failures
                         + " attempts";
             }
-            return new Decision(JobStatus.FAILED, "failed", counted, errorCode, errorMessage, interruption,
-                    Duration.ZERO);
+            return new Decision(
+                    JobStatus.FAILED, "failed", counted, errorCode, errorMessage, interruption, Duration.ZERO);
         }
         Duration delay = ending.cause() == Cause.HAND_BACK ? Duration.ZERO : backoff.delayAfter(Math.max(1, failures));
-        return new Decision(JobStatus.QUEUED, ending.cause() == Cause.ERROR ? "retry_wait" : "queued", counted,
-                errorCode, errorMessage, interruption, delay);
+        return new Decision(
+                JobStatus.QUEUED,
+                ending.cause() == Cause.ERROR ? "retry_wait" : "queued",
+                counted,
+                errorCode,
+                errorMessage,
+                interruption,
+                delay);
     }
 
     private void fencedUpdate(Lease lease, String assignments, Map<String, Object> params, boolean notifyChange) {
         Integer updated = tx.execute(status -> {
-            JdbcClient.StatementSpec spec = jdbc.sql("UPDATE jobs SET " + assignments + ", updated_at = now() WHERE " + FENCE)
-                    .param("id", lease.jobId()).param("attempt", lease.attempt());
+            JdbcClient.StatementSpec spec = jdbc.sql(
+                            "UPDATE jobs SET " + assignments + ", updated_at = now() WHERE " + FENCE)
+                    .param("id", lease.jobId())
+                    .param("attempt", lease.attempt());
             for (Map.Entry<String, Object> p : params.entrySet()) {
                 spec = spec.param(p.getKey(), p.getValue());
             }
@@ -361,7 +417,11 @@ public class JobQueue {
     }
 
     private void notify(String channel, UUID id) {
-        jdbc.sql("SELECT pg_notify(:c, :p)").param("c", channel).param("p", id.toString()).query().singleRow();
+        jdbc.sql("SELECT pg_notify(:c, :p)")
+                .param("c", channel)
+                .param("p", id.toString())
+                .query()
+                .singleRow();
     }
 
     private static double seconds(Duration d) {

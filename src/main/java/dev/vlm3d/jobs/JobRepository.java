@@ -22,7 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public class JobRepository {
 
-    private static final TypeReference<Map<String, Double>> METRICS = new TypeReference<>() { };
+    private static final TypeReference<Map<String, Double>> METRICS = new TypeReference<>() {};
 
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
@@ -79,21 +79,36 @@ public class JobRepository {
                        (""" + aheadUpToBound("now()") + """
                        ) AS queued_ahead
                 FROM inserted""")
-                .param("id", id).param("prompt", job.prompt()).param("neg", job.negativePrompt())
-                .param("seed", job.seed()).param("preset", job.preset())
+                .param("id", id)
+                .param("prompt", job.prompt())
+                .param("neg", job.negativePrompt())
+                .param("seed", job.seed())
+                .param("preset", job.preset())
                 .param("options", rows.write(job.options() == null ? Map.of() : job.options()))
-                .param("priority", job.priority()).param("owner", job.ownerKeyId())
-                .param("ikey", job.idempotencyKey()).param("hash", job.requestHash())
-                .param("maxAttempts", job.maxAttempts()).param("steps", job.totalSteps())
-                .param("kind", job.kind()).param("deps", uuidArray(job.dependsOn()))
+                .param("priority", job.priority())
+                .param("owner", job.ownerKeyId())
+                .param("ikey", job.idempotencyKey())
+                .param("hash", job.requestHash())
+                .param("maxAttempts", job.maxAttempts())
+                .param("steps", job.totalSteps())
+                .param("kind", job.kind())
+                .param("deps", uuidArray(job.dependsOn()))
                 .param("ttl", job.ttlSeconds(), java.sql.Types.BIGINT)
-                .param("cap", maxQueued).param("channel", channels.queued())
+                .param("cap", maxQueued)
+                .param("channel", channels.queued())
                 .param("webhookUrl", webhook == null ? null : webhook.url())
                 // joined rather than bound as an array (event names hold no comma)
-                .param("webhookEvents", webhook == null || webhook.events() == null ? null : String.join(",", webhook.events()))
-                .param("webhookProgressMs", webhook == null ? null : (int) webhook.progressInterval().toMillis())
+                .param(
+                        "webhookEvents",
+                        webhook == null || webhook.events() == null ? null : String.join(",", webhook.events()))
+                .param(
+                        "webhookProgressMs",
+                        webhook == null
+                                ? null
+                                : (int) webhook.progressInterval().toMillis())
                 .param("bound", EXACT_AHEAD_BOUND)
-                .query((rs, i) -> new SubmitResult(rows.job(rs, i), false, rs.getInt("queued_ahead"))).optional();
+                .query((rs, i) -> new SubmitResult(rows.job(rs, i), false, rs.getInt("queued_ahead")))
+                .optional();
         if (stored.isPresent()) return stored.get();
         // nothing inserted: another request with this idempotency key won the race, or the cap is reached
         if (job.idempotencyKey() != null) {
@@ -118,8 +133,8 @@ public class JobRepository {
      * As {@link #submitAll(List, int)}, then one more job made from the stored ones (e.g. an evaluation that depends
      * on them), in the same transaction; {@code dependent} may be null. The dependent job is the last in the list.
      */
-    public List<Job> submitAll(List<NewJob> batch, java.util.function.Function<List<Job>, NewJob> dependent,
-            int maxQueued) {
+    public List<Job> submitAll(
+            List<NewJob> batch, java.util.function.Function<List<Job>, NewJob> dependent, int maxQueued) {
         return tx.execute(status -> {
             List<Job> out = new java.util.ArrayList<>(batch.size() + 1);
             for (NewJob job : batch) {
@@ -151,7 +166,8 @@ public class JobRepository {
     /** The job stored earlier under this request's idempotency key, if any. */
     private Optional<SubmitResult> replay(NewJob job) {
         return jdbc.sql("SELECT * FROM jobs WHERE owner_key_id IS NOT DISTINCT FROM :o AND idempotency_key = :k")
-                .param("o", job.ownerKeyId()).param("k", job.idempotencyKey())
+                .param("o", job.ownerKeyId())
+                .param("k", job.idempotencyKey())
                 .query((rs, i) -> {
                     if (!Arrays.equals(rs.getBytes("request_hash"), job.requestHash())) {
                         throw new IdempotencyConflictException(rs.getObject("id", UUID.class));
@@ -162,7 +178,10 @@ public class JobRepository {
     }
 
     public Optional<Job> find(UUID id, OwnerScope scope) {
-        return jdbc.sql("SELECT * FROM jobs WHERE id = :id").param("id", id).query(rows::job).optional()
+        return jdbc.sql("SELECT * FROM jobs WHERE id = :id")
+                .param("id", id)
+                .query(rows::job)
+                .optional()
                 .filter(scope::sees);
     }
 
@@ -178,7 +197,8 @@ public class JobRepository {
         spec = jdbc.sql(sql.toString());
         if (!scope.all()) spec = spec.param("owner", scope.ownerKeyId());
         if (status != null) spec = spec.param("status", status.name());
-        if (after != null) spec = spec.param("afterCreated", Timestamp.from(after.createdAt())).param("afterId", after.id());
+        if (after != null)
+            spec = spec.param("afterCreated", Timestamp.from(after.createdAt())).param("afterId", after.id());
         List<Job> found = spec.param("limit", limit + 1).query(rows::job).list();
         if (found.size() <= limit) {
             return new JobPage(found, null);
@@ -207,7 +227,10 @@ public class JobRepository {
                         updated_at = now()
                     WHERE id = :id AND status IN ('QUEUED', 'RUNNING')""").param("id", id).update();
             notify(channels.changed(), id);
-            return jdbc.sql("SELECT * FROM jobs WHERE id = :id").param("id", id).query(rows::job).optional();
+            return jdbc.sql("SELECT * FROM jobs WHERE id = :id")
+                    .param("id", id)
+                    .query(rows::job)
+                    .optional();
         });
     }
 
@@ -220,7 +243,8 @@ public class JobRepository {
             return false;
         }
         return Boolean.TRUE.equals(tx.execute(status -> {
-            int deleted = jdbc.sql("DELETE FROM jobs WHERE id = :id").param("id", id).update();
+            int deleted =
+                    jdbc.sql("DELETE FROM jobs WHERE id = :id").param("id", id).update();
             notify(channels.changed(), id);
             return deleted == 1;
         }));
@@ -252,16 +276,20 @@ public class JobRepository {
     /** Number of QUEUED jobs ahead of this one counted up to {@code bound}: {@code bound} means "at least bound". */
     public int queuePositionUpTo(Job job, int bound) {
         return jdbc.sql(aheadUpToBound(":created"))
-                .param("id", job.id()).param("priority", job.priority())
-                .param("created", Timestamp.from(job.createdAt())).param("bound", bound)
-                .query(Integer.class).single();
+                .param("id", job.id())
+                .param("priority", job.priority())
+                .param("created", Timestamp.from(job.createdAt()))
+                .param("bound", bound)
+                .query(Integer.class)
+                .single();
     }
 
     /** QUEUED jobs per priority (for {@link QueueEstimates}): one pass over jobs_claim_idx. */
     public java.util.NavigableMap<Integer, Long> queuedByPriority() {
         java.util.TreeMap<Integer, Long> counts = new java.util.TreeMap<>();
         jdbc.sql("SELECT priority, count(*) AS n FROM jobs WHERE status = 'QUEUED' GROUP BY priority")
-                .query((rs, i) -> counts.put(rs.getInt("priority"), rs.getLong("n"))).list();
+                .query((rs, i) -> counts.put(rs.getInt("priority"), rs.getLong("n")))
+                .list();
         return counts;
     }
 
@@ -271,9 +299,11 @@ public class JobRepository {
                 SELECT count(*) FROM jobs
                 WHERE status = 'QUEUED' AND id <> :id
                   AND (priority > :priority OR (priority = :priority AND (created_at, id) < (:created, :id)))""")
-                .param("id", job.id()).param("priority", job.priority())
+                .param("id", job.id())
+                .param("priority", job.priority())
                 .param("created", Timestamp.from(job.createdAt()))
-                .query(Integer.class).single();
+                .query(Integer.class)
+                .single();
     }
 
     /** Mean run time of the latest successful jobs, for ETA estimates; empty until one job has succeeded. */
@@ -289,12 +319,15 @@ public class JobRepository {
         Map<JobStatus, Long> counts = new EnumMap<>(JobStatus.class);
         for (JobStatus s : JobStatus.values()) counts.put(s, 0L);
         jdbc.sql("SELECT status, count(*) AS n FROM jobs GROUP BY status")
-                .query((rs, i) -> counts.put(JobStatus.valueOf(rs.getString("status")), rs.getLong("n"))).list();
+                .query((rs, i) -> counts.put(JobStatus.valueOf(rs.getString("status")), rs.getLong("n")))
+                .list();
         return counts;
     }
 
     public int countRunningWorkers() {
-        return jdbc.sql("SELECT count(DISTINCT worker_id) FROM jobs WHERE status = 'RUNNING'").query(Integer.class).single();
+        return jdbc.sql("SELECT count(DISTINCT worker_id) FROM jobs WHERE status = 'RUNNING'")
+                .query(Integer.class)
+                .single();
     }
 
     /**
@@ -305,33 +338,46 @@ public class JobRepository {
         return jdbc.sql("""
                 SELECT EXTRACT(EPOCH FROM max(recorded_at) - min(recorded_at)) / nullif(count(*) - 1, 0)
                 FROM job_steps WHERE job_id = :id AND attempt = :attempt""")
-                .param("id", jobId).param("attempt", attempt)
-                .query(Double.class).optional();
+                .param("id", jobId)
+                .param("attempt", attempt)
+                .query(Double.class)
+                .optional();
     }
 
     /** The metric series of a job, in step order. */
     public List<StepRecord> steps(UUID jobId) {
-        return jdbc.sql("SELECT step, attempt, stage, metrics, recorded_at FROM job_steps WHERE job_id = :id ORDER BY step")
+        return jdbc.sql(
+                        "SELECT step, attempt, stage, metrics, recorded_at FROM job_steps WHERE job_id = :id ORDER BY step")
                 .param("id", jobId)
-                .query((rs, i) -> new StepRecord(rs.getInt("step"), rs.getInt("attempt"), rs.getString("stage"),
-                        json.readValue(rs.getString("metrics"), METRICS), JobRows.instant(rs, "recorded_at")))
+                .query((rs, i) -> new StepRecord(
+                        rs.getInt("step"),
+                        rs.getInt("attempt"),
+                        rs.getString("stage"),
+                        json.readValue(rs.getString("metrics"), METRICS),
+                        JobRows.instant(rs, "recorded_at")))
                 .list();
     }
 
     private void notify(String channel, UUID id) {
-        jdbc.sql("SELECT pg_notify(:c, :p)").param("c", channel).param("p", id.toString()).query().singleRow();
+        jdbc.sql("SELECT pg_notify(:c, :p)")
+                .param("c", channel)
+                .param("p", id.toString())
+                .query()
+                .singleRow();
     }
 
     private record Cursor(Instant createdAt, UUID id) {
 
         String encode() {
             long micros = createdAt.getEpochSecond() * 1_000_000L + createdAt.getNano() / 1_000;
-            return Base64.getUrlEncoder().withoutPadding()
+            return Base64.getUrlEncoder()
+                    .withoutPadding()
                     .encodeToString((micros + "/" + id).getBytes(StandardCharsets.UTF_8));
         }
 
         /** Latest creation time a cursor may carry: far beyond any real row, well inside PostgreSQL's range. */
-        private static final long MAX_MICROS = Instant.parse("9999-12-31T23:59:59Z").getEpochSecond() * 1_000_000L;
+        private static final long MAX_MICROS =
+                Instant.parse("9999-12-31T23:59:59Z").getEpochSecond() * 1_000_000L;
 
         /**
          * Accepts exactly what {@link #encode()} produces: a time between the epoch and year 9999 and a canonical
@@ -350,7 +396,8 @@ public class JobRepository {
                 String idText = raw.substring(slash + 1);
                 UUID id = UUID.fromString(idText);
                 if (!id.toString().equals(idText)) throw new IllegalArgumentException("uuid");
-                Cursor cursor = new Cursor(Instant.ofEpochSecond(micros / 1_000_000L, (micros % 1_000_000L) * 1_000L), id);
+                Cursor cursor =
+                        new Cursor(Instant.ofEpochSecond(micros / 1_000_000L, (micros % 1_000_000L) * 1_000L), id);
                 if (!cursor.encode().equals(text)) throw new IllegalArgumentException("not canonical");
                 return cursor;
             } catch (RuntimeException e) {

@@ -15,7 +15,7 @@ import tools.jackson.databind.json.JsonMapper;
 /** Maps jobs rows and jsonb columns. */
 final class JobRows {
 
-    private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() { };
+    private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() {};
 
     private final JsonMapper json;
 

@@ -7,7 +7,12 @@ package dev.vlm3d.jobs;
  * artifacts are gone, its metadata is kept (dev.vlm3d.artifacts.ExpirySweep).
  */
 public enum JobStatus {
-    QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, EXPIRED;
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    FAILED,
+    CANCELLED,
+    EXPIRED;
 
     public boolean isTerminal() {
         return this == SUCCEEDED || this == FAILED || this == CANCELLED || this == EXPIRED;

@@ -21,7 +21,8 @@ public class JobsConfiguration {
 
     @Bean
     JobChannels jobChannels(JdbcClient jdbc) {
-        return JobChannels.forSchema(jdbc.sql("SELECT current_schema()").query(String.class).single());
+        return JobChannels.forSchema(
+                jdbc.sql("SELECT current_schema()").query(String.class).single());
     }
 
     @Bean
@@ -30,13 +31,18 @@ public class JobsConfiguration {
     }
 
     @Bean
-    JobRepository jobRepository(JdbcClient jdbc, TransactionTemplate jobTransactions, JsonMapper json, JobChannels channels) {
+    JobRepository jobRepository(
+            JdbcClient jdbc, TransactionTemplate jobTransactions, JsonMapper json, JobChannels channels) {
         return new JobRepository(jdbc, jobTransactions, json, channels);
     }
 
     @Bean
-    JobQueue jobQueue(JdbcClient jdbc, TransactionTemplate jobTransactions, JsonMapper json, JobChannels channels,
-                      QueueProperties properties) {
+    JobQueue jobQueue(
+            JdbcClient jdbc,
+            TransactionTemplate jobTransactions,
+            JsonMapper json,
+            JobChannels channels,
+            QueueProperties properties) {
         return new JobQueue(jdbc, jobTransactions, json, channels, properties);
     }
 

@@ -22,7 +22,7 @@ public class LeaseRescuer implements AutoCloseable {
     private ScheduledExecutorService scheduler;
 
     public LeaseRescuer(JobQueue queue, Duration interval) {
-        this(queue, interval, () -> { });
+        this(queue, interval, () -> {});
     }
 
     /** @param afterPass maintenance run after each pass (the cleanup of finished jobs' checkpoints) */
@@ -39,7 +39,8 @@ public class LeaseRescuer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        scheduler.scheduleWithFixedDelay(this::rescueOnce, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(
+                this::rescueOnce, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** One rescue pass; returns what it rescued. */
@@ -47,7 +48,10 @@ public class LeaseRescuer implements AutoCloseable {
         try {
             List<RescuedJob> rescued = queue.rescueExpiredLeases();
             for (RescuedJob job : rescued) {
-                log.warn("job {} lost its lease (worker {}, {}), now {}", job.id(), job.previousWorker(),
+                log.warn(
+                        "job {} lost its lease (worker {}, {}), now {}",
+                        job.id(),
+                        job.previousWorker(),
                         job.progressed() ? "after checkpoint progress: not counted" : "no checkpoint progress: counted",
                         job.status());
             }

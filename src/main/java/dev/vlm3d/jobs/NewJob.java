@@ -36,45 +36,166 @@ public record NewJob(
      * Where the job's webhook events go: {@code events} names the events asked for (null = all), and progress
      * events come at most once per {@code progressInterval}.
      */
-    public record Webhook(String url, List<String> events, Duration progressInterval) {
-    }
+    public record Webhook(String url, List<String> events, Duration progressInterval) {}
 
     /** A generation job (the kind POST /jobs submits) without a webhook, kept until deleted (no time to live). */
-    public NewJob(String prompt, String negativePrompt, long seed, String preset, int totalSteps, int priority,
-            Map<String, Object> options, int maxAttempts, UUID ownerKeyId, String idempotencyKey, byte[] requestHash) {
-        this(prompt, negativePrompt, seed, preset, totalSteps, priority, options, maxAttempts, ownerKeyId,
-                idempotencyKey, requestHash, Job.GENERATION, List.of(), null, null);
+    public NewJob(
+            String prompt,
+            String negativePrompt,
+            long seed,
+            String preset,
+            int totalSteps,
+            int priority,
+            Map<String, Object> options,
+            int maxAttempts,
+            UUID ownerKeyId,
+            String idempotencyKey,
+            byte[] requestHash) {
+        this(
+                prompt,
+                negativePrompt,
+                seed,
+                preset,
+                totalSteps,
+                priority,
+                options,
+                maxAttempts,
+                ownerKeyId,
+                idempotencyKey,
+                requestHash,
+                Job.GENERATION,
+                List.of(),
+                null,
+                null);
     }
 
     /** A generation job with a webhook, kept until deleted. */
-    public NewJob(String prompt, String negativePrompt, long seed, String preset, int totalSteps, int priority,
-            Map<String, Object> options, int maxAttempts, UUID ownerKeyId, String idempotencyKey, byte[] requestHash,
+    public NewJob(
+            String prompt,
+            String negativePrompt,
+            long seed,
+            String preset,
+            int totalSteps,
+            int priority,
+            Map<String, Object> options,
+            int maxAttempts,
+            UUID ownerKeyId,
+            String idempotencyKey,
+            byte[] requestHash,
             Webhook webhook) {
-        this(prompt, negativePrompt, seed, preset, totalSteps, priority, options, maxAttempts, ownerKeyId,
-                idempotencyKey, requestHash, Job.GENERATION, List.of(), webhook, null);
+        this(
+                prompt,
+                negativePrompt,
+                seed,
+                preset,
+                totalSteps,
+                priority,
+                options,
+                maxAttempts,
+                ownerKeyId,
+                idempotencyKey,
+                requestHash,
+                Job.GENERATION,
+                List.of(),
+                webhook,
+                null);
     }
 
     /** A generation job without a webhook and with a time to live in seconds (null = none). */
-    public NewJob(String prompt, String negativePrompt, long seed, String preset, int totalSteps, int priority,
-            Map<String, Object> options, int maxAttempts, UUID ownerKeyId, String idempotencyKey, byte[] requestHash,
+    public NewJob(
+            String prompt,
+            String negativePrompt,
+            long seed,
+            String preset,
+            int totalSteps,
+            int priority,
+            Map<String, Object> options,
+            int maxAttempts,
+            UUID ownerKeyId,
+            String idempotencyKey,
+            byte[] requestHash,
             Long ttlSeconds) {
-        this(prompt, negativePrompt, seed, preset, totalSteps, priority, options, maxAttempts, ownerKeyId,
-                idempotencyKey, requestHash, Job.GENERATION, List.of(), null, ttlSeconds);
+        this(
+                prompt,
+                negativePrompt,
+                seed,
+                preset,
+                totalSteps,
+                priority,
+                options,
+                maxAttempts,
+                ownerKeyId,
+                idempotencyKey,
+                requestHash,
+                Job.GENERATION,
+                List.of(),
+                null,
+                ttlSeconds);
     }
 
     /** A generation job with a webhook (null = none) and a time to live in seconds (null = none). */
-    public NewJob(String prompt, String negativePrompt, long seed, String preset, int totalSteps, int priority,
-            Map<String, Object> options, int maxAttempts, UUID ownerKeyId, String idempotencyKey, byte[] requestHash,
-            Webhook webhook, Long ttlSeconds) {
-        this(prompt, negativePrompt, seed, preset, totalSteps, priority, options, maxAttempts, ownerKeyId,
-                idempotencyKey, requestHash, Job.GENERATION, List.of(), webhook, ttlSeconds);
+    public NewJob(
+            String prompt,
+            String negativePrompt,
+            long seed,
+            String preset,
+            int totalSteps,
+            int priority,
+            Map<String, Object> options,
+            int maxAttempts,
+            UUID ownerKeyId,
+            String idempotencyKey,
+            byte[] requestHash,
+            Webhook webhook,
+            Long ttlSeconds) {
+        this(
+                prompt,
+                negativePrompt,
+                seed,
+                preset,
+                totalSteps,
+                priority,
+                options,
+                maxAttempts,
+                ownerKeyId,
+                idempotencyKey,
+                requestHash,
+                Job.GENERATION,
+                List.of(),
+                webhook,
+                ttlSeconds);
     }
 
     /** A job of {@code kind} that waits for {@code dependsOn}, without a webhook. */
-    public NewJob(String prompt, String negativePrompt, long seed, String preset, int totalSteps, int priority,
-            Map<String, Object> options, int maxAttempts, UUID ownerKeyId, String idempotencyKey, byte[] requestHash,
-            String kind, List<UUID> dependsOn) {
-        this(prompt, negativePrompt, seed, preset, totalSteps, priority, options, maxAttempts, ownerKeyId,
-                idempotencyKey, requestHash, kind, dependsOn, null, null);
+    public NewJob(
+            String prompt,
+            String negativePrompt,
+            long seed,
+            String preset,
+            int totalSteps,
+            int priority,
+            Map<String, Object> options,
+            int maxAttempts,
+            UUID ownerKeyId,
+            String idempotencyKey,
+            byte[] requestHash,
+            String kind,
+            List<UUID> dependsOn) {
+        this(
+                prompt,
+                negativePrompt,
+                seed,
+                preset,
+                totalSteps,
+                priority,
+                options,
+                maxAttempts,
+                ownerKeyId,
+                idempotencyKey,
+                requestHash,
+                kind,
+                dependsOn,
+                null,
+                null);
     }
 }

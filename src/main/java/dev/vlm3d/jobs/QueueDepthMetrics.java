@@ -32,8 +32,10 @@ class QueueDepthMetrics implements AutoCloseable {
         for (JobStatus status : JobStatus.values()) {
             AtomicLong value = new AtomicLong();
             counts.put(status, value);
-            Gauge.builder("vlm3d.jobs.queue.depth", value, AtomicLong::get).description("Jobs by status")
-                    .tag("status", status.name()).register(registry);
+            Gauge.builder("vlm3d.jobs.queue.depth", value, AtomicLong::get)
+                    .description("Jobs by status")
+                    .tag("status", status.name())
+                    .register(registry);
         }
         scheduler.scheduleWithFixedDelay(this::refresh, 0, refreshSeconds, TimeUnit.SECONDS);
     }

@@ -41,8 +41,12 @@ public class QueueEstimates {
      * @param runningWorkers   workers holding a job
      * @param admittedSince    jobs this instance admitted after the snapshot's queries began, per priority
      */
-    public record Snapshot(NavigableMap<Integer, Long> queuedByPriority, Optional<Duration> meanRunTime, int runningWorkers,
-                           long takenAtNanos, Map<Integer, LongAdder> admittedSince) {
+    public record Snapshot(
+            NavigableMap<Integer, Long> queuedByPriority,
+            Optional<Duration> meanRunTime,
+            int runningWorkers,
+            long takenAtNanos,
+            Map<Integer, LongAdder> admittedSince) {
 
         /** Estimated jobs ahead of a job of this priority submitted now: every queued job of its priority or higher. */
         public long aheadOfNew(int priority) {
@@ -70,7 +74,8 @@ public class QueueEstimates {
             Map<Integer, LongAdder> since = new ConcurrentHashMap<>();
             admissions = since;
             long taken = System.nanoTime();
-            s = new Snapshot(jobs.queuedByPriority(), jobs.recentMeanRunTime(), jobs.countRunningWorkers(), taken, since);
+            s = new Snapshot(
+                    jobs.queuedByPriority(), jobs.recentMeanRunTime(), jobs.countRunningWorkers(), taken, since);
             snapshot = s;
             return s;
         } finally {

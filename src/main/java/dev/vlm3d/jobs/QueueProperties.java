@@ -25,11 +25,25 @@ public record QueueProperties(
         Duration stallTimeout,
         int maxTotalAttempts) {
 
-    public QueueProperties(Duration leaseDuration, Duration heartbeatInterval, Duration pollInterval,
-                           Duration rescueInterval, Duration retryBaseDelay, Duration retryMaxDelay,
-                           int defaultMaxAttempts, Duration stallTimeout) {
-        this(leaseDuration, heartbeatInterval, pollInterval, rescueInterval, retryBaseDelay, retryMaxDelay,
-                defaultMaxAttempts, stallTimeout, 0);
+    public QueueProperties(
+            Duration leaseDuration,
+            Duration heartbeatInterval,
+            Duration pollInterval,
+            Duration rescueInterval,
+            Duration retryBaseDelay,
+            Duration retryMaxDelay,
+            int defaultMaxAttempts,
+            Duration stallTimeout) {
+        this(
+                leaseDuration,
+                heartbeatInterval,
+                pollInterval,
+                rescueInterval,
+                retryBaseDelay,
+                retryMaxDelay,
+                defaultMaxAttempts,
+                stallTimeout,
+                0);
     }
 
     @ConstructorBinding

@@ -14,15 +14,17 @@ import org.springframework.transaction.TransactionSystemException;
  */
 public final class TransientDatabaseErrors {
 
-    private TransientDatabaseErrors() {
-    }
+    private TransientDatabaseErrors() {}
 
     public static boolean isTransient(Throwable error) {
         for (Throwable t = error; t != null; t = t.getCause()) {
             if (t instanceof LeaseLostException) return false;
-            if (t instanceof TransientDataAccessException || t instanceof RecoverableDataAccessException
-                    || t instanceof DataAccessResourceFailureException || t instanceof CannotCreateTransactionException
-                    || t instanceof TransactionSystemException || t instanceof java.net.SocketException
+            if (t instanceof TransientDataAccessException
+                    || t instanceof RecoverableDataAccessException
+                    || t instanceof DataAccessResourceFailureException
+                    || t instanceof CannotCreateTransactionException
+                    || t instanceof TransactionSystemException
+                    || t instanceof java.net.SocketException
                     || t instanceof java.io.EOFException) {
                 return true;
             }
@@ -30,8 +32,11 @@ public final class TransientDatabaseErrors {
                 String state = sql.getSQLState();
                 // 08: connection exception; 57P: operator intervention (admin shutdown, crash, cannot connect now);
                 // 53: insufficient resources; 40001/40P01: serialization failure, deadlock
-                if (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53")
-                        || state.equals("40001") || state.equals("40P01")) {
+                if (state.startsWith("08")
+                        || state.startsWith("57P")
+                        || state.startsWith("53")
+                        || state.equals("40001")
+                        || state.equals("40P01")) {
                     return true;
                 }
             }

@@ -33,21 +33,29 @@ public final class TinyModelSet {
 
     /** Bump when the bundled configs or the initialisation change, so stale caches are regenerated. */
     public static final String VERSION = "1";
+
     public static final long SEED = 20261121L;
 
     private static final String RESOURCE_ROOT = "tiny-models/";
-    private static final String[] QWEN_FILES = {"config.json", "tokenizer.json", "tokenizer_config.json",
-        "chat_template.json", "preprocessor_config.json"};
-    private static final String[] MVDREAM_FILES = {"model_index.json", "scheduler/scheduler_config.json",
-        "text_encoder/config.json", "tokenizer/vocab.json", "tokenizer/merges.txt", "tokenizer/tokenizer_config.json",
-        "tokenizer/special_tokens_map.json", "unet/config.json", "vae/config.json"};
+    private static final String[] QWEN_FILES = {
+        "config.json", "tokenizer.json", "tokenizer_config.json", "chat_template.json", "preprocessor_config.json"
+    };
+    private static final String[] MVDREAM_FILES = {
+        "model_index.json",
+        "scheduler/scheduler_config.json",
+        "text_encoder/config.json",
+        "tokenizer/vocab.json",
+        "tokenizer/merges.txt",
+        "tokenizer/tokenizer_config.json",
+        "tokenizer/special_tokens_map.json",
+        "unet/config.json",
+        "vae/config.json"
+    };
 
     /** Where the generated snapshot folders are. */
-    public record Folders(Path vlmDir, Path diffusionDir) {
-    }
+    public record Folders(Path vlmDir, Path diffusionDir) {}
 
-    private TinyModelSet() {
-    }
+    private TinyModelSet() {}
 
     /** Returns the tiny model folders under {@code cacheDir}, generating them on first use. Safe across processes. */
     public static Folders ensure(Path cacheDir) {
@@ -87,8 +95,7 @@ public final class TinyModelSet {
         Path mv = root.resolve("mvdream");
         copyResources("mvdream/", MVDREAM_FILES, mv);
         // the diffusers port ships fp16 weights: store them the same way so the real load path is exercised
-        writeRandomWeights("mvdream/unet/tensors.json", mv.resolve("unet/diffusion_pytorch_model.safetensors"),
-                "F16");
+        writeRandomWeights("mvdream/unet/tensors.json", mv.resolve("unet/diffusion_pytorch_model.safetensors"), "F16");
         writeRandomWeights("mvdream/vae/tensors.json", mv.resolve("vae/diffusion_pytorch_model.safetensors"), "F16");
         writeRandomWeights("mvdream/text_encoder/tensors.json", mv.resolve("text_encoder/model.safetensors"), "F16");
     }
@@ -106,7 +113,8 @@ public final class TinyModelSet {
     private static void writeRandomWeights(String manifest, Path out, String dtype) throws IOException {
         JsonObject shapes;
         try (InputStream in = resource(manifest)) {
-            shapes = JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
+            shapes = JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+                    .getAsJsonObject();
         }
         List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
         for (Map.Entry<String, JsonElement> e : shapes.entrySet()) {
@@ -140,8 +148,11 @@ public final class TinyModelSet {
         } else if (shape.length == 1) {
             mean = 0;
             std = 0.05;
-        } else if (name.contains("embed") && !name.contains("patch_embed") && shape.length == 2
-                && !name.contains("time_embed") && !name.contains("camera_embed")) {
+        } else if (name.contains("embed")
+                && !name.contains("patch_embed")
+                && shape.length == 2
+                && !name.contains("time_embed")
+                && !name.contains("camera_embed")) {
             mean = 0;
             std = 0.3;
         } else {

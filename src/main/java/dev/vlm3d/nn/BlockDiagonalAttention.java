@@ -17,8 +17,7 @@ import java.util.TreeMap;
 public final class BlockDiagonalAttention {
 
     /** A contiguous run [start, start+length) of the packed sequence. */
-    public record Segment(int start, int length) {
-    }
+    public record Segment(int start, int length) {}
 
     /**
      * Precomputed gather plan for one segmentation; reusable across layers. Close it only after the backward pass:
@@ -76,8 +75,7 @@ public final class BlockDiagonalAttention {
         }
     }
 
-    private BlockDiagonalAttention() {
-    }
+    private BlockDiagonalAttention() {}
 
     public static Plan plan(List<Segment> segments, int total, NDManager manager) {
         return new Plan(segments, total, manager);

@@ -6,13 +6,14 @@ import ai.djl.ndarray.types.Shape;
 /** 2-D convolution and resampling helpers for the diffusion networks (stateless; weights passed in). */
 public final class Convolutions {
 
-    private Convolutions() {
-    }
+    private Convolutions() {}
 
     /** F.conv2d with square stride and symmetric zero padding; bias may be null. */
     public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, int stride, int padding) {
-        return x.getNDArrayInternal().convolution(x, weight, bias, new Shape(stride, stride),
-                new Shape(padding, padding), new Shape(1, 1), 1).singletonOrThrow();
+        return x.getNDArrayInternal()
+                .convolution(
+                        x, weight, bias, new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), 1)
+                .singletonOrThrow();
     }
 
     /** Nearest-neighbour ×2 upsampling of [N, C, H, W] (F.interpolate mode='nearest', scale 2). */

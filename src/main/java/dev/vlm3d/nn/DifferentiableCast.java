@@ -12,8 +12,7 @@ import ai.djl.pytorch.jni.JniUtils;
  */
 public final class DifferentiableCast {
 
-    private DifferentiableCast() {
-    }
+    private DifferentiableCast() {}
 
     public static NDArray cast(NDArray x, DataType target) {
         if (x.getDataType() == target) {

@@ -15,8 +15,7 @@ import ai.djl.nn.Activation;
  */
 public final class Layers {
 
-    private Layers() {
-    }
+    private Layers() {}
 
     /** y = x·Wᵀ + b, PyTorch's F.linear (weight [out, in]); bias may be null. */
     public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
@@ -70,7 +69,9 @@ public final class Layers {
         try (NDArray ones = x.getManager().ones(new Shape(perGroup), x.getDataType());
                 NDArray zeros = x.getManager().zeros(new Shape(perGroup), x.getDataType())) {
             NDArray normed = grouped.getNDArrayInternal()
-                    .layerNorm(grouped, new Shape(perGroup), ones, zeros, eps).singletonOrThrow().reshape(shape);
+                    .layerNorm(grouped, new Shape(perGroup), ones, zeros, eps)
+                    .singletonOrThrow()
+                    .reshape(shape);
             long[] affineShape = new long[shape.dimension()];
             java.util.Arrays.fill(affineShape, 1);
             affineShape[1] = c;
@@ -101,8 +102,8 @@ public final class Layers {
                 NDArray qBlock = q.get(sliceOnAxis(q.getShape().dimension(), qAxis, from, end));
                 NDArray maskBlock = mask;
                 if (mask != null && mask.getShape().get(mask.getShape().dimension() - 2) == lq) {
-                    maskBlock = mask.get(sliceOnAxis(mask.getShape().dimension(), mask.getShape().dimension() - 2,
-                            from, end));
+                    maskBlock = mask.get(sliceOnAxis(
+                            mask.getShape().dimension(), mask.getShape().dimension() - 2, from, end));
                 }
                 return attentionBlock(qBlock, kT, v, maskBlock, scale);
             }));

@@ -16,8 +16,7 @@ import java.util.function.Supplier;
  */
 public final class Lifetimes {
 
-    private Lifetimes() {
-    }
+    private Lifetimes() {}
 
     /** Runs {@code block} in its own scope and keeps only the arrays of its result. */
     public static NDList scoped(Supplier<NDList> block) {

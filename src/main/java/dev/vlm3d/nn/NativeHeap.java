@@ -57,8 +57,7 @@ public final class NativeHeap {
     /** the resident set right after the last release, or −1 before the first measurement */
     private static long residentAfterRelease = -1;
 
-    private NativeHeap() {
-    }
+    private NativeHeap() {}
 
     interface GlibC extends Library {
         String gnu_get_libc_version();

@@ -7,8 +7,7 @@ import ai.djl.ndarray.NDList;
 /** Rotary position embedding helpers in the NeoX ("rotate half", not interleaved) layout. */
 public final class Rotary {
 
-    private Rotary() {
-    }
+    private Rotary() {}
 
     /** [x1, x2] → [−x2, x1] over the last axis. */
     public static NDArray rotateHalf(NDArray x) {

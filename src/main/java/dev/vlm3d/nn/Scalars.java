@@ -17,8 +17,7 @@ import ai.djl.ndarray.types.Shape;
  */
 public final class Scalars {
 
-    private Scalars() {
-    }
+    private Scalars() {}
 
     /** A 0-d tensor holding {@code value}, with the dtype and device of {@code like}. */
     public static NDArray like(NDArray like, double value) {

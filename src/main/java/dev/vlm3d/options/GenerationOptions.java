@@ -20,32 +20,51 @@ import java.util.Map;
  * @param reward               VLM reward on; off is the MVDream baseline (SDS only)
  * @param backbone             diffusion model of the SDS term
  */
-public record GenerationOptions(Preset preset, int steps, double lambdaVlmStart, double lambdaVlmEnd,
-        int lambdaVlmAnnealSteps, VlmQuestion question, boolean singleView, boolean reward, Backbone backbone) {
+public record GenerationOptions(
+        Preset preset,
+        int steps,
+        double lambdaVlmStart,
+        double lambdaVlmEnd,
+        int lambdaVlmAnnealSteps,
+        VlmQuestion question,
+        boolean singleView,
+        boolean reward,
+        Backbone backbone) {
 
     public static final int MAX_STEPS = 20_000;
     public static final double MAX_LAMBDA = 10_000;
 
     /** The per-job option names a client may set (besides the top-level preset, steps and seed). */
-    public static final List<String> NAMES = List.of("lambda_vlm_start", "lambda_vlm_end", "lambda_vlm_anneal_steps",
-            "vlm_question", "vlm_views", "reward", "backbone");
+    public static final List<String> NAMES = List.of(
+            "lambda_vlm_start",
+            "lambda_vlm_end",
+            "lambda_vlm_anneal_steps",
+            "vlm_question",
+            "vlm_views",
+            "reward",
+            "backbone");
 
     public GenerationOptions {
         java.util.Objects.requireNonNull(preset, "preset");
         if (steps < 1 || steps > MAX_STEPS) {
-            throw new InvalidOptionException("INVALID_FIELD", "steps", "steps must be an integer in [1, " + MAX_STEPS + "]");
+            throw new InvalidOptionException(
+                    "INVALID_FIELD", "steps", "steps must be an integer in [1, " + MAX_STEPS + "]");
         }
         checkLambda("lambda_vlm_start", lambdaVlmStart);
         checkLambda("lambda_vlm_end", lambdaVlmEnd);
         if (lambdaVlmAnnealSteps < 0 || lambdaVlmAnnealSteps > 100_000) {
-            throw new InvalidOptionException("INVALID_FIELD", "options.lambda_vlm_anneal_steps",
+            throw new InvalidOptionException(
+                    "INVALID_FIELD",
+                    "options.lambda_vlm_anneal_steps",
                     "options.lambda_vlm_anneal_steps must be an integer in [0, 100000]");
         }
     }
 
     private static void checkLambda(String name, double value) {
         if (!(value >= 0 && value <= MAX_LAMBDA)) {
-            throw new InvalidOptionException("INVALID_FIELD", "options." + name,
+            throw new InvalidOptionException(
+                    "INVALID_FIELD",
+                    "options." + name,
                     "options." + name + " must be a number in [0, " + (long) MAX_LAMBDA + "]");
         }
     }
@@ -59,7 +78,8 @@ public record GenerationOptions(Preset preset, int steps, double lambdaVlmStart,
         GenerationOptions base = Preset.of(presetName).defaults();
         int effectiveSteps = steps != null ? steps : base.steps();
         int anneal = steps != null
-                ? (int) Math.min(100_000, Math.round((double) base.lambdaVlmAnnealSteps() * effectiveSteps / base.steps()))
+                ? (int) Math.min(
+                        100_000, Math.round((double) base.lambdaVlmAnnealSteps() * effectiveSteps / base.steps()))
                 : base.lambdaVlmAnnealSteps();
         double start = base.lambdaVlmStart();
         double end = base.lambdaVlmEnd();
@@ -75,19 +95,25 @@ public record GenerationOptions(Preset preset, int steps, double lambdaVlmStart,
                     case "lambda_vlm_start" -> start = number(field, v);
                     case "lambda_vlm_end" -> end = number(field, v);
                     case "lambda_vlm_anneal_steps" -> anneal = integer(field, v);
-                    case "vlm_question" -> question = VlmQuestion.valueOf(
-                            choice(field, v, List.of("selected", "a", "b")).toUpperCase(Locale.ROOT));
-                    case "vlm_views" -> single = choice(field, v, List.of("all", "one")).equals("one");
+                    case "vlm_question" ->
+                        question = VlmQuestion.valueOf(
+                                choice(field, v, List.of("selected", "a", "b")).toUpperCase(Locale.ROOT));
+                    case "vlm_views" ->
+                        single = choice(field, v, List.of("all", "one")).equals("one");
                     case "reward" -> reward = bool(field, v);
-                    case "backbone" -> backbone = Backbone.valueOf(
-                            choice(field, v, List.of("mvdream", "sd21")).toUpperCase(Locale.ROOT));
-                    default -> throw new InvalidOptionException("UNKNOWN_OPTION", field, "unknown option '"
-                            + e.getKey() + "'; known options: " + String.join(", ", NAMES));
+                    case "backbone" ->
+                        backbone = Backbone.valueOf(
+                                choice(field, v, List.of("mvdream", "sd21")).toUpperCase(Locale.ROOT));
+                    default ->
+                        throw new InvalidOptionException(
+                                "UNKNOWN_OPTION",
+                                field,
+                                "unknown option '" + e.getKey() + "'; known options: " + String.join(", ", NAMES));
                 }
             }
         }
-        return new GenerationOptions(base.preset(), effectiveSteps, start, end, anneal, question, single, reward,
-                backbone);
+        return new GenerationOptions(
+                base.preset(), effectiveSteps, start, end, anneal, question, single, reward, backbone);
     }
 
     /** Reads back what {@link #toMap()} wrote (a stored job); {@code steps} comes from the job row. */
@@ -124,7 +150,9 @@ public record GenerationOptions(Preset preset, int steps, double lambdaVlmStart,
     }
 
     private static int integer(String field, Object v) {
-        boolean integral = v instanceof Integer || v instanceof Long || v instanceof Short
+        boolean integral = v instanceof Integer
+                || v instanceof Long
+                || v instanceof Short
                 || (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()));
         if (!integral || Math.abs(((Number) v).doubleValue()) > Integer.MAX_VALUE) {
             throw new InvalidOptionException("INVALID_FIELD", field, field + " must be an integer");
@@ -141,7 +169,8 @@ public record GenerationOptions(Preset preset, int steps, double lambdaVlmStart,
 
     private static String choice(String field, Object v, List<String> allowed) {
         if (!(v instanceof String s) || !allowed.contains(s.toLowerCase(Locale.ROOT))) {
-            throw new InvalidOptionException("INVALID_FIELD", field, field + " must be one of " + String.join(", ", allowed));
+            throw new InvalidOptionException(
+                    "INVALID_FIELD", field, field + " must be one of " + String.join(", ", allowed));
         }
         return s.toLowerCase(Locale.ROOT);
     }

@@ -22,7 +22,8 @@ public enum Preset {
     /** Used when a request names no preset. */
     public static final Preset DEFAULT = PREVIEW;
     /** The wire names, in declaration order. */
-    public static final List<String> NAMES = Arrays.stream(values()).map(Preset::wireName).toList();
+    public static final List<String> NAMES =
+            Arrays.stream(values()).map(Preset::wireName).toList();
 
     private final String wireName;
     private final int steps;
@@ -40,8 +41,8 @@ public enum Preset {
 
     /** The preset's own option values, before any job override (every preset asks the same defaults otherwise). */
     public GenerationOptions defaults() {
-        return new GenerationOptions(this, steps, 300, 1, lambdaVlmAnnealSteps, VlmQuestion.SELECTED, false, true,
-                Backbone.MVDREAM);
+        return new GenerationOptions(
+                this, steps, 300, 1, lambdaVlmAnnealSteps, VlmQuestion.SELECTED, false, true, Backbone.MVDREAM);
     }
 
     /** The preset of a wire name; null means {@link #DEFAULT}. */
@@ -54,6 +55,7 @@ public enum Preset {
                 return p;
             }
         }
-        throw new InvalidOptionException("INVALID_FIELD", "preset", "preset must be one of " + String.join(", ", NAMES));
+        throw new InvalidOptionException(
+                "INVALID_FIELD", "preset", "preset must be one of " + String.join(", ", NAMES));
     }
 }

@@ -15,8 +15,7 @@ public final class PromptList {
     /** The name that selects the bundled benchmark list (CLI {@code --prompts}, API {@code prompt_list}). */
     public static final String GPTEVAL3D = "gpteval3d";
 
-    private PromptList() {
-    }
+    private PromptList() {}
 
     /** The benchmark's prompts.json, bundled under gpteval3d/ with the evaluation's other texts (docs/evaluation.md). */
     private static String bundled() {

@@ -12,8 +12,7 @@ public final class CpuThreads {
 
     static final String PROPERTY = "ai.djl.pytorch.num_threads";
 
-    private CpuThreads() {
-    }
+    private CpuThreads() {}
 
     /** {@code threads} null or ≤ 0 leaves libtorch's default (one per core). */
     public static void apply(Integer threads) {

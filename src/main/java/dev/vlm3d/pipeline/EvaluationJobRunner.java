@@ -60,12 +60,17 @@ final class EvaluationJobRunner {
             try {
                 plan = plan(spec, dir, context);
             } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
-                throw GenerationException.permanentFailure("INVALID_OPTIONS", "bad evaluation spec: " + e.getMessage(), e);
+                throw GenerationException.permanentFailure(
+                        "INVALID_OPTIONS", "bad evaluation spec: " + e.getMessage(), e);
             }
             String stagePrefix = models.folders().tiny() ? " (tiny random judge: plumbing run)" : "";
             long maxPixels = number(spec, "max_pixels", 0L).longValue();
-            QwenJudge judge = new QwenJudge(models.vlm().model(), maxPixels,
-                    (models.folders().tiny() ? "tiny-random " : "") + models.folders().vlmDir().getFileName(), false);
+            QwenJudge judge = new QwenJudge(
+                    models.vlm().model(),
+                    maxPixels,
+                    (models.folders().tiny() ? "tiny-random " : "")
+                            + models.folders().vlmDir().getFileName(),
+                    false);
             Path out = dir.resolve("out");
             Evaluation.Outcome result;
             try {
@@ -77,7 +82,8 @@ final class EvaluationJobRunner {
                     context.reportStep(done, Math.max(1, total), stage + stagePrefix, Map.of());
                 });
             } catch (Stop s) {
-                return s.signal == StopSignal.CANCEL ? GenerationOutcome.CANCELLED
+                return s.signal == StopSignal.CANCEL
+                        ? GenerationOutcome.CANCELLED
                         : GenerationOutcome.STOPPED_FOR_SHUTDOWN;
             } catch (IllegalArgumentException e) {
                 throw GenerationException.permanentFailure("INVALID_OPTIONS", e.getMessage(), e);
@@ -115,8 +121,11 @@ final class EvaluationJobRunner {
                     Files.write(folder.resolve(id + ".glb"), glb.get());
                     found++;
                 } else {
-                    log.warn("evaluation: job {} ({} prompt {}) has no model.glb; that prompt is skipped", job,
-                            m.getKey(), id);
+                    log.warn(
+                            "evaluation: job {} ({} prompt {}) has no model.glb; that prompt is skipped",
+                            job,
+                            m.getKey(),
+                            id);
                 }
             }
             if (found == 0) {
@@ -125,17 +134,25 @@ final class EvaluationJobRunner {
             MethodAssets scanned = MethodAssets.scan(folder, prompts.size());
             methods.put(m.getKey(), new MethodAssets(m.getKey(), scanned.views(), scanned.glbs()));
         }
-        ViewExporter exporter = new ViewExporter(number(spec, "views", 120).intValue(),
-                number(spec, "size", 512).intValue(), 2, 0);
+        ViewExporter exporter = new ViewExporter(
+                number(spec, "views", 120).intValue(), number(spec, "size", 512).intValue(), 2, 0);
         Evaluation.Mode mode = Evaluation.Mode.parse((String) spec.getOrDefault("mode", "tournament"));
         if (mode == Evaluation.Mode.NEW_METHOD) {
             // the published renders are not on the workers; docs/evaluation.md runs that mode with the CLI
             throw new IllegalArgumentException("evaluation jobs run tournaments; new-method mode needs the published "
                     + "renders and runs with the evaluate command");
         }
-        return new Evaluation.Plan(prompts, methods, Map.of(), mode, (String) spec.get("anchor"),
-                number(spec, "seed", 0L).longValue(), number(spec, "max_questions", 0).intValue(), exporter,
-                models.folders().tiny(), false);
+        return new Evaluation.Plan(
+                prompts,
+                methods,
+                Map.of(),
+                mode,
+                (String) spec.get("anchor"),
+                number(spec, "seed", 0L).longValue(),
+                number(spec, "max_questions", 0).intValue(),
+                exporter,
+                models.folders().tiny(),
+                false);
     }
 
     private static Number number(Map<String, Object> spec, String key, Number fallback) {

@@ -58,12 +58,13 @@ public final class GenerationJob implements AutoCloseable {
      * @throws IllegalArgumentException for a prompt the models refuse (chat control tokens)
      * @throws ModelConfigurationException for a backbone this worker has no folder for
      */
-    public static GenerationJob open(PipelineModels models, String prompt, String negativePrompt, long seed,
-            GenerationOptions options) throws InterruptedException {
+    public static GenerationJob open(
+            PipelineModels models, String prompt, String negativePrompt, long seed, GenerationOptions options)
+            throws InterruptedException {
         MvDreamGuidanceModel guidanceModel = models.guidance(options.backbone());
         if (guidanceModel == null) {
-            throw new ModelConfigurationException("backbone " + options.backbone().wireName()
-                    + " is not configured on this worker (set vlm3d.models.sd21-dir)");
+            throw new ModelConfigurationException("backbone "
+                    + options.backbone().wireName() + " is not configured on this worker (set vlm3d.models.sd21-dir)");
         }
         RunConfig config = Presets.runConfig(options, seed);
         String metadata = RunMetadata.json(prompt, negativePrompt, seed, options, models);
@@ -72,11 +73,18 @@ public final class GenerationJob implements AutoCloseable {
             Guidance guidance = null;
             Reward reward = null;
             try {
-                guidance = guidanceModel.forPrompt(prompt, negativePrompt, SdsNoise.stepSeeded(seed))
+                guidance = guidanceModel
+                        .forPrompt(prompt, negativePrompt, SdsNoise.stepSeeded(seed))
                         .withTimestepHorizonScale(Presets.timestepHorizonScale(options));
                 if (options.reward()) {
-                    reward = models.vlm().forPrompt(prompt, new RewardOptions(questionTemplate(options.question()),
-                            options.singleView(), RewardOptions.Form.LOGIT_DIFFERENCE), 0);
+                    reward = models.vlm()
+                            .forPrompt(
+                                    prompt,
+                                    new RewardOptions(
+                                            questionTemplate(options.question()),
+                                            options.singleView(),
+                                            RewardOptions.Form.LOGIT_DIFFERENCE),
+                                    0);
                 }
                 Vlm3dRun run = new Vlm3dRun(config, guidance, reward, models.device());
                 return new GenerationJob(config, metadata, guidance, reward, run);
@@ -121,24 +129,19 @@ public final class GenerationJob implements AutoCloseable {
     }
 
     /** How {@link #generate} ended. */
-    public sealed interface Result {
-    }
+    public sealed interface Result {}
 
     /** The hooks stopped the run ({@link RunOutcome#CANCELLED}, or {@link RunOutcome#SUSPENDED} after a checkpoint). */
-    public record Stopped(RunOutcome outcome) implements Result {
-    }
+    public record Stopped(RunOutcome outcome) implements Result {}
 
     /** Every file written, under its final name: the export's, then {@code run.json}. */
-    public record Exported(List<ExportedArtifact> files) implements Result {
-    }
+    public record Exported(List<ExportedArtifact> files) implements Result {}
 
     /** The density has no surface at the export threshold: nothing was written. */
-    public record EmptyMesh(String reason) implements Result {
-    }
+    public record EmptyMesh(String reason) implements Result {}
 
     /** Writing the files failed (after the run completed; a retry resumes from the run's last checkpoint). */
-    public record ExportFailed(Exception cause) implements Result {
-    }
+    public record ExportFailed(Exception cause) implements Result {}
 
     /**
      * Runs the remaining steps with {@code hooks}, then (once the run completed) hands {@code beforeExport} the last
@@ -147,8 +150,9 @@ public final class GenerationJob implements AutoCloseable {
      *
      * @throws dev.vlm3d.engine.NonFiniteStepException when the steps diverged (see {@link Vlm3dRun#runUntil})
      */
-    public Result generate(RunHooks hooks, RunListener beforeExport, Path directory, AssetExporter.Scope scope,
-            ExportConfig export) throws InterruptedException {
+    public Result generate(
+            RunHooks hooks, RunListener beforeExport, Path directory, AssetExporter.Scope scope, ExportConfig export)
+            throws InterruptedException {
         RunOutcome outcome = run.run(hooks);
         if (outcome != RunOutcome.COMPLETED) {
             return new Stopped(outcome);
@@ -201,7 +205,8 @@ public final class GenerationJob implements AutoCloseable {
         }
         if (r.memory().bytes() >= 0) {
             // peak_rss_mb on the CPU, device_used_mb on a GPU (see engine.StepMemory)
-            m.put(r.memory().source() == StepMemory.Source.DEVICE_USED ? "device_used_mb" : "peak_rss_mb",
+            m.put(
+                    r.memory().source() == StepMemory.Source.DEVICE_USED ? "device_used_mb" : "peak_rss_mb",
                     r.memory().megabytes());
         }
         m.put("skipped", r.skipped() ? 1.0 : 0.0);

@@ -33,13 +33,16 @@ public final class ModelCheck {
     /** Parameters and bytes of the weights of one configuration, for the memory check and the logs. */
     public record Estimate(long vlmParameters, long diffusionParameters, long weightBytes) {
         public String describe() {
-            return String.format(Locale.ROOT, "VLM %,d + diffusion %,d parameters = %s of weights", vlmParameters,
-                    diffusionParameters, gib(weightBytes));
+            return String.format(
+                    Locale.ROOT,
+                    "VLM %,d + diffusion %,d parameters = %s of weights",
+                    vlmParameters,
+                    diffusionParameters,
+                    gib(weightBytes));
         }
     }
 
-    private ModelCheck() {
-    }
+    private ModelCheck() {}
 
     /** Runs every check; returns the memory estimate. */
     public static Estimate check(ModelSettings.ResolvedModels models, ModelSettings settings, Device device) {
@@ -86,15 +89,20 @@ public final class ModelCheck {
 
     static long checkDiffusion(Path dir, String unetClass, String property) {
         requireDir(dir, property);
-        for (String f : List.of("scheduler/scheduler_config.json", "tokenizer/vocab.json", "tokenizer/merges.txt",
-                "text_encoder/config.json", "vae/config.json")) {
+        for (String f : List.of(
+                "scheduler/scheduler_config.json",
+                "tokenizer/vocab.json",
+                "tokenizer/merges.txt",
+                "text_encoder/config.json",
+                "vae/config.json")) {
             requireFile(dir.resolve(f), property);
         }
         JsonObject unet = readJson(dir.resolve("unet/config.json"), property);
         String cls = unet.has("_class_name") ? unet.get("_class_name").getAsString() : "?";
         if (!cls.equals(unetClass)) {
             throw new ModelConfigurationException(property + " " + dir + " has a " + cls + " UNet; expected "
-                    + unetClass + (unetClass.equals(MVDREAM_UNET)
+                    + unetClass
+                    + (unetClass.equals(MVDREAM_UNET)
                             ? " (the MVDream diffusers port, ashawkey/mvdream-sd2.1-diffusers)"
                             : " (stabilityai/stable-diffusion-2-1-base)"));
         }
@@ -118,8 +126,8 @@ public final class ModelCheck {
         } catch (ModelConfigurationException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new ModelConfigurationException(property + ": cannot read the safetensors weights of " + folder
-                    + ": " + e.getMessage(), e);
+            throw new ModelConfigurationException(
+                    property + ": cannot read the safetensors weights of " + folder + ": " + e.getMessage(), e);
         }
     }
 
@@ -136,10 +144,15 @@ public final class ModelCheck {
             where = "available RAM";
         }
         if (available > 0 && needed > available) {
-            throw new ModelConfigurationException(String.format(Locale.ROOT,
+            throw new ModelConfigurationException(String.format(
+                    Locale.ROOT,
                     "not enough memory on %s: %s, so about %s with activations; %s is %s. Use a larger device, "
                             + "vlm3d.models.vlm-precision=FP16_WEIGHTS or vlm3d.models.diffusion-precision=FLOAT16",
-                    device, estimate.describe(), gib(needed), where, gib(available)));
+                    device,
+                    estimate.describe(),
+                    gib(needed),
+                    where,
+                    gib(available)));
         }
     }
 

@@ -15,7 +15,12 @@ import java.nio.file.Path;
  * @param vlmPrecision   numeric mode of the VLM (FP32, or FP16_WEIGHTS to halve its weight memory)
  * @param diffusionType  dtype of the frozen UNet and text encoder (FLOAT32, or FLOAT16 on a GPU)
  */
-public record ModelSettings(Path vlmDir, Path diffusionDir, Path sd21Dir, Path cacheDir, QwenVlPrecision vlmPrecision,
+public record ModelSettings(
+        Path vlmDir,
+        Path diffusionDir,
+        Path sd21Dir,
+        Path cacheDir,
+        QwenVlPrecision vlmPrecision,
         DataType diffusionType) {
 
     public ModelSettings {
@@ -47,7 +52,8 @@ public record ModelSettings(Path vlmDir, Path diffusionDir, Path sd21Dir, Path c
         }
         if (vlmDir == null || diffusionDir == null) {
             throw new ModelConfigurationException("configure both vlm3d.models.vlm-dir and vlm3d.models.diffusion-dir "
-                    + "(or neither, for the tiny random models); got vlm-dir=" + vlmDir + ", diffusion-dir=" + diffusionDir);
+                    + "(or neither, for the tiny random models); got vlm-dir=" + vlmDir + ", diffusion-dir="
+                    + diffusionDir);
         }
         return new ResolvedModels(vlmDir, diffusionDir, sd21Dir, false);
     }
@@ -61,7 +67,8 @@ public record ModelSettings(Path vlmDir, Path diffusionDir, Path sd21Dir, Path c
 
         /** How logs, job metadata and /actuator/info name the mode. */
         public String modeLabel() {
-            return tiny ? "TINY RANDOM MODELS (pipeline demo: the assets do not show what real weights produce)"
+            return tiny
+                    ? "TINY RANDOM MODELS (pipeline demo: the assets do not show what real weights produce)"
                     : "configured weights";
         }
     }

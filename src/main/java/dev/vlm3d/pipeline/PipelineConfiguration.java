@@ -27,8 +27,10 @@ public class PipelineConfiguration {
     JobGeneratorFactory vlm3dGeneratorFactory(PipelineProperties properties) {
         ModelSettings settings = properties.settings();
         if (settings.vlmDir() == null && settings.diffusionDir() == null) {
-            log.warn("vlm3d.models.vlm-dir and diffusion-dir are not set: workers will run the TINY RANDOM model set "
-                    + "from {} (a pipeline demo; its assets do not show what real weights produce)", settings.cacheDir());
+            log.warn(
+                    "vlm3d.models.vlm-dir and diffusion-dir are not set: workers will run the TINY RANDOM model set "
+                            + "from {} (a pipeline demo; its assets do not show what real weights produce)",
+                    settings.cacheDir());
         }
         return new JobGeneratorFactory() {
             // runs on the worker's own thread, which is also the thread that will run its steps
@@ -42,8 +44,10 @@ public class PipelineConfiguration {
             @Override
             public Map<String, String> models() {
                 Map<String, String> folders = new LinkedHashMap<>();
-                if (settings.vlmDir() != null) folders.put("vlm_dir", settings.vlmDir().toString());
-                if (settings.diffusionDir() != null) folders.put("diffusion_dir", settings.diffusionDir().toString());
+                if (settings.vlmDir() != null)
+                    folders.put("vlm_dir", settings.vlmDir().toString());
+                if (settings.diffusionDir() != null)
+                    folders.put("diffusion_dir", settings.diffusionDir().toString());
                 return folders;
             }
         };
@@ -58,8 +62,10 @@ public class PipelineConfiguration {
             boolean tiny = s.vlmDir() == null && s.diffusionDir() == null;
             models.put("mode", tiny ? "tiny-random" : "configured");
             if (tiny) {
-                models.put("note", "TINY RANDOM MODELS: no vlm3d.models.vlm-dir / diffusion-dir configured; assets show "
-                        + "that the pipeline runs, not what real weights produce");
+                models.put(
+                        "note",
+                        "TINY RANDOM MODELS: no vlm3d.models.vlm-dir / diffusion-dir configured; assets show "
+                                + "that the pipeline runs, not what real weights produce");
                 models.put("cache_dir", s.cacheDir().toString());
             } else {
                 models.put("vlm_dir", String.valueOf(s.vlmDir()));

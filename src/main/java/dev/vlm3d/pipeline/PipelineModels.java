@@ -1,10 +1,10 @@
 package dev.vlm3d.pipeline;
 
-import dev.vlm3d.options.Backbone;
 import ai.djl.Device;
 import dev.vlm3d.engine.guidance.MvDreamGuidanceModel;
 import dev.vlm3d.engine.guidance.SdsOptions;
 import dev.vlm3d.engine.reward.QwenVlReward;
+import dev.vlm3d.options.Backbone;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,8 +25,13 @@ public final class PipelineModels implements AutoCloseable {
     private final MvDreamGuidanceModel sd21;
     private final QwenVlReward vlm;
 
-    private PipelineModels(Device device, ModelSettings.ResolvedModels folders, ModelCheck.Estimate estimate,
-            MvDreamGuidanceModel mvdream, MvDreamGuidanceModel sd21, QwenVlReward vlm) {
+    private PipelineModels(
+            Device device,
+            ModelSettings.ResolvedModels folders,
+            ModelCheck.Estimate estimate,
+            MvDreamGuidanceModel mvdream,
+            MvDreamGuidanceModel sd21,
+            QwenVlReward vlm) {
         this.device = device;
         this.folders = folders;
         this.estimate = estimate;
@@ -39,25 +44,37 @@ public final class PipelineModels implements AutoCloseable {
     public static PipelineModels load(ModelSettings settings, Device device) {
         ModelSettings.ResolvedModels folders = settings.resolve();
         if (folders.tiny()) {
-            log.warn("no model folders configured (vlm3d.models.vlm-dir / diffusion-dir): using the {} from {}",
-                    folders.modeLabel(), folders.vlmDir().getParent());
+            log.warn(
+                    "no model folders configured (vlm3d.models.vlm-dir / diffusion-dir): using the {} from {}",
+                    folders.modeLabel(),
+                    folders.vlmDir().getParent());
         }
         ModelCheck.Estimate estimate = ModelCheck.check(folders, settings, device);
-        log.info("loading models on {}: {} ({}, VLM {}, diffusion {})", device, estimate.describe(), folders.modeLabel(),
-                settings.vlmPrecision(), settings.diffusionType());
+        log.info(
+                "loading models on {}: {} ({}, VLM {}, diffusion {})",
+                device,
+                estimate.describe(),
+                folders.modeLabel(),
+                settings.vlmPrecision(),
+                settings.diffusionType());
         long t0 = System.nanoTime();
         MvDreamGuidanceModel mvdream = null;
         MvDreamGuidanceModel sd21 = null;
         try {
-            mvdream = MvDreamGuidanceModel.load(folders.diffusionDir(), device,
-                    SdsOptions.mvdream().withFrozenDataType(settings.diffusionType()));
+            mvdream = MvDreamGuidanceModel.load(
+                    folders.diffusionDir(), device, SdsOptions.mvdream().withFrozenDataType(settings.diffusionType()));
             if (folders.sd21Dir() != null || folders.tiny()) {
                 // tiny mode: the tiny UNet run as a single-view DreamFusion SDS stands in for SD 2.1 so the option runs
-                sd21 = MvDreamGuidanceModel.load(folders.sd21Dir() != null ? folders.sd21Dir() : folders.diffusionDir(),
-                        device, SdsOptions.stableDiffusion().withFrozenDataType(settings.diffusionType()));
+                sd21 = MvDreamGuidanceModel.load(
+                        folders.sd21Dir() != null ? folders.sd21Dir() : folders.diffusionDir(),
+                        device,
+                        SdsOptions.stableDiffusion().withFrozenDataType(settings.diffusionType()));
             }
             QwenVlReward vlm = QwenVlReward.load(folders.vlmDir(), device, settings.vlmPrecision());
-            log.info("models loaded on {} in {} s", device, String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
+            log.info(
+                    "models loaded on {} in {} s",
+                    device,
+                    String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
             return new PipelineModels(device, folders, estimate, mvdream, sd21, vlm);
         } catch (RuntimeException | Error e) {
             if (mvdream != null) {

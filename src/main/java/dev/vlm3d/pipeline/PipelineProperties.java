@@ -15,16 +15,24 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *                   oversubscription on a CPU shared with other processes
  */
 @ConfigurationProperties("vlm3d.models")
-public record PipelineProperties(Path vlmDir, Path diffusionDir, Path sd21Dir, Path cacheDir,
-        QwenVlPrecision vlmPrecision, String diffusionPrecision, Integer cpuThreads) {
+public record PipelineProperties(
+        Path vlmDir,
+        Path diffusionDir,
+        Path sd21Dir,
+        Path cacheDir,
+        QwenVlPrecision vlmPrecision,
+        String diffusionPrecision,
+        Integer cpuThreads) {
 
     public ModelSettings settings() {
         DataType diffusion = diffusionPrecision == null || diffusionPrecision.isBlank()
-                ? DataType.FLOAT32 : switch (diffusionPrecision.trim().toUpperCase(java.util.Locale.ROOT)) {
+                ? DataType.FLOAT32
+                : switch (diffusionPrecision.trim().toUpperCase(java.util.Locale.ROOT)) {
                     case "FLOAT32", "FP32" -> DataType.FLOAT32;
                     case "FLOAT16", "FP16" -> DataType.FLOAT16;
-                    default -> throw new ModelConfigurationException("vlm3d.models.diffusion-precision must be FLOAT32 "
-                            + "or FLOAT16, not " + diffusionPrecision);
+                    default ->
+                        throw new ModelConfigurationException("vlm3d.models.diffusion-precision must be FLOAT32 "
+                                + "or FLOAT16, not " + diffusionPrecision);
                 };
         return new ModelSettings(vlmDir, diffusionDir, sd21Dir, cacheDir, vlmPrecision, diffusion);
     }

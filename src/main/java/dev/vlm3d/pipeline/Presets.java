@@ -34,8 +34,7 @@ import java.util.List;
  */
 public final class Presets {
 
-    private Presets() {
-    }
+    private Presets() {}
 
     /**
      * How much to stretch the SDS timestep annealing (whose official ramps end at step 8000): {@code paper} and
@@ -60,8 +59,8 @@ public final class Presets {
             case PREVIEW -> RunConfig.tiny(steps).withCheckpointEvery(10);
         };
         LossConfig loss = base.loss();
-        Schedule lambdaVlm = new Schedule(0, options.lambdaVlmStart(), options.lambdaVlmEnd(),
-                options.lambdaVlmAnnealSteps());
+        Schedule lambdaVlm =
+                new Schedule(0, options.lambdaVlmStart(), options.lambdaVlmEnd(), options.lambdaVlmAnnealSteps());
         // paper-released stops the reward where the released code does (step 10,000 of 20,000, scaled with steps);
         // every other preset runs it on every step
         int rewardUntil = options.preset() == Preset.PAPER_RELEASED
@@ -75,9 +74,13 @@ public final class Presets {
         RunConfig paper = RunConfig.paper();
         int half = Math.max(1, steps / 2);
         RenderConfig render = paper.render().withSamplesPerRay(256).withAmbientOnlySteps(half);
-        LossConfig loss = new LossConfig(1.0, new Schedule(0, 10, 1000, half), paper.loss().lambdaVlm(), steps);
+        LossConfig loss = new LossConfig(
+                1.0, new Schedule(0, 10, 1000, half), paper.loss().lambdaVlm(), steps);
         ExportConfig export = new ExportConfig(128, 25f, true, 0.01f, 8, 256, 30, 256);
-        return paper.withCamera(paper.camera().withPhases(List.of(64), List.of(4), List.of())).withRender(render)
-                .withLoss(loss).withExport(export).withCheckpointEvery(100);
+        return paper.withCamera(paper.camera().withPhases(List.of(64), List.of(4), List.of()))
+                .withRender(render)
+                .withLoss(loss)
+                .withExport(export)
+                .withCheckpointEvery(100);
     }
 }

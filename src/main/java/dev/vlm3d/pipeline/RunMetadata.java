@@ -1,8 +1,8 @@
 package dev.vlm3d.pipeline;
 
-import dev.vlm3d.options.GenerationOptions;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import dev.vlm3d.options.GenerationOptions;
 import java.util.Map;
 
 /** {@code run.json}: what produced an asset (prompt, seed, effective options, which models and in which mode). */
@@ -10,11 +10,10 @@ public final class RunMetadata {
 
     public static final String NAME = "run.json";
 
-    private RunMetadata() {
-    }
+    private RunMetadata() {}
 
-    public static String json(String prompt, String negativePrompt, long seed, GenerationOptions options,
-            PipelineModels models) {
+    public static String json(
+            String prompt, String negativePrompt, long seed, GenerationOptions options, PipelineModels models) {
         JsonObject root = new JsonObject();
         root.addProperty("prompt", prompt);
         if (negativePrompt != null) {
@@ -49,7 +48,9 @@ public final class RunMetadata {
             m.addProperty("sd21_dir", folders.sd21Dir().toString());
         }
         m.addProperty("device", models.device().toString());
-        m.addProperty("parameters", models.estimate().vlmParameters() + models.estimate().diffusionParameters());
+        m.addProperty(
+                "parameters",
+                models.estimate().vlmParameters() + models.estimate().diffusionParameters());
         return m;
     }
 }

@@ -68,30 +68,37 @@ public final class Vlm3dJobGenerator implements JobGenerator {
                 log.info("job {} resumes from its checkpoint at step {}", request.jobId(), job.completedSteps());
             }
             int total = job.totalSteps();
-            RunHooks hooks = new RunHooks(report -> context.reportStep(report.step() + 1, total, stage,
-                    GenerationJob.metrics(report)), () -> switch (context.stopRequested()) {
-                case NONE -> RunHooks.Stop.CONTINUE;
-                // a lost lease: the job is someone else's now, stop without further writes
-                case CANCEL, LEASE_LOST -> RunHooks.Stop.CANCEL;
-                case SHUTDOWN -> RunHooks.Stop.SUSPEND;
-            }, (step, writer) -> {
-                ByteArrayOutputStream state = new ByteArrayOutputStream();
-                writer.writeTo(state);
-                context.saveCheckpoint(step, state.toByteArray());
-            });
-            GenerationJob.Result result = run(job, hooks,
-                    last -> context.reportStep(total, total, "exporting", GenerationJob.metrics(last)), dir);
+            RunHooks hooks = new RunHooks(
+                    report -> context.reportStep(report.step() + 1, total, stage, GenerationJob.metrics(report)),
+                    () -> switch (context.stopRequested()) {
+                        case NONE -> RunHooks.Stop.CONTINUE;
+                        // a lost lease: the job is someone else's now, stop without further writes
+                        case CANCEL, LEASE_LOST -> RunHooks.Stop.CANCEL;
+                        case SHUTDOWN -> RunHooks.Stop.SUSPEND;
+                    },
+                    (step, writer) -> {
+                        ByteArrayOutputStream state = new ByteArrayOutputStream();
+                        writer.writeTo(state);
+                        context.saveCheckpoint(step, state.toByteArray());
+                    });
+            GenerationJob.Result result = run(
+                    job,
+                    hooks,
+                    last -> context.reportStep(total, total, "exporting", GenerationJob.metrics(last)),
+                    dir);
             if (result instanceof GenerationJob.Stopped stopped) {
-                return stopped.outcome() == RunOutcome.SUSPENDED ? GenerationOutcome.STOPPED_FOR_SHUTDOWN
-                        : context.stopRequested() == StopSignal.LEASE_LOST ? GenerationOutcome.STOPPED_FOR_SHUTDOWN
-                        : GenerationOutcome.CANCELLED;
+                return stopped.outcome() == RunOutcome.SUSPENDED
+                        ? GenerationOutcome.STOPPED_FOR_SHUTDOWN
+                        : context.stopRequested() == StopSignal.LEASE_LOST
+                                ? GenerationOutcome.STOPPED_FOR_SHUTDOWN
+                                : GenerationOutcome.CANCELLED;
             }
             if (result instanceof GenerationJob.EmptyMesh empty) {
                 throw GenerationException.permanentFailure("EMPTY_MESH", empty.reason(), null);
             }
             if (result instanceof GenerationJob.ExportFailed failed) {
-                throw GenerationException.transientFailure("EXPORT_FAILED",
-                        "export failed: " + failed.cause().getMessage(), failed.cause());
+                throw GenerationException.transientFailure(
+                        "EXPORT_FAILED", "export failed: " + failed.cause().getMessage(), failed.cause());
             }
             for (ExportedArtifact file : ((GenerationJob.Exported) result).files()) {
                 context.storeArtifact(file.name(), file.contentType(), file.path());
@@ -119,12 +126,16 @@ public final class Vlm3dJobGenerator implements JobGenerator {
             job.restore(checkpoint.state());
         } catch (IOException | RuntimeException e) {
             // a checkpoint of another config (e.g. an older build) cannot be resumed; restarting would hide that
-            throw GenerationException.permanentFailure("CHECKPOINT_UNREADABLE",
-                    "cannot resume from the checkpoint at step " + checkpoint.step() + ": " + e.getMessage(), e);
+            throw GenerationException.permanentFailure(
+                    "CHECKPOINT_UNREADABLE",
+                    "cannot resume from the checkpoint at step " + checkpoint.step() + ": " + e.getMessage(),
+                    e);
         }
         if (job.completedSteps() != checkpoint.step()) {
-            throw GenerationException.permanentFailure("CHECKPOINT_UNREADABLE", "checkpoint says step "
-                    + checkpoint.step() + " but holds step " + job.completedSteps(), null);
+            throw GenerationException.permanentFailure(
+                    "CHECKPOINT_UNREADABLE",
+                    "checkpoint says step " + checkpoint.step() + " but holds step " + job.completedSteps(),
+                    null);
         }
     }
 
@@ -138,8 +149,10 @@ public final class Vlm3dJobGenerator implements JobGenerator {
             throw GenerationException.permanentFailure("NON_FINITE", e.getMessage(), e);
         } catch (EngineException e) {
             // libtorch errors here are allocation failures or device resets: worth another attempt elsewhere
-            throw GenerationException.transientFailure(isOutOfMemory(e) ? "OUT_OF_MEMORY" : "ENGINE_ERROR",
-                    "step " + job.completedSteps() + ": " + e.getMessage(), e);
+            throw GenerationException.transientFailure(
+                    isOutOfMemory(e) ? "OUT_OF_MEMORY" : "ENGINE_ERROR",
+                    "step " + job.completedSteps() + ": " + e.getMessage(),
+                    e);
         } catch (OutOfMemoryError e) {
             throw GenerationException.transientFailure("OUT_OF_MEMORY", "step " + job.completedSteps() + ": " + e, e);
         }

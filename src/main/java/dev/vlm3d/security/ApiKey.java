@@ -68,11 +68,18 @@ class ApiKey implements Persistable<UUID> {
     @Transient
     private boolean isNew;
 
-    protected ApiKey() {
-    }
+    protected ApiKey() {}
 
-    ApiKey(UUID id, String name, String keyPrefix, byte[] keyHash, boolean admin, int maxQueuedJobs,
-           Long defaultTtlSeconds, boolean allowNoExpiry, String webhookSecret) {
+    ApiKey(
+            UUID id,
+            String name,
+            String keyPrefix,
+            byte[] keyHash,
+            boolean admin,
+            int maxQueuedJobs,
+            Long defaultTtlSeconds,
+            boolean allowNoExpiry,
+            String webhookSecret) {
         this.id = id;
         this.name = name;
         this.keyPrefix = keyPrefix;
@@ -114,12 +121,17 @@ class ApiKey implements Persistable<UUID> {
     }
 
     ApiKeyRecord toRecord() {
-        return new ApiKeyRecord(id, name, keyPrefix, admin, maxQueuedJobs, createdAt, revokedAt, defaultTtlSeconds,
-                allowNoExpiry);
+        return new ApiKeyRecord(
+                id, name, keyPrefix, admin, maxQueuedJobs, createdAt, revokedAt, defaultTtlSeconds, allowNoExpiry);
     }
 
     ApiPrincipal toPrincipal() {
-        return new ApiPrincipal(id, name, admin, maxQueuedJobs,
-                defaultTtlSeconds == null ? null : Duration.ofSeconds(defaultTtlSeconds), allowNoExpiry);
+        return new ApiPrincipal(
+                id,
+                name,
+                admin,
+                maxQueuedJobs,
+                defaultTtlSeconds == null ? null : Duration.ofSeconds(defaultTtlSeconds),
+                allowNoExpiry);
     }
 }

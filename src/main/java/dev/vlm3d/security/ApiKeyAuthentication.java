@@ -31,7 +31,9 @@ public final class ApiKeyAuthentication extends AbstractAuthenticationToken {
 
     static ApiKeyAuthentication verified(ApiPrincipal principal) {
         List<GrantedAuthority> roles = principal.admin()
-                ? List.of(new SimpleGrantedAuthority("ROLE_" + ROLE_CLIENT), new SimpleGrantedAuthority("ROLE_" + ROLE_ADMIN))
+                ? List.of(
+                        new SimpleGrantedAuthority("ROLE_" + ROLE_CLIENT),
+                        new SimpleGrantedAuthority("ROLE_" + ROLE_ADMIN))
                 : List.of(new SimpleGrantedAuthority("ROLE_" + ROLE_CLIENT));
         // the secret is not kept once verified
         return new ApiKeyAuthentication(null, principal, roles);

@@ -16,7 +16,8 @@ public final class ApiKeyAuthenticationProvider implements AuthenticationProvide
     @Override
     public Authentication authenticate(Authentication authentication) {
         String token = ((ApiKeyAuthentication) authentication).getCredentials();
-        return keys.authenticate(token).map(ApiKeyAuthentication::verified)
+        return keys.authenticate(token)
+                .map(ApiKeyAuthentication::verified)
                 .orElseThrow(() -> new BadCredentialsException("the API key is unknown or revoked"));
     }
 

@@ -1,10 +1,10 @@
 package dev.vlm3d.security;
 
+import dev.vlm3d.webhooks.WebhookSigner;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import dev.vlm3d.webhooks.WebhookSigner;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -32,8 +32,7 @@ public class ApiKeyService {
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
-    private record Cached(Optional<ApiPrincipal> principal, long expiresAtNanos) {
-    }
+    private record Cached(Optional<ApiPrincipal> principal, long expiresAtNanos) {}
 
     public ApiKeyService(ApiKeyRepository keys, SecurityProperties properties) {
         this.keys = keys;
@@ -48,22 +47,30 @@ public class ApiKeyService {
      * @param defaultTtlSeconds the time to live of the key's jobs, null for the service default
      * @param allowNoExpiry     whether the key's jobs may ask never to expire
      */
-    public CreatedApiKey create(String name, boolean admin, Integer maxQueuedJobs, Long defaultTtlSeconds,
-                                boolean allowNoExpiry) {
+    public CreatedApiKey create(
+            String name, boolean admin, Integer maxQueuedJobs, Long defaultTtlSeconds, boolean allowNoExpiry) {
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         String token = TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-        int cap = maxQueuedJobs != null ? maxQueuedJobs
+        int cap = maxQueuedJobs != null
+                ? maxQueuedJobs
                 : admin ? properties.adminMaxQueuedJobs() : properties.defaultMaxQueuedJobs();
         String webhookSecret = WebhookSigner.newSecret();
-        ApiKey key = keys.save(new ApiKey(UUID.randomUUID(), name, prefixOf(token), hash(token), admin, cap,
-                defaultTtlSeconds, allowNoExpiry, webhookSecret));
+        ApiKey key = keys.save(new ApiKey(
+                UUID.randomUUID(),
+                name,
+                prefixOf(token),
+                hash(token),
+                admin,
+                cap,
+                defaultTtlSeconds,
+                allowNoExpiry,
+                webhookSecret));
         return new CreatedApiKey(key.toRecord(), token, webhookSecret);
     }
 
     /** A new webhook signing secret, and until when the one it replaces keeps signing too. */
-    public record RotatedSecret(UUID keyId, String webhookSecret, Instant previousSecretExpiresAt) {
-    }
+    public record RotatedSecret(UUID keyId, String webhookSecret, Instant previousSecretExpiresAt) {}
 
     /**
      * Replaces an active key's webhook signing secret. For {@code overlap} the previous secret keeps signing next to
@@ -96,8 +103,13 @@ public class ApiKeyService {
         keys.revokeOthersNamed(BOOTSTRAP_ADMIN, hash);
         // the configured key is authoritative: it is (re-)activated even if it was revoked or rotated away earlier;
         // its signing secret is never shown: the operator sees a bootstrap key's signing secret by rotating it
-        keys.upsertAdmin(UUID.nameUUIDFromBytes(hash), BOOTSTRAP_ADMIN, prefixOf(token), hash,
-                properties.adminMaxQueuedJobs(), WebhookSigner.newSecret());
+        keys.upsertAdmin(
+                UUID.nameUUIDFromBytes(hash),
+                BOOTSTRAP_ADMIN,
+                prefixOf(token),
+                hash,
+                properties.adminMaxQueuedJobs(),
+                WebhookSigner.newSecret());
         cache.clear();
     }
 
@@ -109,14 +121,17 @@ public class ApiKeyService {
         if (cached != null && cached.expiresAtNanos() - now > 0) {
             return cached.principal();
         }
-        Optional<ApiPrincipal> principal = keys.findByKeyHashAndRevokedAtIsNull(hash(token)).map(ApiKey::toPrincipal);
+        Optional<ApiPrincipal> principal =
+                keys.findByKeyHashAndRevokedAtIsNull(hash(token)).map(ApiKey::toPrincipal);
         if (cache.size() > 10_000) cache.clear();
         cache.put(key, new Cached(principal, now + properties.keyCacheTtl().toNanos()));
         return principal;
     }
 
     public List<ApiKeyRecord> list() {
-        return keys.findAll(Sort.by("createdAt", "id")).stream().map(ApiKey::toRecord).toList();
+        return keys.findAll(Sort.by("createdAt", "id")).stream()
+                .map(ApiKey::toRecord)
+                .toList();
     }
 
     public boolean revoke(UUID id) {

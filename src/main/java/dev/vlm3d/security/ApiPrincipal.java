@@ -9,8 +9,8 @@ import java.util.UUID;
  * other time (null: the service default, vlm3d.retention.default-ttl); {@code allowNoExpiry}: whether its jobs may
  * ask to be kept until deleted.
  */
-public record ApiPrincipal(UUID keyId, String name, boolean admin, int maxQueuedJobs, Duration defaultTtl,
-                           boolean allowNoExpiry) {
+public record ApiPrincipal(
+        UUID keyId, String name, boolean admin, int maxQueuedJobs, Duration defaultTtl, boolean allowNoExpiry) {
 
     public OwnerScope scope() {
         return admin ? OwnerScope.everyone() : OwnerScope.owner(keyId);

@@ -27,7 +27,8 @@ final class BearerTokenConverter implements AuthenticationConverter {
         if (headers.size() > 1) throw new MalformedAuthorizationException("send exactly one Authorization header");
         String header = headers.get(0);
         if (header.isBlank()) return null;
-        if (!header.regionMatches(true, 0, "Bearer ", 0, 7) || header.substring(7).isBlank()) {
+        if (!header.regionMatches(true, 0, "Bearer ", 0, 7)
+                || header.substring(7).isBlank()) {
             throw new MalformedAuthorizationException("the Authorization header must use the Bearer scheme");
         }
         return ApiKeyAuthentication.unverified(header.substring(7).trim());

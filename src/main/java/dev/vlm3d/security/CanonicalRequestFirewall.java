@@ -62,8 +62,8 @@ public final class CanonicalRequestFirewall implements HttpFirewall {
         if (problem != null) throw new NonCanonicalRequestException("NON_CANONICAL_PATH", "the path " + problem);
         String query = request.getQueryString();
         if (query != null && !decodes(query)) {
-            throw new NonCanonicalRequestException("INVALID_QUERY",
-                    "the query string is not valid percent-encoded UTF-8");
+            throw new NonCanonicalRequestException(
+                    "INVALID_QUERY", "the query string is not valid percent-encoded UTF-8");
         }
         try {
             return strict.getFirewalledRequest(request);
@@ -119,8 +119,11 @@ public final class CanonicalRequestFirewall implements HttpFirewall {
         }
         bytes.flip();
         try {
-            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes);
+            StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(bytes);
             return true;
         } catch (CharacterCodingException e) {
             return false;

@@ -21,10 +21,10 @@ public final class ProblemJson {
     public static final String TYPE_BASE = "https://vlm3d.dev/problems/";
 
     private static final JsonMapper JSON = JsonMapper.builder()
-            .addMixIn(ProblemDetail.class, ProblemDetailJacksonMixin.class).build();
+            .addMixIn(ProblemDetail.class, ProblemDetailJacksonMixin.class)
+            .build();
 
-    private ProblemJson() {
-    }
+    private ProblemJson() {}
 
     public static String type(String code) {
         return TYPE_BASE + code.toLowerCase(Locale.ROOT).replace('_', '-');

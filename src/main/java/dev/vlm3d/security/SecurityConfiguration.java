@@ -6,8 +6,6 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import org.springframework.security.core.Authentication;
-import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -20,8 +18,10 @@ import org.springframework.security.config.annotation.web.configuration.EnableWe
 import org.springframework.security.config.annotation.web.configuration.WebSecurityCustomizer;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.core.Authentication;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.AuthenticationFilter;
+import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.savedrequest.NullRequestCache;
 import org.springframework.security.web.util.matcher.RequestMatcher;
@@ -44,10 +44,16 @@ public class SecurityConfiguration {
      * included, needs a key.
      */
     public static final String[] PUBLIC_PATHS = {
-            // web console (static files served by this service) and the contract it shows
-            "/", "/index.html", "/console/**", "/webjars/**", "/docs/**", "/openapi.yaml",
-            // probes: up/down only, no details
-            "/actuator/health/liveness", "/actuator/health/readiness",
+        // web console (static files served by this service) and the contract it shows
+        "/",
+        "/index.html",
+        "/console/**",
+        "/webjars/**",
+        "/docs/**",
+        "/openapi.yaml",
+        // probes: up/down only, no details
+        "/actuator/health/liveness",
+        "/actuator/health/readiness",
     };
 
     /** Paths only admin keys may call: operational data about every tenant, and key management. */
@@ -76,33 +82,47 @@ public class SecurityConfiguration {
 
     @Bean
     WebSecurityCustomizer canonicalRequests() {
-        return web -> web.httpFirewall(new CanonicalRequestFirewall()).requestRejectedHandler((request, response, e) -> {
-            if (e instanceof CanonicalRequestFirewall.MethodRejectedException) {
-                response.setHeader(HttpHeaders.ALLOW, String.join(", ", CanonicalRequestFirewall.METHODS.stream().sorted().toList()));
-                ProblemJson.write(response, 405, "METHOD_NOT_ALLOWED", e.getMessage(), null);
-            } else {
-                String code = e instanceof CanonicalRequestFirewall.NonCanonicalRequestException n ? n.code() : "NON_CANONICAL_PATH";
-                // the raw path is not echoed back as instance: it is exactly what was refused
-                ProblemJson.write(response, 400, code, e.getMessage(), null);
-            }
-        });
+        return web -> web.httpFirewall(new CanonicalRequestFirewall())
+                .requestRejectedHandler((request, response, e) -> {
+                    if (e instanceof CanonicalRequestFirewall.MethodRejectedException) {
+                        response.setHeader(
+                                HttpHeaders.ALLOW,
+                                String.join(
+                                        ", ",
+                                        CanonicalRequestFirewall.METHODS.stream()
+                                                .sorted()
+                                                .toList()));
+                        ProblemJson.write(response, 405, "METHOD_NOT_ALLOWED", e.getMessage(), null);
+                    } else {
+                        String code = e instanceof CanonicalRequestFirewall.NonCanonicalRequestException n
+                                ? n.code()
+                                : "NON_CANONICAL_PATH";
+                        // the raw path is not echoed back as instance: it is exactly what was refused
+                        ProblemJson.write(response, 400, code, e.getMessage(), null);
+                    }
+                });
     }
 
     @Bean
     SecurityFilterChain apiSecurity(HttpSecurity http, ApiKeyAuthenticationProvider provider, ManagementPort management)
             throws Exception {
-        AuthenticationFilter apiKeys = new AuthenticationFilter(new ProviderManager(provider), new BearerTokenConverter());
+        AuthenticationFilter apiKeys =
+                new AuthenticationFilter(new ProviderManager(provider), new BearerTokenConverter());
         apiKeys.setSuccessHandler(new AuthenticationSuccessHandler() {
             @Override
-            public void onAuthenticationSuccess(HttpServletRequest request, HttpServletResponse response, FilterChain chain,
-                                                Authentication authentication) throws IOException, ServletException {
+            public void onAuthenticationSuccess(
+                    HttpServletRequest request,
+                    HttpServletResponse response,
+                    FilterChain chain,
+                    Authentication authentication)
+                    throws IOException, ServletException {
                 // a verified key continues to the endpoint (the default handler would redirect)
                 chain.doFilter(request, response);
             }
 
             @Override
-            public void onAuthenticationSuccess(HttpServletRequest request, HttpServletResponse response,
-                                                Authentication authentication) {
+            public void onAuthenticationSuccess(
+                    HttpServletRequest request, HttpServletResponse response, Authentication authentication) {
                 throw new IllegalStateException("the chain variant is always used");
             }
         });
@@ -112,12 +132,11 @@ public class SecurityConfiguration {
                 ProblemJson.write(response, 401, "UNAUTHENTICATED", e.getMessage(), request.getRequestURI());
             } else {
                 response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
-                ProblemJson.write(response, 401, "INVALID_API_KEY", "the API key is unknown or revoked",
-                        request.getRequestURI());
+                ProblemJson.write(
+                        response, 401, "INVALID_API_KEY", "the API key is unknown or revoked", request.getRequestURI());
             }
         });
-        return http
-                .csrf(AbstractHttpConfigurer::disable)
+        return http.csrf(AbstractHttpConfigurer::disable)
                 .formLogin(AbstractHttpConfigurer::disable)
                 .httpBasic(AbstractHttpConfigurer::disable)
                 .logout(AbstractHttpConfigurer::disable)
@@ -126,22 +145,33 @@ public class SecurityConfiguration {
                 .addFilterBefore(apiKeys, BasicAuthenticationFilter.class)
                 .authorizeHttpRequests(authorize -> authorize
                         // an async (SSE) dispatch continues a request that was authorized when it arrived
-                        .dispatcherTypeMatchers(DispatcherType.ASYNC).permitAll()
-                        .requestMatchers(PUBLIC_PATHS).permitAll()
+                        .dispatcherTypeMatchers(DispatcherType.ASYNC)
+                        .permitAll()
+                        .requestMatchers(PUBLIC_PATHS)
+                        .permitAll()
                         // the management server serves only actuator endpoints, on a port kept inside the cluster
                         .requestMatchers((RequestMatcher) request -> management.received(request)
-                                && request.getRequestURI().startsWith("/actuator")).permitAll()
-                        .requestMatchers(ADMIN_PATHS).hasRole(ApiKeyAuthentication.ROLE_ADMIN)
-                        .anyRequest().hasRole(ApiKeyAuthentication.ROLE_CLIENT))
-                .exceptionHandling(e -> e
-                        .authenticationEntryPoint((request, response, ex) -> {
+                                && request.getRequestURI().startsWith("/actuator"))
+                        .permitAll()
+                        .requestMatchers(ADMIN_PATHS)
+                        .hasRole(ApiKeyAuthentication.ROLE_ADMIN)
+                        .anyRequest()
+                        .hasRole(ApiKeyAuthentication.ROLE_CLIENT))
+                .exceptionHandling(e -> e.authenticationEntryPoint((request, response, ex) -> {
                             response.setHeader(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
-                            ProblemJson.write(response, HttpServletResponse.SC_UNAUTHORIZED, "UNAUTHENTICATED",
-                                    "an API key is required: send it as 'Authorization: Bearer <key>'", request.getRequestURI());
+                            ProblemJson.write(
+                                    response,
+                                    HttpServletResponse.SC_UNAUTHORIZED,
+                                    "UNAUTHENTICATED",
+                                    "an API key is required: send it as 'Authorization: Bearer <key>'",
+                                    request.getRequestURI());
                         })
-                        .accessDeniedHandler((request, response, ex) -> ProblemJson.write(response,
-                                HttpServletResponse.SC_FORBIDDEN, "ADMIN_REQUIRED",
-                                "this endpoint needs an admin key", request.getRequestURI())))
+                        .accessDeniedHandler((request, response, ex) -> ProblemJson.write(
+                                response,
+                                HttpServletResponse.SC_FORBIDDEN,
+                                "ADMIN_REQUIRED",
+                                "this endpoint needs an admin key",
+                                request.getRequestURI())))
                 .build();
     }
 }

@@ -10,7 +10,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * keys created without an explicit one.
  */
 @ConfigurationProperties("vlm3d.security")
-public record SecurityProperties(String adminKey, Duration keyCacheTtl, Integer defaultMaxQueuedJobs, Integer adminMaxQueuedJobs) {
+public record SecurityProperties(
+        String adminKey, Duration keyCacheTtl, Integer defaultMaxQueuedJobs, Integer adminMaxQueuedJobs) {
 
     public SecurityProperties {
         if (keyCacheTtl == null) keyCacheTtl = Duration.ofSeconds(10);

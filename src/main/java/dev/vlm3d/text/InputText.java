@@ -18,8 +18,7 @@ public final class InputText {
      */
     public static final Pattern CONTROL_TOKEN = Pattern.compile("<\\|[^|<>\\s]+\\|>");
 
-    private InputText() {
-    }
+    private InputText() {}
 
     /** The first control token in {@code text}, or null when there is none. */
     public static String controlToken(String text) {
@@ -57,7 +56,11 @@ public final class InputText {
     private static String describe(int cp) {
         if (cp == '\t' || cp == '\n') return null;
         if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return "the control character";
-        if (cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
+        if (cp == 0x061c
+                || cp == 0x200e
+                || cp == 0x200f
+                || (cp >= 0x202a && cp <= 0x202e)
+                || (cp >= 0x2066 && cp <= 0x2069)) {
             return "the bidirectional control";
         }
         if (cp == 0x2028 || cp == 0x2029) return "the line/paragraph separator";

@@ -30,8 +30,7 @@ class StoredAttempt {
         @Column(name = "attempt", nullable = false)
         private int attempt;
 
-        protected Key() {
-        }
+        protected Key() {}
 
         @Override
         public boolean equals(Object o) {
@@ -62,8 +61,7 @@ class StoredAttempt {
     @Column(name = "error")
     private String error;
 
-    protected StoredAttempt() {
-    }
+    protected StoredAttempt() {}
 
     UUID deliveryId() {
         return id.deliveryId;

@@ -50,8 +50,7 @@ class StoredDelivery {
     @Column(name = "last_error")
     private String lastError;
 
-    protected StoredDelivery() {
-    }
+    protected StoredDelivery() {}
 
     UUID id() {
         return id;
@@ -59,8 +58,16 @@ class StoredDelivery {
 
     /** The next attempt's time is shown only while one is still to come. */
     WebhookDeliveries.Delivery toDelivery(List<WebhookDeliveries.Attempt> attempts) {
-        return new WebhookDeliveries.Delivery(id, event, url, status, createdAt,
-                status.equals("PENDING") ? nextAttemptAt : null, finishedAt, lastStatusCode, lastError,
+        return new WebhookDeliveries.Delivery(
+                id,
+                event,
+                url,
+                status,
+                createdAt,
+                status.equals("PENDING") ? nextAttemptAt : null,
+                finishedAt,
+                lastStatusCode,
+                lastError,
                 List.copyOf(attempts));
     }
 }

@@ -31,14 +31,17 @@ public class WebhookConfiguration {
     }
 
     @Bean
-    WebhookDispatcher webhookDispatcher(WebhookDeliveries deliveries, WebhookTargets targets, WebhookProperties properties,
-                                        WebhookMetrics metrics) {
+    WebhookDispatcher webhookDispatcher(
+            WebhookDeliveries deliveries,
+            WebhookTargets targets,
+            WebhookProperties properties,
+            WebhookMetrics metrics) {
         return new WebhookDispatcher(deliveries, targets, properties, metrics, replicaName());
     }
 
     @Bean
-    SmartLifecycle webhookLifecycle(WebhookDispatcher dispatcher, WebhookProperties properties,
-                                    JobNotificationListener notifications) {
+    SmartLifecycle webhookLifecycle(
+            WebhookDispatcher dispatcher, WebhookProperties properties, JobNotificationListener notifications) {
         // every job change may have written an outbox row in its transaction: look at once rather than at the next poll
         notifications.onChanged(id -> dispatcher.wakeUp());
         return new SmartLifecycle() {

@@ -31,9 +31,15 @@ public class WebhookDeliveries {
     }
 
     /** A claimed delivery with what it takes to send it: the body and the secrets that sign it now. */
-    public record Claimed(UUID id, UUID jobId, String event, String url, String payload, int attempt,
-                          Instant createdAt, List<String> secrets) {
-    }
+    public record Claimed(
+            UUID id,
+            UUID jobId,
+            String event,
+            String url,
+            String payload,
+            int attempt,
+            Instant createdAt,
+            List<String> secrets) {}
 
     /** What one attempt came to. {@code statusCode} is null when no response came back. */
     public record Outcome(Instant startedAt, long durationMillis, Integer statusCode, String error) {
@@ -47,13 +53,20 @@ public class WebhookDeliveries {
      * One delivery with its recorded attempts, as GET /jobs/{id}/webhooks shows it. An attempt that was in flight
      * on a replica that died is not among them (nothing recorded it), but its number is not reused.
      */
-    public record Delivery(UUID id, String event, String url, String status, Instant createdAt, Instant nextAttemptAt,
-                           Instant finishedAt, Integer lastStatusCode, String lastError, List<Attempt> attempts) {
-    }
+    public record Delivery(
+            UUID id,
+            String event,
+            String url,
+            String status,
+            Instant createdAt,
+            Instant nextAttemptAt,
+            Instant finishedAt,
+            Integer lastStatusCode,
+            String lastError,
+            List<Attempt> attempts) {}
 
-    public record Attempt(int attempt, String replica, Instant startedAt, long durationMs, Integer statusCode,
-                          String error) {
-    }
+    public record Attempt(
+            int attempt, String replica, Instant startedAt, long durationMs, Integer statusCode, String error) {}
 
     /**
      * Claims up to {@code limit} due deliveries in one autocommit statement: SKIP LOCKED passes over rows another
@@ -76,14 +89,21 @@ public class WebhookDeliveries {
                     (SELECT k.webhook_secret FROM api_keys k WHERE k.id = d.owner_key_id) AS secret,
                     (SELECT k.previous_webhook_secret FROM api_keys k WHERE k.id = d.owner_key_id
                         AND k.previous_webhook_secret_expires_at > now()) AS previous_secret""")
-                .param("limit", limit).param("claimSeconds", claimTimeout.toMillis() / 1000.0)
+                .param("limit", limit)
+                .param("claimSeconds", claimTimeout.toMillis() / 1000.0)
                 .query((rs, i) -> {
                     List<String> secrets = new ArrayList<>(2);
                     if (rs.getString("secret") != null) secrets.add(rs.getString("secret"));
                     if (rs.getString("previous_secret") != null) secrets.add(rs.getString("previous_secret"));
-                    return new Claimed(rs.getObject("id", UUID.class), rs.getObject("job_id", UUID.class),
-                            rs.getString("event"), rs.getString("url"), rs.getString("payload"), rs.getInt("attempts"),
-                            instant(rs, "created_at"), List.copyOf(secrets));
+                    return new Claimed(
+                            rs.getObject("id", UUID.class),
+                            rs.getObject("job_id", UUID.class),
+                            rs.getString("event"),
+                            rs.getString("url"),
+                            rs.getString("payload"),
+                            rs.getInt("attempts"),
+                            instant(rs, "created_at"),
+                            List.copyOf(secrets));
                 })
                 .list();
     }
@@ -96,8 +116,13 @@ public class WebhookDeliveries {
      *
      * @return the delivery's status after this attempt, or null when the claim had been taken over
      */
-    public String record(Claimed claimed, Outcome outcome, String replica, Duration retryDelay, Duration retryWindow,
-                         boolean giveUp) {
+    public String record(
+            Claimed claimed,
+            Outcome outcome,
+            String replica,
+            Duration retryDelay,
+            Duration retryWindow,
+            boolean giveUp) {
         return jdbc.sql("""
                 WITH attempt AS (
                     INSERT INTO webhook_attempts (delivery_id, attempt, replica, started_at, duration_ms, status_code, error)
@@ -118,14 +143,20 @@ public class WebhookDeliveries {
                 FROM decided
                 WHERE d.id = :id AND d.attempts = :attempt AND d.status = 'PENDING'
                 RETURNING d.status""")
-                .param("id", claimed.id()).param("attempt", claimed.attempt()).param("replica", replica)
+                .param("id", claimed.id())
+                .param("attempt", claimed.attempt())
+                .param("replica", replica)
                 .param("startedAt", OffsetDateTime.ofInstant(outcome.startedAt(), java.time.ZoneOffset.UTC))
                 .param("durationMs", (int) Math.min(Integer.MAX_VALUE, outcome.durationMillis()))
-                .param("statusCode", outcome.statusCode()).param("error", outcome.error())
-                .param("delivered", outcome.delivered()).param("giveUp", giveUp)
+                .param("statusCode", outcome.statusCode())
+                .param("error", outcome.error())
+                .param("delivered", outcome.delivered())
+                .param("giveUp", giveUp)
                 .param("windowSeconds", retryWindow.toMillis() / 1000.0)
                 .param("delaySeconds", retryDelay.toMillis() / 1000.0)
-                .query(String.class).optional().orElse(null);
+                .query(String.class)
+                .optional()
+                .orElse(null);
     }
 
     public long countPending() {
@@ -136,10 +167,12 @@ public class WebhookDeliveries {
     public List<Delivery> forJob(UUID jobId) {
         Map<UUID, List<Attempt>> attempts = new LinkedHashMap<>();
         for (StoredAttempt attempt : history.attemptsOfJob(jobId)) {
-            attempts.computeIfAbsent(attempt.deliveryId(), k -> new ArrayList<>()).add(attempt.toAttempt());
+            attempts.computeIfAbsent(attempt.deliveryId(), k -> new ArrayList<>())
+                    .add(attempt.toAttempt());
         }
         return history.findByJobIdOrderByCreatedAtAscIdAsc(jobId).stream()
-                .map(d -> d.toDelivery(attempts.getOrDefault(d.id(), List.of()))).toList();
+                .map(d -> d.toDelivery(attempts.getOrDefault(d.id(), List.of())))
+                .toList();
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -47,8 +47,12 @@ public class WebhookDispatcher implements AutoCloseable {
     private Thread poller;
     private ExecutorService senders;
 
-    public WebhookDispatcher(WebhookDeliveries deliveries, WebhookTargets targets, WebhookProperties properties,
-                             WebhookMetrics metrics, String replica) {
+    public WebhookDispatcher(
+            WebhookDeliveries deliveries,
+            WebhookTargets targets,
+            WebhookProperties properties,
+            WebhookMetrics metrics,
+            String replica) {
         this.deliveries = deliveries;
         this.targets = targets;
         this.properties = properties;
@@ -90,8 +94,8 @@ public class WebhookDispatcher implements AutoCloseable {
         while (running) {
             try {
                 int free = slots.availablePermits();
-                List<WebhookDeliveries.Claimed> claimed = free == 0 ? List.of()
-                        : deliveries.claim(free, properties.claimTimeout());
+                List<WebhookDeliveries.Claimed> claimed =
+                        free == 0 ? List.of() : deliveries.claim(free, properties.claimTimeout());
                 for (WebhookDeliveries.Claimed delivery : claimed) {
                     slots.acquire();
                     inFlight.incrementAndGet();
@@ -116,7 +120,10 @@ public class WebhookDispatcher implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 if (!running) return;
-                log.warn("webhook dispatcher {} could not claim deliveries, retrying in {} ms: {}", replica, backoffMillis,
+                log.warn(
+                        "webhook dispatcher {} could not claim deliveries, retrying in {} ms: {}",
+                        replica,
+                        backoffMillis,
                         e.toString());
                 sleep(backoffMillis);
                 backoffMillis = Math.min(backoffMillis * 2, 10_000);
@@ -145,22 +152,28 @@ public class WebhookDispatcher implements AutoCloseable {
                     .header("User-Agent", "vlm3d-webhooks")
                     .header("webhook-id", delivery.id().toString())
                     .header("webhook-timestamp", Long.toString(timestamp))
-                    .header("webhook-signature", WebhookSigner.header(delivery.secrets(), delivery.id().toString(),
-                            timestamp, delivery.payload()))
+                    .header(
+                            "webhook-signature",
+                            WebhookSigner.header(
+                                    delivery.secrets(), delivery.id().toString(), timestamp, delivery.payload()))
                     .POST(HttpRequest.BodyPublishers.ofString(delivery.payload()))
                     .build();
-            CompletableFuture<HttpResponse<Void>> response = http.sendAsync(request, HttpResponse.BodyHandlers.discarding());
+            CompletableFuture<HttpResponse<Void>> response =
+                    http.sendAsync(request, HttpResponse.BodyHandlers.discarding());
             try {
                 // bounds the whole exchange, body included (the request timeout covers only the wait for headers)
-                status = response.get(properties.timeout().toMillis(), TimeUnit.MILLISECONDS).statusCode();
+                status = response.get(properties.timeout().toMillis(), TimeUnit.MILLISECONDS)
+                        .statusCode();
                 if (status < 200 || status > 299) error = "HTTP " + status;
             } catch (TimeoutException e) {
                 response.cancel(true);
                 error = "timeout after " + properties.timeout().toMillis() + " ms";
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
-                error = cause instanceof HttpTimeoutException ? "timeout after " + properties.timeout().toMillis() + " ms"
-                        : cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
+                error = cause instanceof HttpTimeoutException
+                        ? "timeout after " + properties.timeout().toMillis() + " ms"
+                        : cause.getClass().getSimpleName()
+                                + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
             }
         } catch (InterruptedException e) {
             // the replica is being killed: record nothing, the claim times out and another replica retries
@@ -175,22 +188,38 @@ public class WebhookDispatcher implements AutoCloseable {
         long millis = (System.nanoTime() - t0) / 1_000_000;
         WebhookDeliveries.Outcome outcome = new WebhookDeliveries.Outcome(started, millis, status, truncate(error));
         try {
-            String result = deliveries.record(delivery, outcome, replica, backoff.delayAfter(delivery.attempt()),
-                    properties.retryWindow(), giveUp);
+            String result = deliveries.record(
+                    delivery,
+                    outcome,
+                    replica,
+                    backoff.delayAfter(delivery.attempt()),
+                    properties.retryWindow(),
+                    giveUp);
             metrics.attempted(outcome.delivered());
             if ("DELIVERED".equals(result)) {
                 metrics.delivered();
             } else if ("FAILED".equals(result)) {
                 metrics.failed();
-                log.warn("webhook {} ({} of job {}) FAILED after {} attempts: {}", delivery.id(), delivery.event(),
-                        delivery.jobId(), delivery.attempt(), error);
+                log.warn(
+                        "webhook {} ({} of job {}) FAILED after {} attempts: {}",
+                        delivery.id(),
+                        delivery.event(),
+                        delivery.jobId(),
+                        delivery.attempt(),
+                        error);
             } else if (result != null) {
-                log.info("webhook {} ({} of job {}) attempt {} failed, retrying: {}", delivery.id(), delivery.event(),
-                        delivery.jobId(), delivery.attempt(), error);
+                log.info(
+                        "webhook {} ({} of job {}) attempt {} failed, retrying: {}",
+                        delivery.id(),
+                        delivery.event(),
+                        delivery.jobId(),
+                        delivery.attempt(),
+                        error);
             }
         } catch (RuntimeException e) {
             // the attempt stays unrecorded: the claim times out and the delivery is retried
-            log.warn("webhook {} attempt {} could not be recorded: {}", delivery.id(), delivery.attempt(), e.toString());
+            log.warn(
+                    "webhook {} attempt {} could not be recorded: {}", delivery.id(), delivery.attempt(), e.toString());
         }
     }
 

@@ -7,9 +7,14 @@ import java.util.Optional;
 
 /** What a job may send a webhook about; the payload's type is {@code job.<name>}. */
 public enum WebhookEvent {
-    STARTED, PROGRESS, SUCCEEDED, FAILED, CANCELLED;
+    STARTED,
+    PROGRESS,
+    SUCCEEDED,
+    FAILED,
+    CANCELLED;
 
-    public static final List<String> NAMES = Arrays.stream(values()).map(WebhookEvent::wireName).toList();
+    public static final List<String> NAMES =
+            Arrays.stream(values()).map(WebhookEvent::wireName).toList();
 
     /** The name in requests, in the jobs table and in the payload's type. */
     public String wireName() {

@@ -28,28 +28,39 @@ public class WebhookMetrics implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
 
     public WebhookMetrics(MeterRegistry registry, WebhookDeliveries deliveries, long refreshSeconds) {
-        delivered = Counter.builder("vlm3d.webhooks.delivered").description("Webhook deliveries answered with a 2xx")
+        delivered = Counter.builder("vlm3d.webhooks.delivered")
+                .description("Webhook deliveries answered with a 2xx")
                 .register(registry);
         failed = Counter.builder("vlm3d.webhooks.failed")
-                .description("Webhook deliveries given up on (retry window over, or target refused)").register(registry);
-        attemptSucceeded = Counter.builder("vlm3d.webhooks.attempts").tag("outcome", "success")
-                .description("Webhook delivery attempts").register(registry);
-        attemptFailed = Counter.builder("vlm3d.webhooks.attempts").tag("outcome", "failure")
-                .description("Webhook delivery attempts").register(registry);
+                .description("Webhook deliveries given up on (retry window over, or target refused)")
+                .register(registry);
+        attemptSucceeded = Counter.builder("vlm3d.webhooks.attempts")
+                .tag("outcome", "success")
+                .description("Webhook delivery attempts")
+                .register(registry);
+        attemptFailed = Counter.builder("vlm3d.webhooks.attempts")
+                .tag("outcome", "failure")
+                .description("Webhook delivery attempts")
+                .register(registry);
         Gauge.builder("vlm3d.webhooks.pending", pending, AtomicLong::get)
-                .description("Webhook deliveries waiting for a (next) attempt, all replicas").register(registry);
+                .description("Webhook deliveries waiting for a (next) attempt, all replicas")
+                .register(registry);
         scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "vlm3d-webhook-metrics");
             t.setDaemon(true);
             return t;
         });
-        scheduler.scheduleWithFixedDelay(() -> {
-            try {
-                pending.set(deliveries.countPending());
-            } catch (RuntimeException e) {
-                log.debug("webhook pending count failed: {}", e.toString());
-            }
-        }, 0, refreshSeconds, TimeUnit.SECONDS);
+        scheduler.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        pending.set(deliveries.countPending());
+                    } catch (RuntimeException e) {
+                        log.debug("webhook pending count failed: {}", e.toString());
+                    }
+                },
+                0,
+                refreshSeconds,
+                TimeUnit.SECONDS);
     }
 
     void delivered() {

@@ -38,7 +38,8 @@ public record WebhookProperties(
 
     public WebhookProperties {
         if (dispatcherEnabled == null) dispatcherEnabled = true;
-        allowList = allowList == null ? List.of()
+        allowList = allowList == null
+                ? List.of()
                 : allowList.stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
         if (timeout == null) timeout = Duration.ofSeconds(10);
         if (claimTimeout == null) claimTimeout = Duration.ofSeconds(60);
@@ -51,7 +52,8 @@ public record WebhookProperties(
         if (secretOverlap == null) secretOverlap = Duration.ofHours(24);
         if (maxSecretOverlap == null) maxSecretOverlap = Duration.ofDays(7);
         if (claimTimeout.compareTo(timeout) <= 0) {
-            throw new IllegalArgumentException("vlm3d.webhooks.claim-timeout must be longer than vlm3d.webhooks.timeout");
+            throw new IllegalArgumentException(
+                    "vlm3d.webhooks.claim-timeout must be longer than vlm3d.webhooks.timeout");
         }
     }
 
@@ -60,7 +62,18 @@ public record WebhookProperties(
     }
 
     public WebhookProperties withAllowList(List<String> entries) {
-        return new WebhookProperties(dispatcherEnabled, entries, timeout, claimTimeout, retryBaseDelay, retryMaxDelay,
-                retryWindow, pollInterval, concurrency, progressInterval, secretOverlap, maxSecretOverlap);
+        return new WebhookProperties(
+                dispatcherEnabled,
+                entries,
+                timeout,
+                claimTimeout,
+                retryBaseDelay,
+                retryMaxDelay,
+                retryWindow,
+                pollInterval,
+                concurrency,
+                progressInterval,
+                secretOverlap,
+                maxSecretOverlap);
     }
 }

@@ -20,8 +20,7 @@ public final class WebhookSigner {
     public static final String SECRET_PREFIX = "whsec_";
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private WebhookSigner() {
-    }
+    private WebhookSigner() {}
 
     /** A new secret: 32 random bytes (the HMAC-SHA256 block size keeps them whole). */
     public static String newSecret() {

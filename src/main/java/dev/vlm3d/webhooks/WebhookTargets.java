@@ -25,10 +25,31 @@ public final class WebhookTargets {
 
     /** Ranges that are not the public Internet, on top of what {@link InetAddress}'s predicates cover. */
     private static final List<Cidr> RESERVED = Arrays.stream(new String[] {
-            "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-            "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
-            "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
-            "2001:db8::/32", "100::/64"}).map(Cidr::parse).toList();
+                "0.0.0.0/8",
+                "10.0.0.0/8",
+                "100.64.0.0/10",
+                "127.0.0.0/8",
+                "169.254.0.0/16",
+                "172.16.0.0/12",
+                "192.0.0.0/24",
+                "192.0.2.0/24",
+                "192.168.0.0/16",
+                "198.18.0.0/15",
+                "198.51.100.0/24",
+                "203.0.113.0/24",
+                "224.0.0.0/4",
+                "240.0.0.0/4",
+                "::/128",
+                "::1/128",
+                "fc00::/7",
+                "fe80::/10",
+                "fec0::/10",
+                "ff00::/8",
+                "2001:db8::/32",
+                "100::/64"
+            })
+            .map(Cidr::parse)
+            .toList();
 
     private final List<Cidr> allowedRanges = new ArrayList<>();
     private final List<String> allowedHosts = new ArrayList<>();
@@ -74,7 +95,8 @@ public final class WebhookTargets {
      * @throws IllegalArgumentException with the reason otherwise
      */
     public static URI parse(String url) {
-        if (url.length() > MAX_URL_LENGTH) throw new IllegalArgumentException("is longer than " + MAX_URL_LENGTH + " characters");
+        if (url.length() > MAX_URL_LENGTH)
+            throw new IllegalArgumentException("is longer than " + MAX_URL_LENGTH + " characters");
         URI uri;
         try {
             uri = new URI(url);
@@ -82,7 +104,8 @@ public final class WebhookTargets {
             throw new IllegalArgumentException("is not a valid URL: " + e.getReason());
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("https") && !scheme.equals("http")) throw new IllegalArgumentException("must be an http or https URL");
+        if (!scheme.equals("https") && !scheme.equals("http"))
+            throw new IllegalArgumentException("must be an http or https URL");
         if (uri.getHost() == null || uri.getHost().isEmpty()) throw new IllegalArgumentException("must name a host");
         if (uri.getRawUserInfo() != null) throw new IllegalArgumentException("must not carry user info (credentials)");
         if (uri.getRawFragment() != null) throw new IllegalArgumentException("must not have a fragment");
@@ -107,9 +130,11 @@ public final class WebhookTargets {
         }
         for (InetAddress address : addresses) {
             if (!isPublic(address) && allowedRanges.stream().noneMatch(r -> r.contains(address))) {
-                throw new RefusedException("WEBHOOK_URL_FORBIDDEN", "webhook_url host " + host + " resolves to "
-                        + address.getHostAddress() + ", a loopback, link-local, private or reserved address "
-                        + "(vlm3d.webhooks.allow-list can permit it)");
+                throw new RefusedException(
+                        "WEBHOOK_URL_FORBIDDEN",
+                        "webhook_url host " + host + " resolves to "
+                                + address.getHostAddress() + ", a loopback, link-local, private or reserved address "
+                                + "(vlm3d.webhooks.allow-list can permit it)");
             }
         }
     }
@@ -125,8 +150,11 @@ public final class WebhookTargets {
     static boolean isPublic(InetAddress address) {
         InetAddress embedded = embeddedIpv4(address);
         if (embedded != null) return isPublic(embedded);
-        if (address.isLoopbackAddress() || address.isLinkLocalAddress() || address.isSiteLocalAddress()
-                || address.isAnyLocalAddress() || address.isMulticastAddress()) {
+        if (address.isLoopbackAddress()
+                || address.isLinkLocalAddress()
+                || address.isSiteLocalAddress()
+                || address.isAnyLocalAddress()
+                || address.isMulticastAddress()) {
             return false;
         }
         return RESERVED.stream().noneMatch(r -> r.contains(address));

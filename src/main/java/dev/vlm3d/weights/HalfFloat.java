@@ -3,8 +3,7 @@ package dev.vlm3d.weights;
 /** IEEE 754 binary16 conversions (JDK 17 lacks Float.float16ToFloat). */
 public final class HalfFloat {
 
-    private HalfFloat() {
-    }
+    private HalfFloat() {}
 
     public static float toFloat(short half) {
         int h = half & 0xFFFF;

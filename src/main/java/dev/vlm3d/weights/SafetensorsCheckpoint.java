@@ -65,7 +65,8 @@ public final class SafetensorsCheckpoint implements TensorSource {
             } else if (Files.isDirectory(folderOrFile)) {
                 Path index = findIndex(folderOrFile);
                 if (index != null) {
-                    JsonObject map = JsonParser.parseString(Files.readString(index)).getAsJsonObject()
+                    JsonObject map = JsonParser.parseString(Files.readString(index))
+                            .getAsJsonObject()
                             .getAsJsonObject("weight_map");
                     Set<String> shardNames = new TreeSet<>();
                     for (Map.Entry<String, JsonElement> e : map.entrySet()) {
@@ -81,7 +82,8 @@ public final class SafetensorsCheckpoint implements TensorSource {
                     }
                 } else {
                     try (Stream<Path> list = Files.list(folderOrFile)) {
-                        list.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted()
+                        list.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
+                                .sorted()
                                 .forEach(files::add);
                     }
                 }
@@ -109,8 +111,10 @@ public final class SafetensorsCheckpoint implements TensorSource {
             return standard;
         }
         try (Stream<Path> list = Files.list(folder)) {
-            return list.filter(p -> p.getFileName().toString().endsWith(".safetensors.index.json")).sorted()
-                    .findFirst().orElse(null);
+            return list.filter(p -> p.getFileName().toString().endsWith(".safetensors.index.json"))
+                    .sorted()
+                    .findFirst()
+                    .orElse(null);
         }
     }
 
@@ -288,7 +292,9 @@ public final class SafetensorsCheckpoint implements TensorSource {
             // Model folders are often read-only volumes, so the mapping is READ_ONLY; slice() because DJL uses the
             // buffer's base address and ignores position().
             return ch.map(FileChannel.MapMode.READ_ONLY, t.begin(), t.end() - t.begin())
-                    .order(ByteOrder.LITTLE_ENDIAN).slice().order(ByteOrder.LITTLE_ENDIAN);
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .slice()
+                    .order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot map tensor " + t.name() + " from " + t.file(), e);
         }

@@ -21,11 +21,9 @@ import java.util.Map;
 public final class SafetensorsWriter {
 
     /** One tensor to write: its name, shape and values in row-major order. */
-    public record Tensor(String name, long[] shape, float[] values) {
-    }
+    public record Tensor(String name, long[] shape, float[] values) {}
 
-    private SafetensorsWriter() {
-    }
+    private SafetensorsWriter() {}
 
     public static void write(Path file, List<Tensor> tensors, String dtype, Map<String, String> metadata)
             throws IOException {
@@ -41,8 +39,8 @@ public final class SafetensorsWriter {
                 n *= d;
             }
             if (n != t.values().length) {
-                throw new IllegalArgumentException("tensor " + t.name() + " has " + t.values().length
-                        + " values for shape of " + n);
+                throw new IllegalArgumentException(
+                        "tensor " + t.name() + " has " + t.values().length + " values for shape of " + n);
             }
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("dtype", dtype);
@@ -56,7 +54,8 @@ public final class SafetensorsWriter {
         int padded = (json.length + 7) / 8 * 8;
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (OutputStream out = Files.newOutputStream(tmp)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+            ByteBuffer len =
+                    ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
             out.write(len.array());
             out.write(json);
             for (int i = json.length; i < padded; i++) {

@@ -16,8 +16,7 @@ public final class TensorSources {
 
     private static final Map<Path, Supplier<? extends TensorSource>> OVERRIDES = new ConcurrentHashMap<>();
 
-    private TensorSources() {
-    }
+    private TensorSources() {}
 
     /** The tensors of {@code folderOrFile}: its registered override, else its safetensors. */
     public static TensorSource open(Path folderOrFile) {

@@ -28,14 +28,15 @@ public final class WeightMap implements AutoCloseable {
      * Loads every tensor whose name passes {@code keep}, with {@code stripPrefix} removed from the front of names
      * that carry it (so the legacy {@code text_model.} prefix and the bare names resolve alike).
      */
-    public static WeightMap load(Path folderOrFile, NDManager parent, DataType computeType, Predicate<String> keep,
-            String stripPrefix) {
+    public static WeightMap load(
+            Path folderOrFile, NDManager parent, DataType computeType, Predicate<String> keep, String stripPrefix) {
         NDManager manager = parent.newSubManager();
         Map<String, NDArray> arrays = new LinkedHashMap<>();
         try (TensorSource ckpt = TensorSources.open(folderOrFile)) {
             for (String name : ckpt.names()) {
                 String key = stripPrefix != null && name.startsWith(stripPrefix)
-                        ? name.substring(stripPrefix.length()) : name;
+                        ? name.substring(stripPrefix.length())
+                        : name;
                 if (!keep.test(key)) {
                     continue;
                 }

@@ -25,8 +25,15 @@ public record GenerationRequest(
     }
 
     /** A generation request. */
-    public GenerationRequest(UUID jobId, int attempt, String prompt, String negativePrompt, long seed, int totalSteps,
-            String preset, Map<String, Object> options) {
+    public GenerationRequest(
+            UUID jobId,
+            int attempt,
+            String prompt,
+            String negativePrompt,
+            long seed,
+            int totalSteps,
+            String preset,
+            Map<String, Object> options) {
         this(jobId, attempt, prompt, negativePrompt, seed, totalSteps, preset, options, dev.vlm3d.jobs.Job.GENERATION);
     }
 

@@ -29,6 +29,5 @@ public interface JobGenerator extends AutoCloseable {
     }
 
     @Override
-    default void close() throws Exception {
-    }
+    default void close() throws Exception {}
 }

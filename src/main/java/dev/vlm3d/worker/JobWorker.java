@@ -25,7 +25,13 @@ import org.slf4j.MDC;
  */
 public class JobWorker implements Runnable {
 
-    public enum State { STARTING, IDLE, RUNNING, STOPPED, FAILED }
+    public enum State {
+        STARTING,
+        IDLE,
+        RUNNING,
+        STOPPED,
+        FAILED
+    }
 
     private static final Logger log = LoggerFactory.getLogger(JobWorker.class);
     private static final Duration GENERATOR_RETRY = Duration.ofSeconds(30);
@@ -45,8 +51,14 @@ public class JobWorker implements Runnable {
     private volatile String lastError;
     private volatile JobGenerator generator;
 
-    public JobWorker(String workerId, String device, JobQueue queue, ArtifactStore store, JobGeneratorFactory factory,
-                     WorkerMetrics metrics, ScheduledExecutorService heartbeats) {
+    public JobWorker(
+            String workerId,
+            String device,
+            JobQueue queue,
+            ArtifactStore store,
+            JobGeneratorFactory factory,
+            WorkerMetrics metrics,
+            ScheduledExecutorService heartbeats) {
         this.workerId = workerId;
         this.device = device;
         this.queue = queue;
@@ -125,7 +137,12 @@ public class JobWorker implements Runnable {
             } catch (Exception e) {
                 state = State.FAILED;
                 lastError = e.toString();
-                log.error("worker {} could not create its generator on {}; retrying in {}", workerId, device, GENERATOR_RETRY, e);
+                log.error(
+                        "worker {} could not create its generator on {}; retrying in {}",
+                        workerId,
+                        device,
+                        GENERATOR_RETRY,
+                        e);
                 awaitWork(GENERATOR_RETRY);
             }
         }
@@ -173,7 +190,8 @@ public class JobWorker implements Runnable {
         current = context;
         if (stopping) context.requestShutdown();
         long period = queue.properties().heartbeatInterval().toMillis();
-        ScheduledFuture<?> heartbeat = heartbeats.scheduleWithFixedDelay(context::heartbeat, period, period, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> heartbeat =
+                heartbeats.scheduleWithFixedDelay(context::heartbeat, period, period, TimeUnit.MILLISECONDS);
         long start = System.nanoTime();
         String outcome = "lease_lost";
         try {
@@ -195,30 +213,34 @@ public class JobWorker implements Runnable {
     }
 
     /** How the generator's run of one attempt ended. */
-    private sealed interface AttemptEnd {
-    }
+    private sealed interface AttemptEnd {}
 
     /** The generator returned. */
-    private record Returned(GenerationOutcome outcome) implements AttemptEnd {
-    }
+    private record Returned(GenerationOutcome outcome) implements AttemptEnd {}
 
     /** The generator failed; {@code retryable} failures are retried with backoff. */
-    private record Failed(String code, String message, boolean retryable, Throwable cause) implements AttemptEnd {
-    }
+    private record Failed(String code, String message, boolean retryable, Throwable cause) implements AttemptEnd {}
 
     /** Interrupted: the hard stop after the shutdown grace period. */
-    private record Interrupted() implements AttemptEnd {
-    }
+    private record Interrupted() implements AttemptEnd {}
 
     /** A write of the generator found the lease lost. */
-    private record LeaseLost() implements AttemptEnd {
-    }
+    private record LeaseLost() implements AttemptEnd {}
 
     private AttemptEnd generate(Job job, WorkerContext context) {
         try {
-            return new Returned(generator.generate(new GenerationRequest(job.id(), context.lease().attempt(),
-                    job.prompt(), job.negativePrompt(), job.seed(), job.totalSteps(), job.preset(), job.options(),
-                    job.kind()), context));
+            return new Returned(generator.generate(
+                    new GenerationRequest(
+                            job.id(),
+                            context.lease().attempt(),
+                            job.prompt(),
+                            job.negativePrompt(),
+                            job.seed(),
+                            job.totalSteps(),
+                            job.preset(),
+                            job.options(),
+                            job.kind()),
+                    context));
         } catch (LeaseLostException e) {
             return new LeaseLost();
         } catch (GenerationException e) {
@@ -238,7 +260,10 @@ public class JobWorker implements Runnable {
     private String record(WorkerContext context, AttemptEnd end) {
         Lease lease = context.lease();
         if (end instanceof LeaseLost || context.leaseLost()) {
-            log.warn("job {} attempt {} lost its lease; abandoning without further writes", lease.jobId(), lease.attempt());
+            log.warn(
+                    "job {} attempt {} lost its lease; abandoning without further writes",
+                    lease.jobId(),
+                    lease.attempt());
             return "lease_lost";
         }
         try {
@@ -257,14 +282,20 @@ public class JobWorker implements Runnable {
                 return "failed";
             }
             if (end instanceof Failed f) {
-                TransitionResult result = context.withDatabaseRetry("failure",
-                        () -> queue.failTransiently(lease, f.code(), f.message()));
+                TransitionResult result =
+                        context.withDatabaseRetry("failure", () -> queue.failTransiently(lease, f.code(), f.message()));
                 if (result.status() == JobStatus.QUEUED) {
-                    log.warn("job {} attempt {} failed ({}), retrying at {}", lease.jobId(), lease.attempt(), f.code(),
-                            result.runAt(), f.cause());
+                    log.warn(
+                            "job {} attempt {} failed ({}), retrying at {}",
+                            lease.jobId(),
+                            lease.attempt(),
+                            f.code(),
+                            result.runAt(),
+                            f.cause());
                     return "retried";
                 }
-                log.error("job {} failed after its last attempt: {} {}", lease.jobId(), f.code(), f.message(), f.cause());
+                log.error(
+                        "job {} failed after its last attempt: {} {}", lease.jobId(), f.code(), f.message(), f.cause());
                 return ended(lease, result.status());
             }
             GenerationOutcome outcome = ((Returned) end).outcome();
@@ -283,15 +314,19 @@ public class JobWorker implements Runnable {
                     });
                     yield ended(lease, JobStatus.CANCELLED);
                 }
-                case STOPPED_FOR_SHUTDOWN -> ended(lease, context.withDatabaseRetry("release", () -> queue.release(lease)));
+                case STOPPED_FOR_SHUTDOWN ->
+                    ended(lease, context.withDatabaseRetry("release", () -> queue.release(lease)));
             };
         } catch (LeaseLostException e) {
             log.warn("job {} attempt {} lost its lease before recording how it ended", lease.jobId(), lease.attempt());
             return "lease_lost";
         } catch (RuntimeException e) {
             // the database is unreachable: the lease will expire and the rescuer will requeue the job
-            log.error("could not record how job {} attempt {} ended; leaving it to lease expiry", lease.jobId(),
-                    lease.attempt(), e);
+            log.error(
+                    "could not record how job {} attempt {} ended; leaving it to lease expiry",
+                    lease.jobId(),
+                    lease.attempt(),
+                    e);
             return "lease_lost";
         }
     }

@@ -24,15 +24,19 @@ public class WorkerConfiguration {
     }
 
     @Bean
-    WorkerPool workerPool(WorkerProperties properties, JobQueue queue, ArtifactStore store,
-                          ObjectProvider<JobGeneratorFactory> generators, WorkerMetrics metrics,
-                          JobNotificationListener notifications) {
+    WorkerPool workerPool(
+            WorkerProperties properties,
+            JobQueue queue,
+            ArtifactStore store,
+            ObjectProvider<JobGeneratorFactory> generators,
+            WorkerMetrics metrics,
+            JobNotificationListener notifications) {
         return new WorkerPool(properties, queue, store, generators.getIfAvailable(), metrics, notifications);
     }
 
     @Bean
-    WorkersHealthIndicator workersHealthIndicator(WorkerPool pool, JobNotificationListener listener,
-                                                  ObjectProvider<JobGeneratorFactory> generators) {
+    WorkersHealthIndicator workersHealthIndicator(
+            WorkerPool pool, JobNotificationListener listener, ObjectProvider<JobGeneratorFactory> generators) {
         JobGeneratorFactory factory = generators.getIfAvailable();
         return new WorkersHealthIndicator(pool, listener, factory == null ? Map.of() : factory.models());
     }

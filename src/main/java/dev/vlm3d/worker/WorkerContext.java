@@ -43,6 +43,7 @@ final class WorkerContext implements GenerationContext {
     private volatile boolean stallReported;
     /** Until when the lease is surely still ours: the last successful renewal plus the lease duration (local clock). */
     private volatile long leaseHeldUntilNanos;
+
     private final long leaseNanos;
     private final long safetyNanos;
 
@@ -79,8 +80,11 @@ final class WorkerContext implements GenerationContext {
             // let the lease lapse so the rescuer requeues the job; the generator's next write is rejected
             if (!stallReported) {
                 stallReported = true;
-                log.error("job {} attempt {} made no progress for {}; no longer renewing its lease", lease.jobId(),
-                        lease.attempt(), queue.properties().stallTimeout());
+                log.error(
+                        "job {} attempt {} made no progress for {}; no longer renewing its lease",
+                        lease.jobId(),
+                        lease.attempt(),
+                        queue.properties().stallTimeout());
             }
             return;
         }
@@ -136,8 +140,13 @@ final class WorkerContext implements GenerationContext {
         while (true) {
             try {
                 T result = write.get();
-                if (failures > 0) log.info("job {} attempt {}: {} written after {} database retries", lease.jobId(),
-                        lease.attempt(), what, failures);
+                if (failures > 0)
+                    log.info(
+                            "job {} attempt {}: {} written after {} database retries",
+                            lease.jobId(),
+                            lease.attempt(),
+                            what,
+                            failures);
                 return result;
             } catch (LeaseLostException e) {
                 leaseLost = true;
@@ -147,13 +156,22 @@ final class WorkerContext implements GenerationContext {
                 failures++;
                 long left = leaseHeldUntilNanos - safetyNanos - System.nanoTime();
                 if (left <= 0) {
-                    log.warn("job {} attempt {}: {} still failing ({}) and the lease may have lapsed: ending the attempt",
-                            lease.jobId(), lease.attempt(), what, e.toString());
+                    log.warn(
+                            "job {} attempt {}: {} still failing ({}) and the lease may have lapsed: ending the attempt",
+                            lease.jobId(),
+                            lease.attempt(),
+                            what,
+                            e.toString());
                     leaseLost = true;
                     throw new LeaseLostException(lease.jobId(), lease.attempt());
                 }
-                log.warn("job {} attempt {}: {} failed ({}); retrying in {} ms", lease.jobId(), lease.attempt(), what,
-                        e.toString(), Math.min(backoffMillis, left / 1_000_000));
+                log.warn(
+                        "job {} attempt {}: {} failed ({}); retrying in {} ms",
+                        lease.jobId(),
+                        lease.attempt(),
+                        what,
+                        e.toString(),
+                        Math.min(backoffMillis, left / 1_000_000));
                 try {
                     Thread.sleep(Math.max(1, Math.min(backoffMillis, left / 1_000_000)));
                 } catch (InterruptedException interrupted) {
@@ -212,14 +230,21 @@ final class WorkerContext implements GenerationContext {
     public void saveCheckpoint(int step, byte[] state) {
         ensureLease();
         lastProgressNanos = System.nanoTime();
-        byte[] blob = ByteBuffer.allocate(8 + state.length).putInt(CHECKPOINT_MAGIC).putInt(step).put(state).array();
-        withDatabaseRetry("checkpoint " + step, () -> put(ArtifactKind.CHECKPOINT, CHECKPOINT_NAME, "application/octet-stream", blob));
+        byte[] blob = ByteBuffer.allocate(8 + state.length)
+                .putInt(CHECKPOINT_MAGIC)
+                .putInt(step)
+                .put(state)
+                .array();
+        withDatabaseRetry(
+                "checkpoint " + step,
+                () -> put(ArtifactKind.CHECKPOINT, CHECKPOINT_NAME, "application/octet-stream", blob));
         withDatabaseRetry("checkpoint step " + step, () -> queue.recordCheckpoint(lease, step));
     }
 
     private void put(ArtifactKind kind, String name, String contentType, byte[] content) {
         try {
-            store.put(lease.jobId(), lease.attempt(), kind, name, contentType, content).orElseThrow(this::lost);
+            store.put(lease.jobId(), lease.attempt(), kind, name, contentType, content)
+                    .orElseThrow(this::lost);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -238,7 +263,8 @@ final class WorkerContext implements GenerationContext {
         lastProgressNanos = System.nanoTime();
         withDatabaseRetry("artifact " + name, () -> {
             try {
-                store.put(lease.jobId(), lease.attempt(), ArtifactKind.OUTPUT, name, contentType, file).orElseThrow(this::lost);
+                store.put(lease.jobId(), lease.attempt(), ArtifactKind.OUTPUT, name, contentType, file)
+                        .orElseThrow(this::lost);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -17,12 +17,15 @@ public class WorkerMetrics {
 
     public WorkerMetrics(MeterRegistry registry) {
         this.registry = registry;
-        this.stepDuration = Timer.builder("vlm3d.jobs.step.duration").description("Time per optimisation step")
+        this.stepDuration = Timer.builder("vlm3d.jobs.step.duration")
+                .description("Time per optimisation step")
                 .register(registry);
-        this.claimLatency = Timer.builder("vlm3d.queue.claim.latency").description("Time of one claim query")
+        this.claimLatency = Timer.builder("vlm3d.queue.claim.latency")
+                .description("Time of one claim query")
                 .register(registry);
         Gauge.builder("vlm3d.jobs.latest.reward", latestReward, AtomicReference::get)
-                .description("Reward reported by the latest step on this instance").register(registry);
+                .description("Reward reported by the latest step on this instance")
+                .register(registry);
     }
 
     public void step(Duration elapsed) {
@@ -39,9 +42,15 @@ public class WorkerMetrics {
 
     /** outcome: succeeded, failed, retried, cancelled, released, lease_lost. */
     public void finished(String outcome, Duration elapsed) {
-        Counter.builder("vlm3d.jobs.completed").description("Job attempts ended, by outcome").tag("outcome", outcome)
-                .register(registry).increment();
-        Timer.builder("vlm3d.jobs.duration").description("Run time of one job attempt").tag("outcome", outcome)
-                .register(registry).record(elapsed);
+        Counter.builder("vlm3d.jobs.completed")
+                .description("Job attempts ended, by outcome")
+                .tag("outcome", outcome)
+                .register(registry)
+                .increment();
+        Timer.builder("vlm3d.jobs.duration")
+                .description("Run time of one job attempt")
+                .tag("outcome", outcome)
+                .register(registry)
+                .record(elapsed);
     }
 }

@@ -38,8 +38,13 @@ public class WorkerPool implements SmartLifecycle {
     private ScheduledExecutorService heartbeats;
     private volatile boolean running;
 
-    public WorkerPool(WorkerProperties properties, JobQueue queue, ArtifactStore store, JobGeneratorFactory factory,
-                      WorkerMetrics metrics, JobNotificationListener notifications) {
+    public WorkerPool(
+            WorkerProperties properties,
+            JobQueue queue,
+            ArtifactStore store,
+            JobGeneratorFactory factory,
+            WorkerMetrics metrics,
+            JobNotificationListener notifications) {
         this.properties = properties;
         this.queue = queue;
         this.store = store;
@@ -69,7 +74,8 @@ public class WorkerPool implements SmartLifecycle {
             return;
         }
         if (factory == null) {
-            log.warn("{}: no JobGeneratorFactory bean, so no worker starts; queued jobs wait for an instance with an engine",
+            log.warn(
+                    "{}: no JobGeneratorFactory bean, so no worker starts; queued jobs wait for an instance with an engine",
                     ENGINE_UNAVAILABLE);
             return;
         }
@@ -82,7 +88,8 @@ public class WorkerPool implements SmartLifecycle {
         String instance = UUID.randomUUID().toString().substring(0, 8);
         for (int i = 0; i < properties.count(); i++) {
             String device = properties.devices().get(i % properties.devices().size());
-            JobWorker worker = new JobWorker(host + "-" + instance + "-w" + i, device, queue, store, factory, metrics, heartbeats);
+            JobWorker worker =
+                    new JobWorker(host + "-" + instance + "-w" + i, device, queue, store, factory, metrics, heartbeats);
             workers.add(worker);
             notifications.onQueued(worker::wake);
             Thread thread = new Thread(worker, "vlm3d-worker-" + i);

@@ -17,15 +17,21 @@ class ApiExceptionTest {
     void theProblemCarriesCodeErrorsPropertiesAndHeaders() {
         HttpHeaders headers = new HttpHeaders();
         headers.set(HttpHeaders.RETRY_AFTER, "60");
-        ErrorResponse e = new ApiException(HttpStatus.TOO_MANY_REQUESTS, "QUEUE_LIMIT_REACHED", "too many queued jobs",
-                List.of(new ApiException.FieldError("steps", "too many")), Map.of("max_queued_jobs", 10), headers);
+        ErrorResponse e = new ApiException(
+                HttpStatus.TOO_MANY_REQUESTS,
+                "QUEUE_LIMIT_REACHED",
+                "too many queued jobs",
+                List.of(new ApiException.FieldError("steps", "too many")),
+                Map.of("max_queued_jobs", 10),
+                headers);
         assertThat(e.getStatusCode()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
         assertThat(e.getHeaders().getFirst(HttpHeaders.RETRY_AFTER)).isEqualTo("60");
         assertThat(e.getBody().getType().toString()).isEqualTo(ProblemJson.type("QUEUE_LIMIT_REACHED"));
         assertThat(e.getBody().getTitle()).isEqualTo("Too Many Requests");
         assertThat(e.getBody().getStatus()).isEqualTo(429);
         assertThat(e.getBody().getDetail()).isEqualTo("too many queued jobs");
-        assertThat(e.getBody().getProperties()).containsEntry("code", "QUEUE_LIMIT_REACHED")
+        assertThat(e.getBody().getProperties())
+                .containsEntry("code", "QUEUE_LIMIT_REACHED")
                 .containsEntry("errors", List.of(new ApiException.FieldError("steps", "too many")))
                 .containsEntry("max_queued_jobs", 10);
     }
@@ -37,7 +43,9 @@ class ApiExceptionTest {
         assertThat(e.code()).isEqualTo("INVALID_FIELD");
         assertThat(e.errors()).containsExactly(new ApiException.FieldError("limit", "limit must be in [1, 100]"));
         assertThat(e.getBody().getProperties()).doesNotContainKey("max_queued_jobs");
-        assertThat(new ApiException(HttpStatus.NOT_FOUND, "JOB_NOT_FOUND", "no job").getBody().getProperties())
+        assertThat(new ApiException(HttpStatus.NOT_FOUND, "JOB_NOT_FOUND", "no job")
+                        .getBody()
+                        .getProperties())
                 .containsOnlyKeys("code");
     }
 }

@@ -40,16 +40,19 @@ import org.springframework.test.context.DynamicPropertySource;
 // closed after the class: a cached context keeps its pool's connections open, and the suite's contexts together
 // would exceed PostgreSQL's max_connections (100)
 @DirtiesContext
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "vlm3d.security.admin-key=" + S3DownloadApiTest.ADMIN,
-        "vlm3d.worker.enabled=false",
-        "vlm3d.artifacts.store=s3",
-        "vlm3d.artifacts.s3.bucket=service-artifacts",
-        "vlm3d.artifacts.s3.path-style=true",
-        "vlm3d.artifacts.s3.access-key=s3-access",
-        "vlm3d.artifacts.s3.secret-key=s3-secret-0123456789",
-        "vlm3d.artifacts.s3.download=redirect",
-        "vlm3d.artifacts.s3.create-bucket=true"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "vlm3d.security.admin-key=" + S3DownloadApiTest.ADMIN,
+            "vlm3d.worker.enabled=false",
+            "vlm3d.artifacts.store=s3",
+            "vlm3d.artifacts.s3.bucket=service-artifacts",
+            "vlm3d.artifacts.s3.path-style=true",
+            "vlm3d.artifacts.s3.access-key=s3-access",
+            "vlm3d.artifacts.s3.secret-key=s3-secret-0123456789",
+            "vlm3d.artifacts.s3.download=redirect",
+            "vlm3d.artifacts.s3.create-bucket=true"
+        })
 class S3DownloadApiTest {
 
     static final String ADMIN = "s3-admin-key-0123456789";
@@ -59,10 +62,14 @@ class S3DownloadApiTest {
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) throws Exception {
         TestDatabase.register(registry, TestDatabase.freshSchema(S3DownloadApiTest.class));
-        blobs = ContextBuilder.newBuilder(new TransientApiMetadata()).credentials("identity", "credential")
+        blobs = ContextBuilder.newBuilder(new TransientApiMetadata())
+                .credentials("identity", "credential")
                 .build(BlobStoreContext.class);
-        proxy = S3Proxy.builder().blobStore(blobs.getBlobStore()).endpoint(URI.create("http://127.0.0.1:0"))
-                .awsAuthentication(AuthenticationType.AWS_V4, "s3-access", "s3-secret-0123456789").build();
+        proxy = S3Proxy.builder()
+                .blobStore(blobs.getBlobStore())
+                .endpoint(URI.create("http://127.0.0.1:0"))
+                .awsAuthentication(AuthenticationType.AWS_V4, "s3-access", "s3-secret-0123456789")
+                .build();
         proxy.start();
         while (!proxy.getState().equals("STARTED")) Thread.sleep(10);
         registry.add("vlm3d.artifacts.s3.endpoint", () -> "http://127.0.0.1:" + proxy.getPort());
@@ -76,8 +83,10 @@ class S3DownloadApiTest {
 
     @LocalServerPort
     int port;
+
     @Autowired
     JobQueue queue;
+
     @Autowired
     ArtifactStore artifacts;
 
@@ -87,11 +96,21 @@ class S3DownloadApiTest {
         ContractClient api = new ContractClient(port);
         Exchange key = api.send(post("/api-keys", "{\"name\": \"s3-client\"}").token(ADMIN));
         String token = key.json().get("token").stringValue();
-        String id = api.send(post("/jobs", "{\"prompt\": \"a model in a bucket\"}").token(token)).json().get("id").stringValue();
+        String id = api.send(
+                        post("/jobs", "{\"prompt\": \"a model in a bucket\"}").token(token))
+                .json()
+                .get("id")
+                .stringValue();
         byte[] glb = new byte[70_000];
         for (int i = 0; i < glb.length; i++) glb[i] = (byte) (i * 7);
         ClaimedJob claimed = queue.claim("test-worker").orElseThrow();
-        artifacts.put(claimed.job().id(), claimed.lease().attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary", glb);
+        artifacts.put(
+                claimed.job().id(),
+                claimed.lease().attempt(),
+                ArtifactKind.OUTPUT,
+                "model.glb",
+                "model/gltf-binary",
+                glb);
         queue.complete(claimed.lease());
 
         Exchange download = api.send(get("/jobs/" + id + "/artifacts/model.glb").token(token));
@@ -101,17 +120,23 @@ class S3DownloadApiTest {
         assertThat(location.getPort()).isEqualTo(proxy.getPort());
         assertThat(location.getPath()).startsWith("/service-artifacts/" + id + "/output/model.glb.attempt-");
 
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        HttpResponse<byte[]> whole = http.send(HttpRequest.newBuilder(location).build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        HttpResponse<byte[]> whole =
+                http.send(HttpRequest.newBuilder(location).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(whole.statusCode()).isEqualTo(200);
         assertThat(whole.body()).isEqualTo(glb);
-        HttpResponse<byte[]> range = http.send(HttpRequest.newBuilder(location).header("Range", "bytes=-100").build(),
+        HttpResponse<byte[]> range = http.send(
+                HttpRequest.newBuilder(location).header("Range", "bytes=-100").build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(range.statusCode()).isEqualTo(206);
         assertThat(range.body()).isEqualTo(Arrays.copyOfRange(glb, glb.length - 100, glb.length));
 
         String etag = download.header("ETag");
-        assertThat(api.send(get("/jobs/" + id + "/artifacts/model.glb").token(token).header("If-None-Match", etag)).status())
+        assertThat(api.send(get("/jobs/" + id + "/artifacts/model.glb")
+                                .token(token)
+                                .header("If-None-Match", etag))
+                        .status())
                 .isEqualTo(304);
     }
 }

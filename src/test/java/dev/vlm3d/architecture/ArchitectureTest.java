@@ -50,32 +50,53 @@ class ArchitectureTest {
             Map.entry("weights", List.of()));
 
     /** Packages that run from a plain main or a test as well as from a bean. */
-    static final String[] FRAMEWORK_FREE = {"dev.vlm3d.engine..", "dev.vlm3d.models..", "dev.vlm3d.nn..",
-        "dev.vlm3d.weights..", "dev.vlm3d.options..", "dev.vlm3d.text.."};
+    static final String[] FRAMEWORK_FREE = {
+        "dev.vlm3d.engine..",
+        "dev.vlm3d.models..",
+        "dev.vlm3d.nn..",
+        "dev.vlm3d.weights..",
+        "dev.vlm3d.options..",
+        "dev.vlm3d.text.."
+    };
 
-    static final String[] SPRING_HTTP_SQL = {"org.springframework..", "jakarta.servlet..", "jakarta.persistence..",
-        "java.sql..", "javax.sql..", "org.postgresql..", "com.zaxxer..", "org.flywaydb.."};
+    static final String[] SPRING_HTTP_SQL = {
+        "org.springframework..",
+        "jakarta.servlet..",
+        "jakarta.persistence..",
+        "java.sql..",
+        "javax.sql..",
+        "org.postgresql..",
+        "com.zaxxer..",
+        "org.flywaydb.."
+    };
 
     /**
      * The classes that pass SQL to a {@link JdbcClient} (docs/architecture.md, "Data access"); every other table
      * access goes through a Spring Data JPA repository, whose native queries are in the repository itself.
      */
-    static final List<String> NATIVE_SQL = List.of("dev.vlm3d.jobs.JobQueue", "dev.vlm3d.jobs.JobRepository",
-            "dev.vlm3d.artifacts.ArtifactRows", "dev.vlm3d.artifacts.ExpirySweep", "dev.vlm3d.artifacts.CheckpointCleanup",
-            "dev.vlm3d.webhooks.WebhookDeliveries", "dev.vlm3d.jobs.JobsConfiguration");
+    static final List<String> NATIVE_SQL = List.of(
+            "dev.vlm3d.jobs.JobQueue",
+            "dev.vlm3d.jobs.JobRepository",
+            "dev.vlm3d.artifacts.ArtifactRows",
+            "dev.vlm3d.artifacts.ExpirySweep",
+            "dev.vlm3d.artifacts.CheckpointCleanup",
+            "dev.vlm3d.webhooks.WebhookDeliveries",
+            "dev.vlm3d.jobs.JobsConfiguration");
 
     private static JavaClasses classes;
 
     @BeforeAll
     static void importMainClasses() {
-        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+        classes = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("dev.vlm3d");
     }
 
     @Test
     void everyTopLevelPackageIsListed() {
         List<String> unlisted = new ArrayList<>();
-        classes.stream().map(c -> c.getPackageName())
+        classes.stream()
+                .map(c -> c.getPackageName())
                 .filter(p -> p.startsWith(BASE))
                 .map(p -> p.substring(BASE.length()).split("\\.")[0])
                 .distinct()
@@ -89,11 +110,15 @@ class ArchitectureTest {
     @Test
     void arrowsPointDownOnly() {
         MAY_USE.forEach((pkg, allowed) -> {
-            List<String> own = new ArrayList<>(allowed.stream().map(p -> BASE + p + "..").toList());
+            List<String> own =
+                    new ArrayList<>(allowed.stream().map(p -> BASE + p + "..").toList());
             own.add(BASE + pkg + "..");
-            classes().that().resideInAPackage(BASE + pkg + "..")
-                    .should().onlyDependOnClassesThat(resideOutsideOfPackage("dev.vlm3d..")
-                            .or(resideInAnyPackage(own.toArray(String[]::new))))
+            classes()
+                    .that()
+                    .resideInAPackage(BASE + pkg + "..")
+                    .should()
+                    .onlyDependOnClassesThat(
+                            resideOutsideOfPackage("dev.vlm3d..").or(resideInAnyPackage(own.toArray(String[]::new))))
                     .because(pkg + " may use only " + allowed + " (docs/architecture.md)")
                     .allowEmptyShould(true)
                     .check(classes);
@@ -102,17 +127,28 @@ class ArchitectureTest {
 
     @Test
     void theNumericCoreKnowsNoSpringHttpOrSql() {
-        noClasses().that().resideInAnyPackage(FRAMEWORK_FREE)
-                .should().dependOnClassesThat().resideInAnyPackage(SPRING_HTTP_SQL)
+        noClasses()
+                .that()
+                .resideInAnyPackage(FRAMEWORK_FREE)
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(SPRING_HTTP_SQL)
                 .because("the engine runs from a plain main or a test as well as from a worker bean")
                 .check(classes);
     }
 
     @Test
     void theHttpLayerDoesNotReachTheEngine() {
-        noClasses().that().resideInAPackage("dev.vlm3d.api..")
-                .should().dependOnClassesThat(resideInAnyPackage("dev.vlm3d.engine..", "dev.vlm3d.models..",
-                        "dev.vlm3d.nn..", "dev.vlm3d.weights..", "dev.vlm3d.pipeline..")
+        noClasses()
+                .that()
+                .resideInAPackage("dev.vlm3d.api..")
+                .should()
+                .dependOnClassesThat(resideInAnyPackage(
+                                "dev.vlm3d.engine..",
+                                "dev.vlm3d.models..",
+                                "dev.vlm3d.nn..",
+                                "dev.vlm3d.weights..",
+                                "dev.vlm3d.pipeline..")
                         .or(resideInAPackage("ai.djl..")))
                 .because("job options live in dev.vlm3d.options; the mapping to RunConfig stays in pipeline")
                 .check(classes);
@@ -120,9 +156,12 @@ class ArchitectureTest {
 
     @Test
     void sqlIsWrittenByHandOnlyInTheListedClasses() {
-        noClasses().that(DescribedPredicate.describe("are not listed in NATIVE_SQL",
+        noClasses()
+                .that(DescribedPredicate.describe(
+                        "are not listed in NATIVE_SQL",
                         (JavaClass c) -> !NATIVE_SQL.contains(c.getName().replaceAll("\\$.*", ""))))
-                .should().callMethod(JdbcClient.class, "sql", String.class)
+                .should()
+                .callMethod(JdbcClient.class, "sql", String.class)
                 .because("tables are read and written through the JPA repositories except where docs/architecture.md "
                         + "(\"Data access\") keeps native SQL")
                 .check(classes);
@@ -136,17 +175,29 @@ class ArchitectureTest {
     @Test
     void engineSubpackagesKeepTheirOrder() {
         // the field knows nothing of rendering, guidance or reward; rendering nothing of guidance or reward
-        noClasses().that().resideInAPackage("dev.vlm3d.engine.field..")
-                .should().dependOnClassesThat(resideInAnyPackage("dev.vlm3d.engine.render..",
+        noClasses()
+                .that()
+                .resideInAPackage("dev.vlm3d.engine.field..")
+                .should()
+                .dependOnClassesThat(resideInAnyPackage(
+                        "dev.vlm3d.engine.render..",
+                        "dev.vlm3d.engine.guidance..",
+                        "dev.vlm3d.engine.reward..",
+                        "dev.vlm3d.engine.export.."))
+                .check(classes);
+        noClasses()
+                .that()
+                .resideInAPackage("dev.vlm3d.engine.render..")
+                .should()
+                .dependOnClassesThat(resideInAnyPackage(
                         "dev.vlm3d.engine.guidance..", "dev.vlm3d.engine.reward..", "dev.vlm3d.engine.export.."))
                 .check(classes);
-        noClasses().that().resideInAPackage("dev.vlm3d.engine.render..")
-                .should().dependOnClassesThat(resideInAnyPackage("dev.vlm3d.engine.guidance..",
-                        "dev.vlm3d.engine.reward..", "dev.vlm3d.engine.export.."))
-                .check(classes);
-        noClasses().that(not(resideInAPackage("dev.vlm3d.engine..")))
-                .and().resideInAPackage("dev.vlm3d.models..")
-                .should().dependOnClassesThat(resideInAPackage("dev.vlm3d.engine.."))
+        noClasses()
+                .that(not(resideInAPackage("dev.vlm3d.engine..")))
+                .and()
+                .resideInAPackage("dev.vlm3d.models..")
+                .should()
+                .dependOnClassesThat(resideInAPackage("dev.vlm3d.engine.."))
                 .check(classes);
     }
 }

@@ -2,7 +2,6 @@ package dev.vlm3d.artifacts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.Lease;
 import dev.vlm3d.testsupport.QueueFixture;
 import jakarta.persistence.metamodel.Attribute;
@@ -29,7 +28,10 @@ class ArtifactRepositoryTest {
     static void setUp() {
         db = new QueueFixture(ArtifactRepositoryTest.class, QueueFixture.fastProperties(), 4);
         artifacts = db.repositories.get(ArtifactRepository.class);
-        statistics = db.repositories.entityManagerFactory().unwrap(SessionFactory.class).getStatistics();
+        statistics = db.repositories
+                .entityManagerFactory()
+                .unwrap(SessionFactory.class)
+                .getStatistics();
     }
 
     @AfterAll
@@ -54,9 +56,13 @@ class ArtifactRepositoryTest {
 
     @Test
     void theEntityMapsTheMetadataButNotTheContent() {
-        List<String> mapped = db.repositories.entityManagerFactory().getMetamodel().entity(Artifact.class).getAttributes()
-                .stream().map(Attribute::getName).sorted().toList();
-        assertThat(mapped).containsExactly("attempt", "contentType", "createdAt", "filePath", "id", "sha256", "sizeBytes");
+        List<String> mapped =
+                db.repositories.entityManagerFactory().getMetamodel().entity(Artifact.class).getAttributes().stream()
+                        .map(Attribute::getName)
+                        .sorted()
+                        .toList();
+        assertThat(mapped)
+                .containsExactly("attempt", "contentType", "createdAt", "filePath", "id", "sha256", "sizeBytes");
     }
 
     @Test
@@ -66,14 +72,19 @@ class ArtifactRepositoryTest {
         UUID job = lease.jobId();
         db.artifacts.put(job, lease.attempt(), ArtifactKind.OUTPUT, "b.obj", "model/obj", bytes("bb"));
         db.artifacts.put(job, lease.attempt(), ArtifactKind.OUTPUT, "a.glb", "model/gltf-binary", bytes("a"));
-        db.artifacts.put(job, lease.attempt(), ArtifactKind.CHECKPOINT, "state", "application/octet-stream", bytes("ccc"));
+        db.artifacts.put(
+                job, lease.attempt(), ArtifactKind.CHECKPOINT, "state", "application/octet-stream", bytes("ccc"));
         db.artifacts.put(other.jobId(), other.attempt(), ArtifactKind.OUTPUT, "a.glb", "model/gltf-binary", bytes("x"));
-        Instant stored = db.jdbc.sql("SELECT max(created_at) FROM artifacts").query(java.time.OffsetDateTime.class)
-                .single().toInstant();
+        Instant stored = db.jdbc
+                .sql("SELECT max(created_at) FROM artifacts")
+                .query(java.time.OffsetDateTime.class)
+                .single()
+                .toInstant();
         statistics.clear();
 
         List<ArtifactInfo> outputs = artifacts.findByIdJobIdAndIdKindOrderByIdName(job, ArtifactKind.OUTPUT).stream()
-                .map(Artifact::toInfo).toList();
+                .map(Artifact::toInfo)
+                .toList();
 
         assertThat(statistics.getPrepareStatementCount()).isEqualTo(1);
         assertThat(statistics.getTransactionCount()).as("an autocommit read").isZero();
@@ -88,7 +99,8 @@ class ArtifactRepositoryTest {
         assertThat(a.createdAt()).isNotNull().isBeforeOrEqualTo(stored);
         assertThat(a.filePath()).as("content kept in the row").isNull();
         assertThat(artifacts.findByIdJobIdAndIdKindOrderByIdName(job, ArtifactKind.CHECKPOINT))
-                .extracting(r -> r.toInfo().name()).containsExactly("state");
+                .extracting(r -> r.toInfo().name())
+                .containsExactly("state");
     }
 
     @Test
@@ -96,19 +108,32 @@ class ArtifactRepositoryTest {
         Lease lease = running("found");
         UUID job = lease.jobId();
         ArtifactRows rows = db.artifactRows;
-        rows.recordExternal(job, lease.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary", 42, "ab",
-                job + "/output/model.glb.attempt-1", path -> { });
+        rows.recordExternal(
+                job,
+                lease.attempt(),
+                ArtifactKind.OUTPUT,
+                "model.glb",
+                "model/gltf-binary",
+                42,
+                "ab",
+                job + "/output/model.glb.attempt-1",
+                path -> {});
         statistics.clear();
 
-        ArtifactInfo found = artifacts.findById(new Artifact.Key(job, ArtifactKind.OUTPUT, "model.glb")).orElseThrow()
+        ArtifactInfo found = artifacts
+                .findById(new Artifact.Key(job, ArtifactKind.OUTPUT, "model.glb"))
+                .orElseThrow()
                 .toInfo();
 
         assertThat(statistics.getPrepareStatementCount()).isEqualTo(1);
         assertThat(statistics.getTransactionCount()).isZero();
         assertThat(found.filePath()).isEqualTo(job + "/output/model.glb.attempt-1");
         assertThat(found.sizeBytes()).isEqualTo(42);
-        assertThat(artifacts.findById(new Artifact.Key(job, ArtifactKind.CHECKPOINT, "model.glb"))).as("other kind").isEmpty();
-        assertThat(artifacts.findById(new Artifact.Key(job, ArtifactKind.OUTPUT, "other.glb"))).isEmpty();
+        assertThat(artifacts.findById(new Artifact.Key(job, ArtifactKind.CHECKPOINT, "model.glb")))
+                .as("other kind")
+                .isEmpty();
+        assertThat(artifacts.findById(new Artifact.Key(job, ArtifactKind.OUTPUT, "other.glb")))
+                .isEmpty();
     }
 
     @Test
@@ -120,7 +145,8 @@ class ArtifactRepositoryTest {
         db.artifacts.put(job, lease.attempt(), ArtifactKind.OUTPUT, "b", "text/plain", new byte[32]);
         db.artifacts.put(job, lease.attempt(), ArtifactKind.CHECKPOINT, "c", "application/octet-stream", new byte[5]);
 
-        assertThat(artifacts.totalsByKind().stream().collect(Collectors.toMap(ArtifactRepository.KindTotal::kind, t -> t)))
+        assertThat(artifacts.totalsByKind().stream()
+                        .collect(Collectors.toMap(ArtifactRepository.KindTotal::kind, t -> t)))
                 .containsEntry(ArtifactKind.OUTPUT, new ArtifactRepository.KindTotal(ArtifactKind.OUTPUT, 2, 42))
                 .containsEntry(ArtifactKind.CHECKPOINT, new ArtifactRepository.KindTotal(ArtifactKind.CHECKPOINT, 1, 5))
                 .hasSize(2);

@@ -31,6 +31,7 @@ abstract class ArtifactStoreTest {
 
     QueueFixture db;
     ArtifactStore store;
+
     @TempDir
     Path temp;
 
@@ -74,25 +75,34 @@ abstract class ArtifactStoreTest {
         Lease lease = db.queue.claim("w").orElseThrow().lease();
         byte[] content = pattern((1 << 20) + 4096); // crosses the 1 MiB chunk of the Postgres reader
 
-        ArtifactInfo stored = store.put(job.id(), lease.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary", content)
+        ArtifactInfo stored = store.put(
+                        job.id(), lease.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary", content)
                 .orElseThrow();
         assertThat(stored.sizeBytes()).isEqualTo(content.length);
         assertThat(stored.sha256()).isEqualTo(ArtifactRows.sha256Hex(content));
-        assertThat(read(store, stored, (1 << 20) - 10, 100)).isEqualTo(Arrays.copyOfRange(content, (1 << 20) - 10, (1 << 20) + 90));
+        assertThat(read(store, stored, (1 << 20) - 10, 100))
+                .isEqualTo(Arrays.copyOfRange(content, (1 << 20) - 10, (1 << 20) + 90));
         assertThat(read(store, stored, 0, content.length)).isEqualTo(content);
         assertThat(read(store, stored, content.length - 1, 1)).containsExactly(content[content.length - 1]);
         assertThat(read(store, stored, 5, 0)).isEmpty();
 
         byte[] replacement = {9, 8, 7};
-        ArtifactInfo replaced = store.put(job.id(), lease.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary",
-                replacement).orElseThrow();
+        ArtifactInfo replaced = store.put(
+                        job.id(), lease.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary", replacement)
+                .orElseThrow();
         assertThat(read(store, replaced, 0, 3)).isEqualTo(replacement);
         assertThat(storedBlobs(job.id())).as("the replaced content is gone").isEqualTo(1);
         assertThat(store.put(job.id(), lease.attempt() + 1, ArtifactKind.OUTPUT, "other.png", "image/png", replacement))
-                .as("a write with another attempt is fenced off").isEmpty();
-        assertThat(storedBlobs(job.id())).as("a fenced-off write leaves nothing behind").isEqualTo(1);
-        assertThat(store.list(job.id(), ArtifactKind.OUTPUT)).extracting(ArtifactInfo::name).containsExactly("model.glb");
-        assertThatThrownBy(() -> store.put(job.id(), lease.attempt(), ArtifactKind.OUTPUT, "../escape", "x", replacement))
+                .as("a write with another attempt is fenced off")
+                .isEmpty();
+        assertThat(storedBlobs(job.id()))
+                .as("a fenced-off write leaves nothing behind")
+                .isEqualTo(1);
+        assertThat(store.list(job.id(), ArtifactKind.OUTPUT))
+                .extracting(ArtifactInfo::name)
+                .containsExactly("model.glb");
+        assertThatThrownBy(
+                        () -> store.put(job.id(), lease.attempt(), ArtifactKind.OUTPUT, "../escape", "x", replacement))
                 .isInstanceOf(IllegalArgumentException.class);
 
         store.purgeJob(job.id());
@@ -108,7 +118,8 @@ abstract class ArtifactStoreTest {
         Path file = temp.resolve("model.glb");
         Files.write(file, content);
 
-        ArtifactInfo stored = store.put(job.id(), lease.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary", file)
+        ArtifactInfo stored = store.put(
+                        job.id(), lease.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary", file)
                 .orElseThrow();
         assertThat(stored.sizeBytes()).isEqualTo(LARGE);
         assertThat(stored.sha256()).isEqualTo(ArtifactRows.sha256Hex(content));
@@ -132,7 +143,9 @@ abstract class ArtifactStoreTest {
         store.delete(job.id(), ArtifactKind.CHECKPOINT, "state"); // deleting what is gone is not an error
 
         assertThat(store.find(job.id(), ArtifactKind.CHECKPOINT, "state")).isEmpty();
-        assertThat(store.list(job.id(), ArtifactKind.OUTPUT)).extracting(ArtifactInfo::name).containsExactly("model.glb");
+        assertThat(store.list(job.id(), ArtifactKind.OUTPUT))
+                .extracting(ArtifactInfo::name)
+                .containsExactly("model.glb");
         assertThat(storedBlobs(job.id())).isEqualTo(1);
         store.purgeJob(job.id());
         store.purgeJob(job.id());

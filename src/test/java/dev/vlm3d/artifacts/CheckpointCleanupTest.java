@@ -43,7 +43,12 @@ class CheckpointCleanupTest {
     private Job failedByTheRescuer() throws Exception {
         Job job = db.submit("fails in the rescuer", 0, 1, 100);
         ClaimedJob claimed = db.queue.claim("w").orElseThrow();
-        db.artifacts.put(job.id(), claimed.lease().attempt(), ArtifactKind.CHECKPOINT, "state", "application/octet-stream",
+        db.artifacts.put(
+                job.id(),
+                claimed.lease().attempt(),
+                ArtifactKind.CHECKPOINT,
+                "state",
+                "application/octet-stream",
                 new byte[4096]);
         db.expireLease(job.id());
         return job;
@@ -52,8 +57,8 @@ class CheckpointCleanupTest {
     @Test
     void theRescuerPassDeletesTheCheckpointOfAJobItFailed() throws Exception {
         Job job = failedByTheRescuer();
-        LeaseRescuer rescuer = new LeaseRescuer(db.queue, Duration.ofSeconds(1),
-                new CheckpointCleanup(db.jdbc, db.artifacts, false)::deleteFinished);
+        LeaseRescuer rescuer = new LeaseRescuer(
+                db.queue, Duration.ofSeconds(1), new CheckpointCleanup(db.jdbc, db.artifacts, false)::deleteFinished);
         assertThat(rescuer.rescueOnce()).extracting(r -> r.status()).containsExactly(JobStatus.FAILED);
         assertThat(checkpoints(job.id())).isZero();
     }
@@ -62,18 +67,31 @@ class CheckpointCleanupTest {
     void aCancelledQueuedJobThatHadRunLosesItsCheckpointToo() throws Exception {
         Job job = db.submit("cancelled after a shutdown", 0, 3, 100);
         ClaimedJob claimed = db.queue.claim("w").orElseThrow();
-        db.artifacts.put(job.id(), claimed.lease().attempt(), ArtifactKind.CHECKPOINT, "state", "application/octet-stream",
+        db.artifacts.put(
+                job.id(),
+                claimed.lease().attempt(),
+                ArtifactKind.CHECKPOINT,
+                "state",
+                "application/octet-stream",
                 new byte[16]);
         db.queue.release(claimed.lease());
         db.repository.requestCancel(job.id(), OwnerScope.everyone());
         Job running = db.submit("still running", 0, 3, 100);
         ClaimedJob other = db.queue.claim("w2").orElseThrow();
-        db.artifacts.put(running.id(), other.lease().attempt(), ArtifactKind.CHECKPOINT, "state", "application/octet-stream",
+        db.artifacts.put(
+                running.id(),
+                other.lease().attempt(),
+                ArtifactKind.CHECKPOINT,
+                "state",
+                "application/octet-stream",
                 new byte[16]);
 
-        assertThat(new CheckpointCleanup(db.jdbc, db.artifacts, false).deleteFinished()).isEqualTo(1);
+        assertThat(new CheckpointCleanup(db.jdbc, db.artifacts, false).deleteFinished())
+                .isEqualTo(1);
         assertThat(checkpoints(job.id())).isZero();
-        assertThat(checkpoints(running.id())).as("a running job keeps its checkpoint").isEqualTo(1);
+        assertThat(checkpoints(running.id()))
+                .as("a running job keeps its checkpoint")
+                .isEqualTo(1);
     }
 
     @Test
@@ -82,7 +100,12 @@ class CheckpointCleanupTest {
         db.queue.rescueExpiredLeases();
         Job done = db.submit("done", 0, 3, 100);
         ClaimedJob claimed = db.queue.claim("w").orElseThrow();
-        db.artifacts.put(done.id(), claimed.lease().attempt(), ArtifactKind.CHECKPOINT, "state", "application/octet-stream",
+        db.artifacts.put(
+                done.id(),
+                claimed.lease().attempt(),
+                ArtifactKind.CHECKPOINT,
+                "state",
+                "application/octet-stream",
                 new byte[16]);
         db.queue.complete(claimed.lease());
 

@@ -35,6 +35,7 @@ class ExpirySweepTest {
 
     private static QueueFixture db;
     private static TransactionTemplate tx;
+
     @TempDir
     static Path dir;
 
@@ -59,17 +60,29 @@ class ExpirySweepTest {
     }
 
     private Job submit(String prompt, Long ttlSeconds) {
-        return db.repository.submit(new NewJob(prompt, null, 1, null, 10, 0, Map.of(), 1, db.owner, null, null, ttlSeconds),
-                -1).job();
+        return db.repository
+                .submit(new NewJob(prompt, null, 1, null, 10, 0, Map.of(), 1, db.owner, null, null, ttlSeconds), -1)
+                .job();
     }
 
     /** Runs the job to SUCCEEDED with an output, or to FAILED with its checkpoint left behind (as if retained). */
     private Job finish(ArtifactStore store, Job job, boolean succeed) throws Exception {
         ClaimedJob claimed = db.queue.claim("w").orElseThrow();
         assertThat(claimed.job().id()).isEqualTo(job.id());
-        store.put(job.id(), claimed.lease().attempt(), ArtifactKind.CHECKPOINT, "state", "application/octet-stream",
+        store.put(
+                job.id(),
+                claimed.lease().attempt(),
+                ArtifactKind.CHECKPOINT,
+                "state",
+                "application/octet-stream",
                 new byte[2048]);
-        store.put(job.id(), claimed.lease().attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary", new byte[1000]);
+        store.put(
+                job.id(),
+                claimed.lease().attempt(),
+                ArtifactKind.OUTPUT,
+                "model.glb",
+                "model/gltf-binary",
+                new byte[1000]);
         if (succeed) {
             db.queue.complete(claimed.lease());
         } else {
@@ -79,7 +92,11 @@ class ExpirySweepTest {
     }
 
     private int artifacts(UUID job) {
-        return db.jdbc.sql("SELECT count(*) FROM artifacts WHERE job_id = :id").param("id", job).query(Integer.class).single();
+        return db.jdbc
+                .sql("SELECT count(*) FROM artifacts WHERE job_id = :id")
+                .param("id", job)
+                .query(Integer.class)
+                .single();
     }
 
     @Test
@@ -106,9 +123,16 @@ class ExpirySweepTest {
         Job kept = finish(store, submit("long", 3600L), true);
         Job running = submit("short, still running", 1L);
         ClaimedJob claimed = db.queue.claim("w").orElseThrow();
-        store.put(running.id(), claimed.lease().attempt(), ArtifactKind.CHECKPOINT, "state", "application/octet-stream",
+        store.put(
+                running.id(),
+                claimed.lease().attempt(),
+                ArtifactKind.CHECKPOINT,
+                "state",
+                "application/octet-stream",
                 new byte[16]);
-        assertThat(artifacts(failed.id())).as("the failed job's checkpoint stands for a retained one").isEqualTo(2);
+        assertThat(artifacts(failed.id()))
+                .as("the failed job's checkpoint stands for a retained one")
+                .isEqualTo(2);
 
         Thread.sleep(1100); // the short TTL runs out
         ExpirySweep.Pass pass = sweep(store).sweepOnce();
@@ -121,20 +145,30 @@ class ExpirySweepTest {
             assertThat(expired.prompt()).isEqualTo(job.prompt());
             assertThat(expired.finishedAt()).isEqualTo(job.finishedAt());
             assertThat(expired.expiresAt()).isEqualTo(job.expiresAt());
-            assertThat(expired.stage()).as("the stage still says how it finished").isEqualTo(job.stage());
+            assertThat(expired.stage())
+                    .as("the stage still says how it finished")
+                    .isEqualTo(job.stage());
             assertThat(artifacts(job.id())).isZero();
             assertThat(Files.exists(root.resolve(job.id().toString()))).isFalse();
         }
         assertThat(db.get(failed.id()).errorCode()).isEqualTo("GENERATOR_ERROR");
         assertThat(db.get(kept.id()).status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(artifacts(kept.id())).isEqualTo(2);
-        assertThat(db.get(running.id()).status()).as("a running job does not expire").isEqualTo(JobStatus.RUNNING);
+        assertThat(db.get(running.id()).status())
+                .as("a running job does not expire")
+                .isEqualTo(JobStatus.RUNNING);
         assertThat(artifacts(running.id())).isEqualTo(1);
         try (Stream<Path> files = Files.walk(root)) {
-            assertThat(files.filter(Files::isRegularFile).map(p -> root.relativize(p).getName(0).toString())
-                    .distinct().toList()).containsExactlyInAnyOrder(kept.id().toString(), running.id().toString());
+            assertThat(files.filter(Files::isRegularFile)
+                            .map(p -> root.relativize(p).getName(0).toString())
+                            .distinct()
+                            .toList())
+                    .containsExactlyInAnyOrder(
+                            kept.id().toString(), running.id().toString());
         }
-        assertThat(sweep(store).sweepOnce()).as("a second pass finds nothing").isEqualTo(new ExpirySweep.Pass(List.of(), 0));
+        assertThat(sweep(store).sweepOnce())
+                .as("a second pass finds nothing")
+                .isEqualTo(new ExpirySweep.Pass(List.of(), 0));
     }
 
     @Test
@@ -153,7 +187,9 @@ class ExpirySweepTest {
         ExpirySweep.Pass first = sweep(failing).sweepOnce();
         assertThat(first.expired()).containsExactly(job.id());
         assertThat(first.purged()).isZero();
-        assertThat(db.get(job.id()).status()).as("expired even though its files could not go yet").isEqualTo(JobStatus.EXPIRED);
+        assertThat(db.get(job.id()).status())
+                .as("expired even though its files could not go yet")
+                .isEqualTo(JobStatus.EXPIRED);
         assertThat(artifacts(job.id())).as("the failed purge was rolled back").isEqualTo(2);
 
         assertThat(sweep(postgres).sweepOnce().purged()).isEqualTo(1);
@@ -164,7 +200,8 @@ class ExpirySweepTest {
     void replicasSweepingAtOnceExpireEachJobOnce() throws Exception {
         ArtifactStore store = new PostgresArtifactStore(db.artifactRows);
         List<UUID> jobs = new ArrayList<>();
-        for (int i = 0; i < 30; i++) jobs.add(finish(store, submit("job " + i, 1L), true).id());
+        for (int i = 0; i < 30; i++)
+            jobs.add(finish(store, submit("job " + i, 1L), true).id());
         Thread.sleep(1100);
 
         List<CompletableFuture<ExpirySweep.Pass>> replicas = new ArrayList<>();
@@ -191,6 +228,10 @@ class ExpirySweepTest {
         assertThat(expired).as("no job is expired twice").hasSize(distinct.size());
         assertThat(distinct).containsExactlyInAnyOrderElementsOf(jobs);
         assertThat(purged).as("each job's artifacts are purged once").isEqualTo(jobs.size());
-        assertThat(db.jdbc.sql("SELECT count(*) FROM artifacts").query(Integer.class).single()).isZero();
+        assertThat(db.jdbc
+                        .sql("SELECT count(*) FROM artifacts")
+                        .query(Integer.class)
+                        .single())
+                .isZero();
     }
 }

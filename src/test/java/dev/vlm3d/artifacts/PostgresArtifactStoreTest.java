@@ -12,7 +12,10 @@ class PostgresArtifactStoreTest extends ArtifactStoreTest {
 
     @Override
     int storedBlobs(UUID jobId) {
-        return db.jdbc.sql("SELECT count(*) FROM artifacts WHERE job_id = :job AND content IS NOT NULL")
-                .param("job", jobId).query(Integer.class).single();
+        return db.jdbc
+                .sql("SELECT count(*) FROM artifacts WHERE job_id = :job AND content IS NOT NULL")
+                .param("job", jobId)
+                .query(Integer.class)
+                .single();
     }
 }

@@ -46,22 +46,43 @@ class S3ArtifactStoreTest extends ArtifactStoreTest {
     ArtifactStore createStore() throws Exception {
         // the in-memory blobstore by its metadata, not by name: a look-up by name would load every provider S3Proxy
         // registers (Azure, GCS...), whose libraries the pom leaves out
-        blobs = ContextBuilder.newBuilder(new TransientApiMetadata()).credentials("identity", "credential")
+        blobs = ContextBuilder.newBuilder(new TransientApiMetadata())
+                .credentials("identity", "credential")
                 .build(BlobStoreContext.class);
-        proxy = S3Proxy.builder().blobStore(blobs.getBlobStore()).endpoint(URI.create("http://127.0.0.1:0"))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS, SECRET).build();
+        proxy = S3Proxy.builder()
+                .blobStore(blobs.getBlobStore())
+                .endpoint(URI.create("http://127.0.0.1:0"))
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS, SECRET)
+                .build();
         proxy.start();
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!proxy.getState().equals("STARTED")) {
-            if (System.nanoTime() > deadline) throw new IllegalStateException("S3Proxy did not start: " + proxy.getState());
+            if (System.nanoTime() > deadline)
+                throw new IllegalStateException("S3Proxy did not start: " + proxy.getState());
             Thread.sleep(10);
         }
         URI endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
-        inspector = S3Client.builder().endpointOverride(endpoint).region(Region.US_EAST_1).forcePathStyle(true)
+        inspector = S3Client.builder()
+                .endpointOverride(endpoint)
+                .region(Region.US_EAST_1)
+                .forcePathStyle(true)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS, SECRET)))
-                .httpClientBuilder(UrlConnectionHttpClient.builder()).build();
-        ArtifactProperties.S3 properties = new ArtifactProperties.S3(endpoint, "us-east-1", BUCKET, PREFIX, true, ACCESS,
-                SECRET, DataSize.ofMegabytes(5), DataSize.ofMegabytes(5), "redirect", Duration.ofMinutes(2), null, true);
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
+                .build();
+        ArtifactProperties.S3 properties = new ArtifactProperties.S3(
+                endpoint,
+                "us-east-1",
+                BUCKET,
+                PREFIX,
+                true,
+                ACCESS,
+                SECRET,
+                DataSize.ofMegabytes(5),
+                DataSize.ofMegabytes(5),
+                "redirect",
+                Duration.ofMinutes(2),
+                null,
+                true);
         return S3ArtifactStores.create(db.artifactRows, properties);
     }
 
@@ -74,18 +95,26 @@ class S3ArtifactStoreTest extends ArtifactStoreTest {
 
     @Override
     int storedBlobs(UUID jobId) {
-        return inspector.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(PREFIX + jobId + "/")).contents()
-                .stream().mapToInt(o -> 1).sum();
+        return inspector.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(PREFIX + jobId + "/")).contents().stream()
+                .mapToInt(o -> 1)
+                .sum();
     }
 
     @Test
     void objectsLiveUnderThePrefixAndLargeOnesAreUploadedInParts() throws Exception {
         Job job = db.submit("keys");
         Lease lease = db.queue.claim("w").orElseThrow().lease();
-        ArtifactInfo small = store.put(job.id(), lease.attempt(), ArtifactKind.OUTPUT, "a.png", "image/png", pattern(10))
+        ArtifactInfo small = store.put(
+                        job.id(), lease.attempt(), ArtifactKind.OUTPUT, "a.png", "image/png", pattern(10))
                 .orElseThrow();
-        ArtifactInfo large = store.put(job.id(), lease.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary",
-                pattern(LARGE)).orElseThrow();
+        ArtifactInfo large = store.put(
+                        job.id(),
+                        lease.attempt(),
+                        ArtifactKind.OUTPUT,
+                        "model.glb",
+                        "model/gltf-binary",
+                        pattern(LARGE))
+                .orElseThrow();
 
         assertThat(small.filePath()).startsWith(PREFIX + job.id() + "/output/a.png.attempt-" + lease.attempt() + ".");
         var head = inspector.headObject(b -> b.bucket(BUCKET).key(large.filePath()));
@@ -93,8 +122,13 @@ class S3ArtifactStoreTest extends ArtifactStoreTest {
         assertThat(head.contentType()).isEqualTo("model/gltf-binary");
         // the entity tag of a multipart object is "<md5 of the part md5s>-<number of parts>"
         assertThat(head.eTag()).endsWith("-3\"");
-        assertThat(inspector.headObject(b -> b.bucket(BUCKET).key(small.filePath())).eTag()).doesNotContain("-");
-        assertThat(inspector.listMultipartUploads(b -> b.bucket(BUCKET)).uploads()).as("no upload left open").isEmpty();
+        assertThat(inspector
+                        .headObject(b -> b.bucket(BUCKET).key(small.filePath()))
+                        .eTag())
+                .doesNotContain("-");
+        assertThat(inspector.listMultipartUploads(b -> b.bucket(BUCKET)).uploads())
+                .as("no upload left open")
+                .isEmpty();
     }
 
     @Test
@@ -102,25 +136,33 @@ class S3ArtifactStoreTest extends ArtifactStoreTest {
         Job job = db.submit("presigned");
         Lease lease = db.queue.claim("w").orElseThrow().lease();
         byte[] content = pattern(300_000);
-        ArtifactInfo stored = store.put(job.id(), lease.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary",
-                content).orElseThrow();
+        ArtifactInfo stored = store.put(
+                        job.id(), lease.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary", content)
+                .orElseThrow();
 
         URI url = store.downloadRedirect(stored).orElseThrow();
         assertThat(url.getQuery()).contains("X-Amz-Signature=").contains("X-Amz-Expires=120");
         HttpClient http = HttpClient.newHttpClient();
-        HttpResponse<byte[]> whole = http.send(HttpRequest.newBuilder(url).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> whole =
+                http.send(HttpRequest.newBuilder(url).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(whole.statusCode()).isEqualTo(200);
         assertThat(whole.body()).isEqualTo(content);
         assertThat(whole.headers().firstValue("Content-Type")).hasValue("model/gltf-binary");
 
-        HttpResponse<byte[]> part = http.send(HttpRequest.newBuilder(url).header("Range", "bytes=1000-1999").GET().build(),
+        HttpResponse<byte[]> part = http.send(
+                HttpRequest.newBuilder(url)
+                        .header("Range", "bytes=1000-1999")
+                        .GET()
+                        .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(part.statusCode()).isEqualTo(206);
         assertThat(part.headers().firstValue("Content-Range")).hasValue("bytes 1000-1999/300000");
         assertThat(part.body()).isEqualTo(Arrays.copyOfRange(content, 1000, 2000));
 
         URI tampered = URI.create(url.toString().replace("X-Amz-Signature=", "X-Amz-Signature=0"));
-        assertThat(http.send(HttpRequest.newBuilder(tampered).GET().build(), HttpResponse.BodyHandlers.discarding()).statusCode())
-                .as("the signature is checked").isEqualTo(403);
+        assertThat(http.send(HttpRequest.newBuilder(tampered).GET().build(), HttpResponse.BodyHandlers.discarding())
+                        .statusCode())
+                .as("the signature is checked")
+                .isEqualTo(403);
     }
 }

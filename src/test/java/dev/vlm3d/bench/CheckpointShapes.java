@@ -15,8 +15,7 @@ import java.util.Map;
  */
 public final class CheckpointShapes {
 
-    private CheckpointShapes() {
-    }
+    private CheckpointShapes() {}
 
     /** Qwen2.5-VL-Instruct: language model, lm_head and vision tower with merger. */
     public static Map<String, long[]> qwen25vl(JsonObject c) {
@@ -186,8 +185,11 @@ public final class CheckpointShapes {
         Map<String, long[]> t = new LinkedHashMap<>();
         long hidden = c.get("hidden_size").getAsLong();
         long inter = c.get("intermediate_size").getAsLong();
-        t.put("text_model.embeddings.token_embedding.weight", dims(c.get("vocab_size").getAsLong(), hidden));
-        t.put("text_model.embeddings.position_embedding.weight",
+        t.put(
+                "text_model.embeddings.token_embedding.weight",
+                dims(c.get("vocab_size").getAsLong(), hidden));
+        t.put(
+                "text_model.embeddings.position_embedding.weight",
                 dims(c.get("max_position_embeddings").getAsLong(), hidden));
         for (int i = 0; i < c.get("num_hidden_layers").getAsInt(); i++) {
             String p = "text_model.encoder.layers." + i + ".";

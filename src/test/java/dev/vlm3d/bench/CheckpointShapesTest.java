@@ -23,48 +23,59 @@ class CheckpointShapesTest {
 
     @Test
     void qwenShapesFromTheTinyConfigAreTheTinyCheckpoints() throws IOException {
-        assertSameTensors(CheckpointShapes.qwen25vl(json("tiny-models/qwen25vl/config.json")),
+        assertSameTensors(
+                CheckpointShapes.qwen25vl(json("tiny-models/qwen25vl/config.json")),
                 manifest("tiny-models/qwen25vl/tensors.json", n -> true));
     }
 
     @Test
     void unetShapesFromTheTinyConfigAreTheTinyCheckpoint() throws IOException {
-        assertSameTensors(CheckpointShapes.mvdreamUnet(json("tiny-models/mvdream/unet/config.json")),
+        assertSameTensors(
+                CheckpointShapes.mvdreamUnet(json("tiny-models/mvdream/unet/config.json")),
                 manifest("tiny-models/mvdream/unet/tensors.json", n -> true));
     }
 
     @Test
     void vaeEncoderShapesFromTheTinyConfigAreTheTinyCheckpointsEncoder() throws IOException {
-        assertSameTensors(CheckpointShapes.vaeEncoder(json("tiny-models/mvdream/vae/config.json")),
-                manifest("tiny-models/mvdream/vae/tensors.json",
+        assertSameTensors(
+                CheckpointShapes.vaeEncoder(json("tiny-models/mvdream/vae/config.json")),
+                manifest(
+                        "tiny-models/mvdream/vae/tensors.json",
                         n -> n.startsWith("encoder.") || n.startsWith("quant_conv.")));
     }
 
     @Test
     void clipShapesFromTheTinyConfigAreTheTinyCheckpoint() throws IOException {
-        assertSameTensors(CheckpointShapes.clipText(json("tiny-models/mvdream/text_encoder/config.json")),
+        assertSameTensors(
+                CheckpointShapes.clipText(json("tiny-models/mvdream/text_encoder/config.json")),
                 manifest("tiny-models/mvdream/text_encoder/tensors.json", n -> !n.endsWith("position_ids")));
     }
 
     @Test
     void realConfigsGiveTheRealParameterCounts() throws IOException {
         // Qwen2.5-VL-7B-Instruct: 8.29 B parameters (README, GPU section; docs/vlm-reward.md)
-        long qwen = CheckpointShapes.parameters(CheckpointShapes.qwen25vl(json("configs/qwen2.5-vl-7b-instruct.config.json")));
+        long qwen = CheckpointShapes.parameters(
+                CheckpointShapes.qwen25vl(json("configs/qwen2.5-vl-7b-instruct.config.json")));
         assertThat(qwen).isBetween(8_285_000_000L, 8_295_000_000L);
-        // mvdream-sd2.1-diffusers stores fp16: UNet 1.74 GB, text encoder 681 MB (the sizes of the published checkpoint files)
-        long unet = CheckpointShapes.parameters(CheckpointShapes.mvdreamUnet(json("configs/mvdream-sd2.1-diffusers/unet/config.json")));
+        // mvdream-sd2.1-diffusers stores fp16: UNet 1.74 GB, text encoder 681 MB (the sizes of the published checkpoint
+        // files)
+        long unet = CheckpointShapes.parameters(
+                CheckpointShapes.mvdreamUnet(json("configs/mvdream-sd2.1-diffusers/unet/config.json")));
         assertThat(unet * 2 / 1e9).isBetween(1.72, 1.76);
-        long clip = CheckpointShapes.parameters(CheckpointShapes.clipText(json("configs/mvdream-sd2.1-diffusers/text_encoder/config.json")));
+        long clip = CheckpointShapes.parameters(
+                CheckpointShapes.clipText(json("configs/mvdream-sd2.1-diffusers/text_encoder/config.json")));
         assertThat(clip * 2 / 1e6).isBetween(675.0, 687.0);
         // encoder + quant_conv of the SD 2.1 VAE: 34.2 M of its 83.7 M parameters (the rest is the decoder)
-        long vae = CheckpointShapes.parameters(CheckpointShapes.vaeEncoder(json("configs/mvdream-sd2.1-diffusers/vae/config.json")));
+        long vae = CheckpointShapes.parameters(
+                CheckpointShapes.vaeEncoder(json("configs/mvdream-sd2.1-diffusers/vae/config.json")));
         assertThat(vae).isBetween(34_000_000L, 34_400_000L);
     }
 
     private static void assertSameTensors(Map<String, long[]> derived, Map<String, long[]> expected) {
         assertThat(new TreeMap<>(derived).keySet()).containsExactlyElementsOf(new TreeMap<>(expected).keySet());
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
-            assertThat(derived.get(e.getKey())).as(e.getKey() + " " + Arrays.toString(e.getValue()))
+            assertThat(derived.get(e.getKey()))
+                    .as(e.getKey() + " " + Arrays.toString(e.getValue()))
                     .containsExactly(e.getValue());
         }
     }
@@ -90,7 +101,8 @@ class CheckpointShapesTest {
             if (in == null) {
                 throw new IOException("missing resource " + resource);
             }
-            return JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
+            return JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+                    .getAsJsonObject();
         }
     }
 }

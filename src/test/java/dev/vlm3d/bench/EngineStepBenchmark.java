@@ -65,14 +65,33 @@ public final class EngineStepBenchmark {
         CameraConfig c = paper.camera();
         CameraConfig camera = c.withPhases(List.of(size), List.of(views), List.of());
         RenderConfig r = paper.render();
-        RenderConfig render = new RenderConfig(samples, r.occupancyResolution(), r.occupancyEvery(),
-                r.occupancyDecay(), r.occupancyThreshold(), r.earlyStopEps(), r.backgroundRandomProb(),
-                r.ambientOnlySteps(), r.albedoProb(), r.texturelessProb(), r.chunkRays());
+        RenderConfig render = new RenderConfig(
+                samples,
+                r.occupancyResolution(),
+                r.occupancyEvery(),
+                r.occupancyDecay(),
+                r.occupancyThreshold(),
+                r.earlyStopEps(),
+                r.backgroundRandomProb(),
+                r.ambientOnlySteps(),
+                r.albedoProb(),
+                r.texturelessProb(),
+                r.chunkRays());
         int total = warmup + steps;
-        RunConfig config = paper.withMaxSteps(total).withCheckpointEvery(0).withCamera(camera).withRender(render)
+        RunConfig config = paper.withMaxSteps(total)
+                .withCheckpointEvery(0)
+                .withCamera(camera)
+                .withRender(render)
                 .withLoss(new LossConfig(1.0, paper.loss().lambdaOrient(), Schedule.constant(1), total));
-        System.out.printf(Locale.ROOT, "engine step benchmark: %d views × %d², %d samples/ray, paper field, "
-                + "%d warm-up + %d measured steps, threads=%s%n", views, size, samples, warmup, steps,
+        System.out.printf(
+                Locale.ROOT,
+                "engine step benchmark: %d views × %d², %d samples/ray, paper field, "
+                        + "%d warm-up + %d measured steps, threads=%s%n",
+                views,
+                size,
+                samples,
+                warmup,
+                steps,
                 System.getProperty("ai.djl.pytorch.num_threads", "default"));
         double[] sum = new double[6];
         long[] kept = new long[1];
@@ -84,9 +103,16 @@ public final class EngineStepBenchmark {
                 }
             }));
         }
-        System.out.printf(Locale.ROOT, "ms/step: render %.1f | guidance %.1f | reward %.1f | backward %.1f | "
-                + "optimizer %.1f | total %.1f  (mean %d samples with gradient per step)%n",
-                sum[0] / steps, sum[1] / steps, sum[2] / steps, sum[3] / steps, sum[4] / steps, sum[5] / steps,
+        System.out.printf(
+                Locale.ROOT,
+                "ms/step: render %.1f | guidance %.1f | reward %.1f | backward %.1f | "
+                        + "optimizer %.1f | total %.1f  (mean %d samples with gradient per step)%n",
+                sum[0] / steps,
+                sum[1] / steps,
+                sum[2] / steps,
+                sum[3] / steps,
+                sum[4] / steps,
+                sum[5] / steps,
                 kept[0] / steps);
     }
 
@@ -127,9 +153,15 @@ public final class EngineStepBenchmark {
                     }
                 }
             }
-            System.out.printf(Locale.ROOT, "hash encoding (%d levels, 2^%d table, %d points/batch): forward %.3f M "
-                    + "points/s, forward+backward %.3f M points/s%n", fc.levels(), fc.log2TableSize(), points,
-                    points * iterations / forward / 1e6, points * iterations / both / 1e6);
+            System.out.printf(
+                    Locale.ROOT,
+                    "hash encoding (%d levels, 2^%d table, %d points/batch): forward %.3f M "
+                            + "points/s, forward+backward %.3f M points/s%n",
+                    fc.levels(),
+                    fc.log2TableSize(),
+                    points,
+                    points * iterations / forward / 1e6,
+                    points * iterations / both / 1e6);
         }
     }
 
@@ -142,8 +174,7 @@ public final class EngineStepBenchmark {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     private static final class MeanRedness implements Reward {
@@ -154,7 +185,6 @@ public final class EngineStepBenchmark {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

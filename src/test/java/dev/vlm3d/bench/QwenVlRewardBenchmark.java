@@ -30,16 +30,15 @@ public final class QwenVlRewardBenchmark {
     private static final Path SET = Path.of("src/test/resources/fixtures/qwen25vl/tiny");
     private static final Path CONFIG_7B = Path.of("src/test/resources/configs/qwen2.5-vl-7b-instruct.config.json");
 
-    private QwenVlRewardBenchmark() {
-    }
+    private QwenVlRewardBenchmark() {}
 
     public static void main(String[] args) {
         int views = args.length > 0 ? Integer.parseInt(args[0]) : 8;
         int iterations = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int size = args.length > 2 ? Integer.parseInt(args[2]) : 64;
         Engine.getInstance().setRandomSeed(1);
-        try (QwenVlReward reward = QwenVlReward.load(SET.resolve("model-fp32"), SET.resolve("tokenizer"),
-                Device.cpu(), QwenVlPrecision.FP32);
+        try (QwenVlReward reward = QwenVlReward.load(
+                        SET.resolve("model-fp32"), SET.resolve("tokenizer"), Device.cpu(), QwenVlPrecision.FP32);
                 NDManager manager = NDManager.newBaseManager(Device.cpu())) {
             Reward r = reward.forPrompt("a DSLR photo of a soft sofa", RewardOptions.defaults());
             double[] forward = new double[iterations];
@@ -71,16 +70,35 @@ public final class QwenVlRewardBenchmark {
                 }
             }
             QwenVlConfig tiny = reward.model().config();
-            System.out.printf(Locale.ROOT, "tiny config: vision depth %d hidden %d heads %d, text layers %d hidden %d "
-                    + "heads %d/%d, vocab %d; %d views %dx%d -> %d prompt tokens; threads %s%n",
-                    tiny.vision().depth(), tiny.vision().hiddenSize(), tiny.vision().numHeads(),
-                    tiny.text().numLayers(), tiny.text().hiddenSize(), tiny.text().numHeads(),
-                    tiny.text().numKvHeads(), tiny.text().vocabSize(), views, size, size, tokens,
+            System.out.printf(
+                    Locale.ROOT,
+                    "tiny config: vision depth %d hidden %d heads %d, text layers %d hidden %d "
+                            + "heads %d/%d, vocab %d; %d views %dx%d -> %d prompt tokens; threads %s%n",
+                    tiny.vision().depth(),
+                    tiny.vision().hiddenSize(),
+                    tiny.vision().numHeads(),
+                    tiny.text().numLayers(),
+                    tiny.text().hiddenSize(),
+                    tiny.text().numHeads(),
+                    tiny.text().numKvHeads(),
+                    tiny.text().vocabSize(),
+                    views,
+                    size,
+                    size,
+                    tokens,
                     System.getProperty("ai.djl.pytorch.num_threads", "default"));
-            System.out.printf(Locale.ROOT, "CPU forward          median %.1f ms  (min %.1f, %d runs)%n",
-                    median(forward), Arrays.stream(forward).min().orElse(0), iterations);
-            System.out.printf(Locale.ROOT, "CPU forward+backward median %.1f ms  (min %.1f, %d runs)%n",
-                    median(both), Arrays.stream(both).min().orElse(0), iterations);
+            System.out.printf(
+                    Locale.ROOT,
+                    "CPU forward          median %.1f ms  (min %.1f, %d runs)%n",
+                    median(forward),
+                    Arrays.stream(forward).min().orElse(0),
+                    iterations);
+            System.out.printf(
+                    Locale.ROOT,
+                    "CPU forward+backward median %.1f ms  (min %.1f, %d runs)%n",
+                    median(both),
+                    Arrays.stream(both).min().orElse(0),
+                    iterations);
         }
         QwenVlConfig big = QwenVlConfig.read(CONFIG_7B);
         for (QwenVlPrecision p : new QwenVlPrecision[] {QwenVlPrecision.FP32, QwenVlPrecision.FP16_WEIGHTS}) {
@@ -88,9 +106,17 @@ public final class QwenVlRewardBenchmark {
             int seen = QwenVlReward.RELEASED_INPUT_SIZE;
             QwenVlCost.Estimate e = QwenVlCost.estimate(big, views, seen, seen, 150, p);
             double gib = 1024.0 * 1024 * 1024;
-            System.out.printf(Locale.ROOT, "7B %-12s %d views 252x252, S=%d: forward %.3e FLOP, fwd+bwd %.3e FLOP; "
-                    + "weights %.1f GiB + activations %.1f GiB%n", p, views, e.sequenceLength(), e.forwardFlops(),
-                    e.forwardFlops() + e.backwardFlops(), e.weightBytes() / gib, e.activationBytes() / gib);
+            System.out.printf(
+                    Locale.ROOT,
+                    "7B %-12s %d views 252x252, S=%d: forward %.3e FLOP, fwd+bwd %.3e FLOP; "
+                            + "weights %.1f GiB + activations %.1f GiB%n",
+                    p,
+                    views,
+                    e.sequenceLength(),
+                    e.forwardFlops(),
+                    e.forwardFlops() + e.backwardFlops(),
+                    e.weightBytes() / gib,
+                    e.activationBytes() / gib);
         }
     }
 

@@ -47,8 +47,11 @@ final class RandomWeights implements TensorSource {
         } else if (dims.length == 1) {
             mean = 0f;
             std = 0.05f;
-        } else if (name.contains("embed") && !name.contains("patch_embed") && dims.length == 2
-                && !name.contains("time_embed") && !name.contains("camera_embed")) {
+        } else if (name.contains("embed")
+                && !name.contains("patch_embed")
+                && dims.length == 2
+                && !name.contains("time_embed")
+                && !name.contains("camera_embed")) {
             mean = 0f;
             std = 0.3f;
         } else {

@@ -76,15 +76,16 @@ final class RealSizeModels implements AutoCloseable {
     /** Bytes the weights take at these precisions (norm weights of the VLM stay float32; ignored here, < 0.01 %). */
     long weightBytes(QwenVlPrecision vlm, DataType diffusion) {
         long vlmBytes = parameters.get("qwen25vl") * (vlm == QwenVlPrecision.FP32 ? 4 : 2);
-        long frozen = (parameters.get("unet") + parameters.get("text_encoder")) * (diffusion == DataType.FLOAT16 ? 2 : 4);
+        long frozen =
+                (parameters.get("unet") + parameters.get("text_encoder")) * (diffusion == DataType.FLOAT16 ? 2 : 4);
         return vlmBytes + frozen + parameters.get("vae_encoder") * 4;
     }
 
     /** Builds both networks on {@code device}; closes what was built if a later part fails. */
     void load(Device device, QwenVlPrecision vlmPrecision, DataType diffusionType) {
         closeModels();
-        guidance = MvDreamGuidanceModel.load(root.resolve("mvdream"), device,
-                SdsOptions.mvdream().withFrozenDataType(diffusionType));
+        guidance = MvDreamGuidanceModel.load(
+                root.resolve("mvdream"), device, SdsOptions.mvdream().withFrozenDataType(diffusionType));
         reward = QwenVlReward.load(root.resolve("qwen25vl"), device, vlmPrecision);
     }
 
@@ -124,8 +125,15 @@ final class RealSizeModels implements AutoCloseable {
     private void writeFolders(Size size) throws IOException {
         JsonObject tinyQwen = resourceJson("tiny-models/qwen25vl/config.json");
         JsonObject qwen = resourceJson("configs/qwen2.5-vl-7b-instruct.config.json");
-        for (String id : new String[] {"bos_token_id", "eos_token_id", "vision_start_token_id", "vision_end_token_id",
-            "vision_token_id", "image_token_id", "video_token_id"}) {
+        for (String id : new String[] {
+            "bos_token_id",
+            "eos_token_id",
+            "vision_start_token_id",
+            "vision_end_token_id",
+            "vision_token_id",
+            "image_token_id",
+            "video_token_id"
+        }) {
             qwen.add(id, tinyQwen.get(id));
         }
         JsonObject unet = resourceJson("configs/mvdream-sd2.1-diffusers/unet/config.json");
@@ -136,13 +144,20 @@ final class RealSizeModels implements AutoCloseable {
         }
         Path q = Files.createDirectories(root.resolve("qwen25vl"));
         writeJson(q.resolve("config.json"), qwen);
-        for (String f : new String[] {"tokenizer.json", "tokenizer_config.json", "chat_template.json",
-            "preprocessor_config.json"}) {
+        for (String f : new String[] {
+            "tokenizer.json", "tokenizer_config.json", "chat_template.json", "preprocessor_config.json"
+        }) {
             copyResource("tiny-models/qwen25vl/" + f, q.resolve(f));
         }
         Path mv = Files.createDirectories(root.resolve("mvdream"));
-        for (String f : new String[] {"model_index.json", "scheduler/scheduler_config.json", "tokenizer/vocab.json",
-            "tokenizer/merges.txt", "tokenizer/tokenizer_config.json", "tokenizer/special_tokens_map.json"}) {
+        for (String f : new String[] {
+            "model_index.json",
+            "scheduler/scheduler_config.json",
+            "tokenizer/vocab.json",
+            "tokenizer/merges.txt",
+            "tokenizer/tokenizer_config.json",
+            "tokenizer/special_tokens_map.json"
+        }) {
             copyResource("tiny-models/mvdream/" + f, mv.resolve(f));
         }
         writeJson(mv.resolve("unet/config.json"), unet);
@@ -201,7 +216,8 @@ final class RealSizeModels implements AutoCloseable {
 
     private static JsonObject resourceJson(String name) throws IOException {
         try (InputStream in = resource(name)) {
-            return JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
+            return JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+                    .getAsJsonObject();
         }
     }
 

@@ -16,7 +16,6 @@ import dev.vlm3d.engine.field.FieldConfig;
 import dev.vlm3d.engine.guidance.Guidance;
 import dev.vlm3d.engine.guidance.SdsNoise;
 import dev.vlm3d.engine.render.CameraConfig;
-import dev.vlm3d.engine.render.RenderConfig;
 import dev.vlm3d.engine.reward.Reward;
 import dev.vlm3d.engine.reward.RewardOptions;
 import dev.vlm3d.models.qwen25vl.QwenVlPrecision;
@@ -53,12 +52,23 @@ import java.util.Map;
 public final class RealSizeStepBenchmark {
 
     static final String PROMPT = "a ceramic teapot painted with blue flowers";
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
+    private static final Gson GSON = new GsonBuilder()
+            .setPrettyPrinting()
+            .serializeSpecialFloatingPointValues()
             .create();
 
     /** Parsed arguments. */
-    record Options(RealSizeModels.Size size, String device, List<String> modes, List<String> phases, int warmup,
-            int steps, Path json, Integer samples, Integer phaseAResolution, Integer phaseBResolution,
+    record Options(
+            RealSizeModels.Size size,
+            String device,
+            List<String> modes,
+            List<String> phases,
+            int warmup,
+            int steps,
+            Path json,
+            Integer samples,
+            Integer phaseAResolution,
+            Integer phaseBResolution,
             double budgetSeconds) {
 
         static Options parse(String[] args) {
@@ -83,7 +93,8 @@ public final class RealSizeStepBenchmark {
                     case "--size" -> size = RealSizeModels.Size.valueOf(v.toUpperCase(Locale.ROOT));
                     case "--device" -> device = v;
                     case "--modes" -> modes = List.of(v.split(","));
-                    case "--phases" -> phases = List.of(v.toUpperCase(Locale.ROOT).split(","));
+                    case "--phases" ->
+                        phases = List.of(v.toUpperCase(Locale.ROOT).split(","));
                     case "--warmup" -> warmup = Integer.parseInt(v);
                     case "--steps" -> steps = Integer.parseInt(v);
                     case "--json" -> json = Path.of(v);
@@ -115,15 +126,15 @@ public final class RealSizeStepBenchmark {
         }
     }
 
-    private RealSizeStepBenchmark() {
-    }
+    private RealSizeStepBenchmark() {}
 
     public static void main(String[] args) throws IOException, InterruptedException {
         System.setProperty("ai.djl.offline", "true");
         JsonObject result = run(Options.parse(args), System.out);
         boolean anyMeasured = false;
         for (var m : result.getAsJsonArray("modes")) {
-            for (var p : m.getAsJsonObject().has("phases") ? m.getAsJsonObject().getAsJsonArray("phases")
+            for (var p : m.getAsJsonObject().has("phases")
+                    ? m.getAsJsonObject().getAsJsonArray("phases")
                     : new JsonArray()) {
                 anyMeasured |= p.getAsJsonObject().has("seconds_per_step");
             }
@@ -155,8 +166,8 @@ public final class RealSizeStepBenchmark {
             for (String modeName : o.modes()) {
                 QwenVlPrecision vlm = QwenVlPrecision.valueOf(modeName);
                 // the fp16 mode halves the frozen diffusion networks too, where fp16 kernels exist (GPU)
-                DataType diffusion = vlm == QwenVlPrecision.FP16_WEIGHTS && device.isGpu()
-                        ? DataType.FLOAT16 : DataType.FLOAT32;
+                DataType diffusion =
+                        vlm == QwenVlPrecision.FP16_WEIGHTS && device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
                 JsonObject mode = new JsonObject();
                 modes.add(mode);
                 mode.addProperty("mode", modeName);
@@ -167,8 +178,10 @@ public final class RealSizeStepBenchmark {
                 mode.addProperty("weight_bytes", need);
                 mode.addProperty("free_bytes_before_load", free);
                 if (need * 1.1 > free) {
-                    mode.addProperty("skipped", String.format(Locale.ROOT,
-                            "weights need %.1f GiB, %.1f GiB free", need / 0x1p30, free / 0x1p30));
+                    mode.addProperty(
+                            "skipped",
+                            String.format(
+                                    Locale.ROOT, "weights need %.1f GiB, %.1f GiB free", need / 0x1p30, free / 0x1p30));
                     out.println(modeName + ": skipped, " + mode.get("skipped").getAsString());
                     continue;
                 }
@@ -178,8 +191,8 @@ public final class RealSizeStepBenchmark {
                     continue;
                 }
                 try {
-                    measureMode(o, paper, models, device, vlm, diffusion, memory, mode, out, start,
-                            () -> write(o, result));
+                    measureMode(
+                            o, paper, models, device, vlm, diffusion, memory, mode, out, start, () -> write(o, result));
                 } catch (RuntimeException | OutOfMemoryError e) {
                     mode.addProperty("error", e.toString());
                     out.println(modeName + ": failed, " + e);
@@ -211,16 +224,29 @@ public final class RealSizeStepBenchmark {
             }
             Path tmp = o.json().resolveSibling(o.json().getFileName() + ".tmp");
             Files.writeString(tmp, GSON.toJson(result));
-            Files.move(tmp, o.json(), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            Files.move(
+                    tmp,
+                    o.json(),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot write " + o.json(), e);
         }
     }
 
-    private static void measureMode(Options o, RunConfig paper, RealSizeModels models, Device device,
-            QwenVlPrecision vlm, DataType diffusion, DeviceMemory memory, JsonObject mode, PrintStream out,
-            long start, Runnable save) throws InterruptedException {
+    private static void measureMode(
+            Options o,
+            RunConfig paper,
+            RealSizeModels models,
+            Device device,
+            QwenVlPrecision vlm,
+            DataType diffusion,
+            DeviceMemory memory,
+            JsonObject mode,
+            PrintStream out,
+            long start,
+            Runnable save)
+            throws InterruptedException {
         memory.reset();
         long t0 = System.nanoTime();
         Engine.getInstance().setRandomSeed(0);
@@ -229,8 +255,15 @@ public final class RealSizeStepBenchmark {
         mode.addProperty("load_seconds", (System.nanoTime() - t0) / 1e9);
         mode.add("memory_after_load", GSON.toJsonTree(memory.figures()));
         mode.addProperty("peak_bytes_load", memory.peakBytes());
-        out.printf(Locale.ROOT, "%s: models built on %s in %.1f s (VLM %s, diffusion %s), %s%n", vlm, device,
-                (System.nanoTime() - t0) / 1e9, vlm, diffusion, models.parameters());
+        out.printf(
+                Locale.ROOT,
+                "%s: models built on %s in %.1f s (VLM %s, diffusion %s), %s%n",
+                vlm,
+                device,
+                (System.nanoTime() - t0) / 1e9,
+                vlm,
+                diffusion,
+                models.parameters());
         JsonArray phases = new JsonArray();
         mode.add("phases", phases);
         CameraConfig c = paper.camera();
@@ -271,26 +304,52 @@ public final class RealSizeStepBenchmark {
             phases.add(p);
             save.run();
             if (!p.has("seconds_per_step")) {
-                out.printf(Locale.ROOT, "%s phase %s (%d × %d²): %s%n", vlm, phase, views, resolution,
-                        p.has("error") ? "failed, " + p.get("error").getAsString() : p.get("skipped").getAsString());
+                out.printf(
+                        Locale.ROOT,
+                        "%s phase %s (%d × %d²): %s%n",
+                        vlm,
+                        phase,
+                        views,
+                        resolution,
+                        p.has("error")
+                                ? "failed, " + p.get("error").getAsString()
+                                : p.get("skipped").getAsString());
                 continue;
             }
             JsonObject s = p.getAsJsonObject("seconds_per_step");
             secondsPerStep.put(phase, s.get("total").getAsDouble());
-            out.printf(Locale.ROOT, "%s phase %s (%d × %d², %d samples): %.3f s/step = render %.3f + guidance %.3f + "
-                    + "reward %.3f + backward %.3f + optimizer %.3f; peak %.2f GiB (%s)%n", vlm, phase, views,
-                    resolution, config.render().samplesPerRay(), s.get("total").getAsDouble(),
-                    s.get("render").getAsDouble(), s.get("guidance").getAsDouble(), s.get("reward").getAsDouble(),
-                    s.get("backward").getAsDouble(), s.get("optimizer").getAsDouble(),
-                    p.get("peak_bytes").getAsLong() / 0x1p30, memory.source());
+            out.printf(
+                    Locale.ROOT,
+                    "%s phase %s (%d × %d², %d samples): %.3f s/step = render %.3f + guidance %.3f + "
+                            + "reward %.3f + backward %.3f + optimizer %.3f; peak %.2f GiB (%s)%n",
+                    vlm,
+                    phase,
+                    views,
+                    resolution,
+                    config.render().samplesPerRay(),
+                    s.get("total").getAsDouble(),
+                    s.get("render").getAsDouble(),
+                    s.get("guidance").getAsDouble(),
+                    s.get("reward").getAsDouble(),
+                    s.get("backward").getAsDouble(),
+                    s.get("optimizer").getAsDouble(),
+                    p.get("peak_bytes").getAsLong() / 0x1p30,
+                    memory.source());
         }
         if (secondsPerStep.containsKey("A") && secondsPerStep.containsKey("B")) {
-            double minutes = (secondsPerStep.get("A") * milestone
-                    + secondsPerStep.get("B") * (paper.maxSteps() - milestone)) / 60;
+            double minutes =
+                    (secondsPerStep.get("A") * milestone + secondsPerStep.get("B") * (paper.maxSteps() - milestone))
+                            / 60;
             mode.addProperty("projected_minutes_paper_run", minutes);
             mode.addProperty("paper_run_steps", paper.maxSteps());
-            out.printf(Locale.ROOT, "%s: projected %.1f min for the %d-step paper run (%d steps phase A + %d phase B)%n",
-                    vlm, minutes, paper.maxSteps(), milestone, paper.maxSteps() - milestone);
+            out.printf(
+                    Locale.ROOT,
+                    "%s: projected %.1f min for the %d-step paper run (%d steps phase A + %d phase B)%n",
+                    vlm,
+                    minutes,
+                    paper.maxSteps(),
+                    milestone,
+                    paper.maxSteps() - milestone);
         }
     }
 
@@ -303,14 +362,23 @@ public final class RealSizeStepBenchmark {
             config = config.withRender(paper.render().withSamplesPerRay(o.samples()));
         }
         if (o.size() == RealSizeModels.Size.REDUCED) {
-            config = new RunConfig(config.seed(), config.maxSteps(), 0, FieldConfig.tiny(), config.camera(),
-                    config.render(), config.optimizer(), config.loss(), config.export());
+            config = new RunConfig(
+                    config.seed(),
+                    config.maxSteps(),
+                    0,
+                    FieldConfig.tiny(),
+                    config.camera(),
+                    config.render(),
+                    config.optimizer(),
+                    config.loss(),
+                    config.export());
         }
         return config;
     }
 
-    private static JsonObject measurePhase(RunConfig config, RealSizeModels models, Device device,
-            DeviceMemory memory, Options o) throws InterruptedException {
+    private static JsonObject measurePhase(
+            RunConfig config, RealSizeModels models, Device device, DeviceMemory memory, Options o)
+            throws InterruptedException {
         memory.reset();
         List<StepReport> measured = new ArrayList<>();
         Guidance guidance = models.guidance().forPrompt(PROMPT, null, SdsNoise.seeded(config.seed()));

@@ -23,8 +23,20 @@ class RealSizeStepBenchmarkTest {
     void reducedSizeRunsBothPhasesOnTheCpuAndReportsEveryFigure(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("realsize.json");
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        RealSizeStepBenchmark.Options options = RealSizeStepBenchmark.Options.parse(new String[] {"--size", "reduced",
-            "--device", "cpu", "--modes", "FP32", "--warmup", "0", "--steps", "1", "--json", json.toString()});
+        RealSizeStepBenchmark.Options options = RealSizeStepBenchmark.Options.parse(new String[] {
+            "--size",
+            "reduced",
+            "--device",
+            "cpu",
+            "--modes",
+            "FP32",
+            "--warmup",
+            "0",
+            "--steps",
+            "1",
+            "--json",
+            json.toString()
+        });
         RealSizeStepBenchmark.run(options, new PrintStream(log, true, StandardCharsets.UTF_8));
 
         String printed = log.toString(StandardCharsets.UTF_8);
@@ -50,13 +62,22 @@ class RealSizeStepBenchmarkTest {
                 parts += s.get(k).getAsDouble();
             }
             assertThat(parts).isLessThanOrEqualTo(s.get("total").getAsDouble() * 1.0001);
-            assertThat(p.get("peak_bytes").getAsLong()).isGreaterThan(p.getAsJsonObject("memory")
-                    .get("peak_rss_bytes").getAsLong() / 2);
+            assertThat(p.get("peak_bytes").getAsLong())
+                    .isGreaterThan(
+                            p.getAsJsonObject("memory").get("peak_rss_bytes").getAsLong() / 2);
             assertThat(Double.isFinite(p.get("last_reward").getAsDouble())).isTrue();
             assertThat(p.get("mean_samples_with_gradient").getAsDouble()).isPositive();
         }
-        double a = phases.get(0).getAsJsonObject().getAsJsonObject("seconds_per_step").get("total").getAsDouble();
-        double b = phases.get(1).getAsJsonObject().getAsJsonObject("seconds_per_step").get("total").getAsDouble();
+        double a = phases.get(0)
+                .getAsJsonObject()
+                .getAsJsonObject("seconds_per_step")
+                .get("total")
+                .getAsDouble();
+        double b = phases.get(1)
+                .getAsJsonObject()
+                .getAsJsonObject("seconds_per_step")
+                .get("total")
+                .getAsDouble();
         assertThat(mode.get("projected_minutes_paper_run").getAsDouble())
                 .isCloseTo((a * 5000 + b * 5000) / 60, org.assertj.core.api.Assertions.within(1e-6));
         assertThat(printed).contains("phase A (8 × 16²", "phase B (4 × 32²", "projected");
@@ -66,24 +87,31 @@ class RealSizeStepBenchmarkTest {
     void aModeThatDoesNotFitIsReportedAsSkipped(@TempDir Path dir) throws Exception {
         // the real 7B in FP32 needs ~36 GiB: more than this CPU machine has free, so it is skipped, not attempted
         Path json = dir.resolve("skip.json");
-        RealSizeStepBenchmark.Options options = RealSizeStepBenchmark.Options.parse(new String[] {"--size", "real",
-            "--device", "cpu", "--modes", "FP32", "--steps", "1", "--json", json.toString()});
+        RealSizeStepBenchmark.Options options = RealSizeStepBenchmark.Options.parse(new String[] {
+            "--size", "real", "--device", "cpu", "--modes", "FP32", "--steps", "1", "--json", json.toString()
+        });
         long free = new DeviceMemory(ai.djl.Device.cpu()).freeBytes();
         org.junit.jupiter.api.Assumptions.assumeTrue(free < 36L << 30, "this machine has room for the real size");
         RealSizeStepBenchmark.run(options, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        JsonObject mode = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("modes")
-                .get(0).getAsJsonObject();
+        JsonObject mode = JsonParser.parseString(Files.readString(json))
+                .getAsJsonObject()
+                .getAsJsonArray("modes")
+                .get(0)
+                .getAsJsonObject();
         assertThat(mode.get("skipped").getAsString()).contains("GiB free");
         assertThat(mode.has("phases")).isFalse();
     }
 
     @Test
     void badArgumentsAreRefused() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RealSizeStepBenchmark.Options.parse(
-                new String[] {"--modes", "FP8"})).isInstanceOf(IllegalArgumentException.class);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RealSizeStepBenchmark.Options.parse(
-                new String[] {"--phases", "C"})).hasMessageContaining("phases");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RealSizeStepBenchmark.Options.parse(
-                new String[] {"--steps"})).hasMessageContaining("missing value");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> RealSizeStepBenchmark.Options.parse(new String[] {"--modes", "FP8"}))
+                .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> RealSizeStepBenchmark.Options.parse(new String[] {"--phases", "C"}))
+                .hasMessageContaining("phases");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> RealSizeStepBenchmark.Options.parse(new String[] {"--steps"}))
+                .hasMessageContaining("missing value");
     }
 }

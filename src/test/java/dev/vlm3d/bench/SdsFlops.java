@@ -22,8 +22,7 @@ final class SdsFlops {
         }
     }
 
-    private SdsFlops() {
-    }
+    private SdsFlops() {}
 
     /** The UNet on {@code rows} inputs of latent side {@code side}, views per multi-view group {@code frames}. */
     static Count unet(UNetConfig c, int rows, int side, int frames, int contextLength) {
@@ -126,12 +125,12 @@ final class SdsFlops {
     /** Per input row; multi-view self-attention spans {@code frames}·side² tokens. */
     private static Count transformer(int ch, int side, int contextDim, int contextLength, int frames) {
         double tokens = (double) side * side;
-        double dense = 2 * 2.0 * ch * ch * tokens;                       // proj_in, proj_out
-        dense += 4 * 2.0 * ch * ch * tokens;                              // attn1 q, k, v, out
+        double dense = 2 * 2.0 * ch * ch * tokens; // proj_in, proj_out
+        dense += 4 * 2.0 * ch * ch * tokens; // attn1 q, k, v, out
         dense += 2 * 2.0 * ch * ch * tokens + 2 * 2.0 * contextDim * ch * contextLength; // attn2 q, out; k, v
         dense += 2.0 * ch * 8 * ch * tokens + 2.0 * 4 * ch * ch * tokens; // GEGLU feed-forward
-        double attn = 2 * 2.0 * frames * tokens * tokens * ch;            // scores + weighted sum, self
-        attn += 2 * 2.0 * tokens * contextLength * ch;                    // scores + weighted sum, cross
+        double attn = 2 * 2.0 * frames * tokens * tokens * ch; // scores + weighted sum, self
+        attn += 2 * 2.0 * tokens * contextLength * ch; // scores + weighted sum, cross
         return new Count(dense, attn);
     }
 }

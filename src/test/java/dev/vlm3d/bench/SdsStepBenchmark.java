@@ -30,8 +30,7 @@ import java.util.Arrays;
  */
 public final class SdsStepBenchmark {
 
-    private SdsStepBenchmark() {
-    }
+    private SdsStepBenchmark() {}
 
     public static void main(String[] args) {
         System.setProperty("ai.djl.offline", "true");
@@ -42,8 +41,8 @@ public final class SdsStepBenchmark {
 
         try (MvDreamGuidanceModel model = MvDreamGuidanceModel.load(folder, Device.cpu(), null);
                 NDManager m = NDManager.newBaseManager(Device.cpu());
-                SdsGuidance guidance = model.forPrompt("a DSLR photo of a corgi wearing a beret", null,
-                        SdsNoise.seeded(1))) {
+                SdsGuidance guidance =
+                        model.forPrompt("a DSLR photo of a corgi wearing a beret", null, SdsNoise.seeded(1))) {
             ScoreDistillation sds = model.scoreDistillation();
             int size = model.scoreDistillation().imageSize();
             Engine.getInstance().setRandomSeed(3);
@@ -56,8 +55,8 @@ public final class SdsStepBenchmark {
                     NDArray rgb = base.duplicate();
                     rgb.setRequiresGradient(true);
                     long start = System.nanoTime();
-                    GuidanceResult r = guidance.compute(new GuidanceInput(rgb, c2w, new float[views],
-                            new float[views], new float[views], 0, 10000));
+                    GuidanceResult r = guidance.compute(new GuidanceInput(
+                            rgb, c2w, new float[views], new float[views], new float[views], 0, 10000));
                     collector.backward(r.loss());
                     float check = rgb.getGradient().sum().getFloat();
                     long end = System.nanoTime();
@@ -76,36 +75,65 @@ public final class SdsStepBenchmark {
             int frames = sds.viewsPerGroup();
             int contextLength = model.pipeline().tokenizer().maxLength();
             SdsFlops.Count tinyFlops = stepFlops(unet, vae, views, size, latent, frames, contextLength);
-            System.out.printf("model %s: UNet channels %s, attention %s, heads of %d ch; VAE %s; image %d², latent "
-                    + "%d², %d views%n", folder, Arrays.toString(unet.levelChannels()),
-                    Arrays.toString(unet.attentionAtLevel()), unet.headChannels(),
-                    Arrays.toString(vae.blockOutChannels()), size, latent, views);
-            System.out.printf("threads: %d available processors, %d warm-up + %d timed steps, load average after: %s%n",
+            System.out.printf(
+                    "model %s: UNet channels %s, attention %s, heads of %d ch; VAE %s; image %d², latent "
+                            + "%d², %d views%n",
+                    folder,
+                    Arrays.toString(unet.levelChannels()),
+                    Arrays.toString(unet.attentionAtLevel()),
+                    unet.headChannels(),
+                    Arrays.toString(vae.blockOutChannels()),
+                    size,
+                    latent,
+                    views);
+            System.out.printf(
+                    "threads: %d available processors, %d warm-up + %d timed steps, load average after: %s%n",
                     Runtime.getRuntime().availableProcessors(), warmup, iterations, loadAverage());
-            System.out.printf("one SDS step (encode + UNet on %d inputs + backward): median %.1f ms, min %.1f ms, "
-                    + "max %.1f ms%n", 2 * views, millis[iterations / 2], millis[0], millis[iterations - 1]);
-            System.out.printf("FLOPs per step at this size: %.3f GFLOP (%.1f GFLOP/s at the median)%n",
+            System.out.printf(
+                    "one SDS step (encode + UNet on %d inputs + backward): median %.1f ms, min %.1f ms, "
+                            + "max %.1f ms%n",
+                    2 * views, millis[iterations / 2], millis[0], millis[iterations - 1]);
+            System.out.printf(
+                    "FLOPs per step at this size: %.3f GFLOP (%.1f GFLOP/s at the median)%n",
                     tinyFlops.total() / 1e9, tinyFlops.total() / 1e6 / millis[iterations / 2]);
 
-            UNetConfig realUnet = new UNetConfig(UNetConfig.Naming.LDM, 4, 4, 320, new int[] {320, 640, 1280, 1280},
-                    2, new boolean[] {true, true, true, false}, 64, new int[] {-1, -1, -1, -1}, 1024, 16, 1, 32, 32,
+            UNetConfig realUnet = new UNetConfig(
+                    UNetConfig.Naming.LDM,
+                    4,
+                    4,
+                    320,
+                    new int[] {320, 640, 1280, 1280},
+                    2,
+                    new boolean[] {true, true, true, false},
+                    64,
+                    new int[] {-1, -1, -1, -1},
+                    1024,
+                    16,
+                    1,
+                    32,
+                    32,
                     1e-5f);
             VaeConfig realVae = new VaeConfig(3, new int[] {128, 256, 512, 512}, 2, 32, 4, 0.18215, 256);
             SdsFlops.Count unetReal = SdsFlops.unet(realUnet, 8, 32, 4, 77);
             SdsFlops.Count encReal = SdsFlops.vaeEncoder(realVae, 4, 256);
             SdsFlops.Count backReal = SdsFlops.vaeEncoderBackward(encReal);
-            System.out.printf("real MVDream size (4 views, 256², CFG => UNet on 8 latents of 32²): UNet %.1f GFLOP "
-                    + "(attention matmuls %.1f), VAE encoder forward %.1f GFLOP, encoder input-gradient backward "
-                    + "%.1f GFLOP, total %.1f GFLOP per step%n", unetReal.total() / 1e9, unetReal.attention() / 1e9,
-                    encReal.total() / 1e9, backReal.total() / 1e9,
+            System.out.printf(
+                    "real MVDream size (4 views, 256², CFG => UNet on 8 latents of 32²): UNet %.1f GFLOP "
+                            + "(attention matmuls %.1f), VAE encoder forward %.1f GFLOP, encoder input-gradient backward "
+                            + "%.1f GFLOP, total %.1f GFLOP per step%n",
+                    unetReal.total() / 1e9,
+                    unetReal.attention() / 1e9,
+                    encReal.total() / 1e9,
+                    backReal.total() / 1e9,
                     (unetReal.total() + encReal.total() + backReal.total()) / 1e9);
         }
     }
 
-    private static SdsFlops.Count stepFlops(UNetConfig unet, VaeConfig vae, int views, int size, int latent,
-            int frames, int contextLength) {
+    private static SdsFlops.Count stepFlops(
+            UNetConfig unet, VaeConfig vae, int views, int size, int latent, int frames, int contextLength) {
         SdsFlops.Count enc = SdsFlops.vaeEncoder(vae, views, size);
-        return SdsFlops.unet(unet, 2 * views, latent, frames, contextLength).plus(enc)
+        return SdsFlops.unet(unet, 2 * views, latent, frames, contextLength)
+                .plus(enc)
                 .plus(SdsFlops.vaeEncoderBackward(enc));
     }
 

@@ -46,15 +46,17 @@ public final class ServiceBenchmark {
 
     private static final String ADMIN = "bench-admin-key-0123456789";
 
-    private ServiceBenchmark() {
-    }
+    private ServiceBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         int jobs = Integer.getInteger("bench.jobs", 4000);
         int seconds = Integer.getInteger("bench.seconds", 10);
         String schema = TestDatabase.freshSchema(ServiceBenchmark.class);
-        System.out.printf("# VLM3D Server benchmark%n%nmachine: %d cores, Java %s, %s%n%n", Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), TestDatabase.url(schema).replaceAll("\\?.*", ""));
+        System.out.printf(
+                "# VLM3D Server benchmark%n%nmachine: %d cores, Java %s, %s%n%n",
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"),
+                TestDatabase.url(schema).replaceAll("\\?.*", ""));
         claimThroughput(schema, jobs);
         httpLatency(schema, seconds);
         System.exit(0);
@@ -63,8 +65,12 @@ public final class ServiceBenchmark {
     private static void claimThroughput(String schema, int jobs) throws Exception {
         try (HikariDataSource ds = TestDatabase.migratedDataSource(schema, 20)) {
             JdbcClient jdbc = JdbcClient.create(ds);
-            JobQueue queue = new JobQueue(jdbc, new TransactionTemplate(new DataSourceTransactionManager(ds)),
-                    JsonMapper.builder().build(), JobChannels.forSchema(schema), QueueProperties.defaults());
+            JobQueue queue = new JobQueue(
+                    jdbc,
+                    new TransactionTemplate(new DataSourceTransactionManager(ds)),
+                    JsonMapper.builder().build(),
+                    JobChannels.forSchema(schema),
+                    QueueProperties.defaults());
             System.out.printf("## Claim throughput (%d jobs, claim + complete per job)%n%n", jobs);
             System.out.println("| workers | jobs/s | claim p50 (ms) | claim p99 (ms) | duplicates | lost |");
             System.out.println("|---|---|---|---|---|---|");
@@ -72,8 +78,7 @@ public final class ServiceBenchmark {
                 jdbc.sql("TRUNCATE jobs CASCADE").update();
                 jdbc.sql("""
                         INSERT INTO jobs (id, status, prompt, seed, total_steps, priority)
-                        SELECT gen_random_uuid(), 'QUEUED', 'bench ' || i, i, 10, i % 3 FROM generate_series(1, :n) i""")
-                        .param("n", jobs).update();
+                        SELECT gen_random_uuid(), 'QUEUED', 'bench ' || i, i, 10, i % 3 FROM generate_series(1, :n) i""").param("n", jobs).update();
                 jdbc.sql("ANALYZE jobs").update();
                 ExecutorService pool = Executors.newFixedThreadPool(workers);
                 CountDownLatch start = new CountDownLatch(1);
@@ -100,11 +105,22 @@ public final class ServiceBenchmark {
                 for (Future<long[]> f : results) all.add(f.get());
                 double elapsed = (System.nanoTime() - t0) / 1e9;
                 pool.shutdown();
-                long[] merged = all.stream().flatMapToLong(Arrays::stream).sorted().toArray();
-                int duplicates = jdbc.sql("SELECT count(*) FROM jobs WHERE attempt > 1").query(Integer.class).single();
-                int lost = jdbc.sql("SELECT count(*) FROM jobs WHERE status <> 'SUCCEEDED'").query(Integer.class).single();
-                System.out.printf("| %d | %.0f | %.2f | %.2f | %d | %d |%n", workers, merged.length / elapsed,
-                        percentile(merged, 50) / 1e6, percentile(merged, 99) / 1e6, duplicates, lost);
+                long[] merged =
+                        all.stream().flatMapToLong(Arrays::stream).sorted().toArray();
+                int duplicates = jdbc.sql("SELECT count(*) FROM jobs WHERE attempt > 1")
+                        .query(Integer.class)
+                        .single();
+                int lost = jdbc.sql("SELECT count(*) FROM jobs WHERE status <> 'SUCCEEDED'")
+                        .query(Integer.class)
+                        .single();
+                System.out.printf(
+                        "| %d | %.0f | %.2f | %.2f | %d | %d |%n",
+                        workers,
+                        merged.length / elapsed,
+                        percentile(merged, 50) / 1e6,
+                        percentile(merged, 99) / 1e6,
+                        duplicates,
+                        lost);
             }
             jdbc.sql("TRUNCATE jobs CASCADE").update();
         }
@@ -112,27 +128,37 @@ public final class ServiceBenchmark {
     }
 
     private static void httpLatency(String schema, int seconds) throws Exception {
-        ConfigurableApplicationContext app = new SpringApplication(Vlm3dApplication.class).run(
-                "--server.port=0", "--logging.level.root=WARN", "--vlm3d.worker.enabled=false",
-                "--vlm3d.security.admin-key=" + ADMIN,
-                "--spring.datasource.url=" + TestDatabase.url(schema),
-                "--spring.datasource.username=" + TestDatabase.user(),
-                "--spring.datasource.password=" + TestDatabase.password(),
-                "--spring.flyway.schemas=" + schema, "--spring.flyway.default-schema=" + schema);
+        ConfigurableApplicationContext app = new SpringApplication(Vlm3dApplication.class)
+                .run(
+                        "--server.port=0",
+                        "--logging.level.root=WARN",
+                        "--vlm3d.worker.enabled=false",
+                        "--vlm3d.security.admin-key=" + ADMIN,
+                        "--spring.datasource.url=" + TestDatabase.url(schema),
+                        "--spring.datasource.username=" + TestDatabase.user(),
+                        "--spring.datasource.password=" + TestDatabase.password(),
+                        "--spring.flyway.schemas=" + schema,
+                        "--spring.flyway.default-schema=" + schema);
         try {
             int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
             String base = "http://127.0.0.1:" + port;
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpClient http =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/jobs"))
-                        .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"bench " + i + "\", \"steps\": 100}")).build(),
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(URI.create(base + "/jobs"))
+                                .header("Authorization", "Bearer " + ADMIN)
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(
+                                        "{\"prompt\": \"bench " + i + "\", \"steps\": 100}"))
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 202) throw new IllegalStateException(r.body());
                 ids.add(r.body().substring(7, 43));
             }
-            System.out.printf("## GET /jobs/{id} over loopback HTTP/1.1 (%d queued jobs, %d s per level after 3 s warm-up)%n%n",
+            System.out.printf(
+                    "## GET /jobs/{id} over loopback HTTP/1.1 (%d queued jobs, %d s per level after 3 s warm-up)%n%n",
                     ids.size(), seconds);
             System.out.println("| client threads | requests/s | p50 (ms) | p99 (ms) | errors |");
             System.out.println("|---|---|---|---|---|");
@@ -142,8 +168,13 @@ public final class ServiceBenchmark {
                 long errors = result[result.length - 1];
                 long[] latencies = Arrays.copyOf(result, result.length - 1);
                 Arrays.sort(latencies);
-                System.out.printf("| %d | %.0f | %.2f | %.2f | %d |%n", clients, latencies.length / (double) seconds,
-                        percentile(latencies, 50) / 1e6, percentile(latencies, 99) / 1e6, errors);
+                System.out.printf(
+                        "| %d | %.0f | %.2f | %.2f | %d |%n",
+                        clients,
+                        latencies.length / (double) seconds,
+                        percentile(latencies, 50) / 1e6,
+                        percentile(latencies, 99) / 1e6,
+                        errors);
             }
         } finally {
             app.close();
@@ -165,7 +196,9 @@ public final class ServiceBenchmark {
                 while (System.nanoTime() < end) {
                     String id = ids.get(ThreadLocalRandom.current().nextInt(ids.size()));
                     HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/jobs/" + UUID.fromString(id)))
-                            .header("Authorization", "Bearer " + ADMIN).GET().build();
+                            .header("Authorization", "Bearer " + ADMIN)
+                            .GET()
+                            .build();
                     long t0 = System.nanoTime();
                     HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
                     long dt = System.nanoTime() - t0;

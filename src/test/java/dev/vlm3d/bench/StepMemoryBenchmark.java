@@ -57,19 +57,21 @@ import java.util.Map;
  */
 public final class StepMemoryBenchmark {
 
-    record Shape(String name, int size, int views, int samples) {
-    }
+    record Shape(String name, int size, int views, int samples) {}
 
-    static final List<Shape> SHAPES = List.of(new Shape("preview", 32, 4, 64), new Shape("fast", 64, 4, 256),
-            new Shape("paperA", 64, 8, 512), new Shape("paperB", 256, 4, 512));
+    static final List<Shape> SHAPES = List.of(
+            new Shape("preview", 32, 4, 64),
+            new Shape("fast", 64, 4, 256),
+            new Shape("paperA", 64, 8, 512),
+            new Shape("paperB", 256, 4, 512));
 
-    record Result(Shape shape, double secondsPerStep, long peakBytes, long baselineBytes, long samples, int chunk) {
-    }
+    record Result(Shape shape, double secondsPerStep, long peakBytes, long baselineBytes, long samples, int chunk) {}
 
     public static void main(String[] args) throws IOException, InterruptedException {
         NativeHeap.configure(); // as the application's main does
         System.setProperty("ai.djl.offline", "true");
-        List<String> wanted = args.length > 0 && !args[0].isBlank() ? List.of(args[0].split(","))
+        List<String> wanted = args.length > 0 && !args[0].isBlank()
+                ? List.of(args[0].split(","))
                 : SHAPES.stream().map(Shape::name).toList();
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         int chunk = args.length > 2 ? Integer.parseInt(args[2]) : RenderConfig.CPU_CHUNK_RAYS;
@@ -81,38 +83,63 @@ public final class StepMemoryBenchmark {
                 warmups[i] = Integer.parseInt(w[i]);
             }
         }
-        System.out.printf(Locale.ROOT, "step memory benchmark: paper field, stand-in guidance and reward, "
-                + "%d rays per chunk, warm-up steps %s + %d measured steps per shape, threads=%s, load average %.2f%n",
-                chunk, java.util.Arrays.toString(warmups), steps, System.getProperty("ai.djl.pytorch.num_threads", "default"), loadAverage());
+        System.out.printf(
+                Locale.ROOT,
+                "step memory benchmark: paper field, stand-in guidance and reward, "
+                        + "%d rays per chunk, warm-up steps %s + %d measured steps per shape, threads=%s, load average %.2f%n",
+                chunk,
+                java.util.Arrays.toString(warmups),
+                steps,
+                System.getProperty("ai.djl.pytorch.num_threads", "default"),
+                loadAverage());
         List<Result> results = new ArrayList<>();
         for (int i = 0; i < SHAPES.size(); i++) {
             Shape shape = SHAPES.get(i);
             if (wanted.contains(shape.name()) && !wanted.contains("none")) {
                 Result r = measure(shape, warmups[i], steps, chunk);
                 results.add(r);
-                System.out.printf(Locale.ROOT, "%-8s %d × %d², %d samples: %.2f s/step, peak RSS %.0f MB "
-                        + "(%.0f MB above the run's start), %d samples with gradient per step, load average %.2f%n",
-                        shape.name(), shape.views(), shape.size(), shape.samples(), r.secondsPerStep(),
-                        r.peakBytes() / 0x1p20, (r.peakBytes() - r.baselineBytes()) / 0x1p20, r.samples(),
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-8s %d × %d², %d samples: %.2f s/step, peak RSS %.0f MB "
+                                + "(%.0f MB above the run's start), %d samples with gradient per step, load average %.2f%n",
+                        shape.name(),
+                        shape.views(),
+                        shape.size(),
+                        shape.samples(),
+                        r.secondsPerStep(),
+                        r.peakBytes() / 0x1p20,
+                        (r.peakBytes() - r.baselineBytes()) / 0x1p20,
+                        r.samples(),
                         loadAverage());
             }
         }
         Result a = find(results, "paperA");
         Result b = find(results, "paperB");
         if (a != null && b != null) {
-            System.out.printf(Locale.ROOT, "paper phase B / phase A peak RSS at %d rays per chunk: %.2f×%n", chunk,
+            System.out.printf(
+                    Locale.ROOT,
+                    "paper phase B / phase A peak RSS at %d rays per chunk: %.2f×%n",
+                    chunk,
                     (double) b.peakBytes() / a.peakBytes());
         }
         Result measuredShape = b != null ? b : a;
         // "none" as the shape list with a fifth argument projects from a per-ray figure printed by an earlier run
-        double bytesPerRay = args.length > 4 ? Double.parseDouble(args[4]) * 1024
-                : measuredShape == null ? Double.NaN
-                : Math.max(0, measuredShape.peakBytes() - measuredShape.baselineBytes()) / (double) chunk;
-        projection(bytesPerRay, measuredShape == null ? "given" : measuredShape.shape().name(), chunk);
+        double bytesPerRay = args.length > 4
+                ? Double.parseDouble(args[4]) * 1024
+                : measuredShape == null
+                        ? Double.NaN
+                        : Math.max(0, measuredShape.peakBytes() - measuredShape.baselineBytes()) / (double) chunk;
+        projection(
+                bytesPerRay,
+                measuredShape == null ? "given" : measuredShape.shape().name(),
+                chunk);
     }
 
     private static Result find(List<Result> results, String name) {
-        return results.stream().filter(r -> r.shape().name().equals(name)).findFirst().orElse(null);
+        return results.stream()
+                .filter(r -> r.shape().name().equals(name))
+                .findFirst()
+                .orElse(null);
     }
 
     static Result measure(Shape shape, int warmup, int steps, int chunk) throws InterruptedException {
@@ -121,7 +148,9 @@ public final class StepMemoryBenchmark {
         CameraConfig camera = c.withPhases(List.of(shape.size()), List.of(shape.views()), List.of());
         int total = warmup + steps;
         // the orientation loss on, so every step computes the analytic normals as phase B of the paper does
-        RunConfig config = paper.withMaxSteps(total).withCheckpointEvery(0).withCamera(camera)
+        RunConfig config = paper.withMaxSteps(total)
+                .withCheckpointEvery(0)
+                .withCamera(camera)
                 .withRender(paper.render().withSamplesPerRay(shape.samples()).withChunkRays(chunk))
                 .withLoss(new LossConfig(1.0, Schedule.constant(10), Schedule.constant(1), total));
         List<StepReport> measured = new ArrayList<>();
@@ -134,9 +163,14 @@ public final class StepMemoryBenchmark {
                 }
             }));
         }
-        double seconds = measured.stream().mapToDouble(r -> r.timing().totalMs()).average().orElse(0) / 1000;
+        double seconds = measured.stream()
+                        .mapToDouble(r -> r.timing().totalMs())
+                        .average()
+                        .orElse(0)
+                / 1000;
         long peak = measured.stream().mapToLong(r -> r.memory().bytes()).max().orElse(-1);
-        long samples = (long) measured.stream().mapToLong(StepReport::samples).average().orElse(0);
+        long samples = (long)
+                measured.stream().mapToLong(StepReport::samples).average().orElse(0);
         return new Result(shape, seconds, peak, baseline, samples, chunk);
     }
 
@@ -156,14 +190,27 @@ public final class StepMemoryBenchmark {
         // time, plus the images, masks and table gradient), so an upper bound of the chunk's own share
         int gpuChunk = RenderConfig.GPU_CHUNK_RAYS;
         System.out.printf(Locale.ROOT, "%nGPU memory projection, 80 GB A100 (analytic unless marked measured):%n");
-        System.out.printf(Locale.ROOT, "parameters: Qwen2.5-VL-7B %.2f B, MVDream UNet %.0f M + VAE encoder %.0f M + "
-                + "CLIP text %.0f M, field %.1f M%n", QwenVlCost.parameterCount(qwen) / 1e9, unetParams / 1e6,
-                vaeParams / 1e6, clipParams / 1e6, fieldParams / 1e6);
-        System.out.printf(Locale.ROOT, "field renderer per ray (measured on the CPU at %d rays per chunk, %s): %.1f KB;"
-                + " at the GPU chunk of %d rays: %.2f GiB%n", cpuChunk, source, bytesPerRay / 1024, gpuChunk,
+        System.out.printf(
+                Locale.ROOT,
+                "parameters: Qwen2.5-VL-7B %.2f B, MVDream UNet %.0f M + VAE encoder %.0f M + "
+                        + "CLIP text %.0f M, field %.1f M%n",
+                QwenVlCost.parameterCount(qwen) / 1e9,
+                unetParams / 1e6,
+                vaeParams / 1e6,
+                clipParams / 1e6,
+                fieldParams / 1e6);
+        System.out.printf(
+                Locale.ROOT,
+                "field renderer per ray (measured on the CPU at %d rays per chunk, %s): %.1f KB;"
+                        + " at the GPU chunk of %d rays: %.2f GiB%n",
+                cpuChunk,
+                source,
+                bytesPerRay / 1024,
+                gpuChunk,
                 bytesPerRay * gpuChunk / gib);
-        System.out.println("| phase | VLM | diffusion | reward weights | reward activations | MVDream weights | "
-                + "SDS activations | field state | render chunk | total | fits 80 GB | largest chunk (rays) within 95% |");
+        System.out.println(
+                "| phase | VLM | diffusion | reward weights | reward activations | MVDream weights | "
+                        + "SDS activations | field state | render chunk | total | fits 80 GB | largest chunk (rays) within 95% |");
         int[][] phases = {{8, 64}, {4, 256}};
         for (int[] phase : phases) {
             int views = phase[0];
@@ -177,15 +224,32 @@ public final class StepMemoryBenchmark {
                     long sds = sdsActivationBytes(views, diffusion);
                     long fieldState = fieldParams * 4L * 5; // parameter, gradient, two moments, embedding-grad temp
                     long chunkBytes = Double.isNaN(bytesPerRay) ? 0 : (long) (bytesPerRay * gpuChunk);
-                    long total = reward.weightBytes() + reward.activationBytes() + diffusionBytes + sds + fieldState
+                    long total = reward.weightBytes()
+                            + reward.activationBytes()
+                            + diffusionBytes
+                            + sds
+                            + fieldState
                             + chunkBytes;
                     long rest = total - chunkBytes;
                     long fittingRays = Double.isNaN(bytesPerRay) ? 0 : (long) ((80e9 * 0.95 - rest) / bytesPerRay);
-                    System.out.printf(Locale.ROOT, "| %s (%d × %d²) | %s | %s | %.1f GiB | %.1f GiB | %.1f GiB | "
-                            + "%.1f GiB | %.2f GiB | %.1f GiB (measured/ray) | %.1f GiB | %s | %,d |%n",
-                            views == 8 ? "A" : "B", views, phase[1], precision, diffusion, reward.weightBytes() / gib,
-                            reward.activationBytes() / gib, diffusionBytes / gib, sds / gib, fieldState / gib,
-                            chunkBytes / gib, total / gib, total < 80e9 ? "yes" : "no", Math.max(0, fittingRays));
+                    System.out.printf(
+                            Locale.ROOT,
+                            "| %s (%d × %d²) | %s | %s | %.1f GiB | %.1f GiB | %.1f GiB | "
+                                    + "%.1f GiB | %.2f GiB | %.1f GiB (measured/ray) | %.1f GiB | %s | %,d |%n",
+                            views == 8 ? "A" : "B",
+                            views,
+                            phase[1],
+                            precision,
+                            diffusion,
+                            reward.weightBytes() / gib,
+                            reward.activationBytes() / gib,
+                            diffusionBytes / gib,
+                            sds / gib,
+                            fieldState / gib,
+                            chunkBytes / gib,
+                            total / gib,
+                            total < 80e9 ? "yes" : "no",
+                            Math.max(0, fittingRays));
                 }
             }
         }
@@ -232,7 +296,8 @@ public final class StepMemoryBenchmark {
         }
         long d = f.encodedDim();
         long mlps = d * f.hiddenDim() + f.hiddenDim() + d * f.hiddenDim() + 3L * f.hiddenDim();
-        long background = 9L * f.backgroundHidden() + (long) f.backgroundHidden() * f.backgroundHidden()
+        long background = 9L * f.backgroundHidden()
+                + (long) f.backgroundHidden() * f.backgroundHidden()
                 + 3L * f.backgroundHidden();
         return rows * f.featuresPerLevel() + mlps + background;
     }
@@ -247,7 +312,8 @@ public final class StepMemoryBenchmark {
 
     private static JsonObject json(String name) throws IOException {
         try (InputStream in = Files.newInputStream(resource(name))) {
-            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject();
+            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8))
+                    .getAsJsonObject();
         }
     }
 
@@ -278,19 +344,18 @@ public final class StepMemoryBenchmark {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     private static final class MeanRedness implements Reward {
         @Override
         public RewardResult compute(NDArray rgb) {
             NDArray reward = rgb.get("..., 0").mean().sub(rgb.get("..., 1").mean());
-            return new RewardResult(reward, reward.toType(DataType.FLOAT64, false).getDouble(), Map.of());
+            return new RewardResult(
+                    reward, reward.toType(DataType.FLOAT64, false).getDouble(), Map.of());
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

@@ -2,6 +2,8 @@ package dev.vlm3d.bench;
 
 import dev.vlm3d.Vlm3dApplication;
 import dev.vlm3d.testsupport.TestDatabase;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -9,8 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -45,8 +45,7 @@ public final class SubmissionBenchmark {
     /** CPU time of the client threads of the last run (they end with it, so they are summed as they finish). */
     private static final AtomicLong CLIENT_CPU = new AtomicLong();
 
-    private SubmissionBenchmark() {
-    }
+    private SubmissionBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         int rate = Integer.getInteger("bench.rate", 500);
@@ -55,24 +54,33 @@ public final class SubmissionBenchmark {
         int warmup = Integer.getInteger("bench.warmup", 2000);
         String schema = TestDatabase.freshSchema(SubmissionBenchmark.class);
         List<String> appArgs = new ArrayList<>(List.of(
-                "--server.port=0", "--vlm3d.worker.enabled=false",
+                "--server.port=0",
+                "--vlm3d.worker.enabled=false",
                 "--vlm3d.security.admin-key=" + ADMIN,
                 "--spring.datasource.url=" + TestDatabase.url(schema),
                 "--spring.datasource.username=" + TestDatabase.user(),
                 "--spring.datasource.password=" + TestDatabase.password(),
-                "--spring.flyway.schemas=" + schema, "--spring.flyway.default-schema=" + schema));
+                "--spring.flyway.schemas=" + schema,
+                "--spring.flyway.default-schema=" + schema));
         // the service's own configuration (application.yaml) unless bench.args says otherwise, e.g.
         // -Dbench.args=--logging.level.root=WARN,--server.tomcat.threads.max=64
         String extra = System.getProperty("bench.args", "");
         if (!extra.isBlank()) appArgs.addAll(List.of(extra.split(",")));
-        ConfigurableApplicationContext app = new SpringApplication(Vlm3dApplication.class).run(appArgs.toArray(String[]::new));
+        ConfigurableApplicationContext app =
+                new SpringApplication(Vlm3dApplication.class).run(appArgs.toArray(String[]::new));
         try {
             String base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .executor(Executors.newFixedThreadPool(8)).build();
-            HttpResponse<String> key = http.send(HttpRequest.newBuilder(URI.create(base + "/api-keys"))
-                    .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"bench\",\"max_queued_jobs\":100000}")).build(),
+            HttpClient http = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .executor(Executors.newFixedThreadPool(8))
+                    .build();
+            HttpResponse<String> key = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/api-keys"))
+                            .header("Authorization", "Bearer " + ADMIN)
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"name\":\"bench\",\"max_queued_jobs\":100000}"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             String token = key.body().replaceAll(".*\"token\":\"([^\"]+)\".*", "$1");
             // warm up until the JIT has settled: a freshly started service spends more CPU compiling than serving
@@ -85,7 +93,8 @@ public final class SubmissionBenchmark {
                 int n = round == 0 ? warmup : 2000;
                 run(http, base, token, rate, clients, n);
                 warmedUp += n;
-                double jitShare = (ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit) / ((System.nanoTime() - started) / 1e6);
+                double jitShare = (ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit)
+                        / ((System.nanoTime() - started) / 1e6);
                 if (round > 0 && jitShare < 0.05) break;
             }
             System.out.println("warm-up: " + warmedUp + " submissions");
@@ -99,7 +108,11 @@ public final class SubmissionBenchmark {
             long cpuNanos = processCpuNanos() - cpuBefore;
             Map<String, Long> threadCpu = cpuByThreadGroup();
             threadsBefore.forEach((group, nanos) -> threadCpu.merge(group, -nanos, Long::sum));
-            long tomcatNanos = threadCpu.entrySet().stream().filter(e -> e.getKey().startsWith("http-nio-") && e.getKey().endsWith("-exec-N")).mapToLong(Map.Entry::getValue).sum();
+            long tomcatNanos = threadCpu.entrySet().stream()
+                    .filter(e ->
+                            e.getKey().startsWith("http-nio-") && e.getKey().endsWith("-exec-N"))
+                    .mapToLong(Map.Entry::getValue)
+                    .sum();
             long postgresTicks = postgresCpuTicks() - postgresBefore;
             long gcTime = gcMillis() - gcBefore;
             long jitTime = ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jitBefore;
@@ -110,19 +123,36 @@ public final class SubmissionBenchmark {
             Arrays.sort(latencies);
             // CPU per submission: this JVM (service and load generator together) and PostgreSQL's processes
             // (-1 where /proc cannot tell); with both near the cores available the machine is the bottleneck
-            System.out.println("| submissions | target/s | achieved/s | clients | p50 (ms) | p99 (ms) | max (ms) | errors "
-                    + "| JVM CPU ms/sub (Tomcat threads) | PostgreSQL CPU ms/sub | load avg before → after |");
+            System.out.println(
+                    "| submissions | target/s | achieved/s | clients | p50 (ms) | p99 (ms) | max (ms) | errors "
+                            + "| JVM CPU ms/sub (Tomcat threads) | PostgreSQL CPU ms/sub | load avg before → after |");
             System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
-            System.out.printf("| %d | %d | %.0f | %d | %.1f | %.1f | %.1f | %d | %.2f (%.2f) | %.2f | %s → %s |%n", total, rate,
-                    total / (elapsedNanos / 1e9), clients, percentile(latencies, 50) / 1e6, percentile(latencies, 99) / 1e6,
-                    latencies[latencies.length - 1] / 1e6, errors, cpuNanos / 1e6 / total, tomcatNanos / 1e6 / total,
-                    postgresTicks < 0 ? -1.0 : postgresTicks * 10.0 / total, loadBefore, loadAfter);
+            System.out.printf(
+                    "| %d | %d | %.0f | %d | %.1f | %.1f | %.1f | %d | %.2f (%.2f) | %.2f | %s → %s |%n",
+                    total,
+                    rate,
+                    total / (elapsedNanos / 1e9),
+                    clients,
+                    percentile(latencies, 50) / 1e6,
+                    percentile(latencies, 99) / 1e6,
+                    latencies[latencies.length - 1] / 1e6,
+                    errors,
+                    cpuNanos / 1e6 / total,
+                    tomcatNanos / 1e6 / total,
+                    postgresTicks < 0 ? -1.0 : postgresTicks * 10.0 / total,
+                    loadBefore,
+                    loadAfter);
             // where this JVM's CPU went (threads alive at the end; GC and JIT threads are not Java threads here)
-            System.out.println("JVM CPU ms per submission by thread group: " + threadCpu.entrySet().stream()
-                    .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
-                    .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / 1e6 / total))
-                    .collect(java.util.stream.Collectors.joining(", "))
-                    + String.format("; client threads %.2f; GC %d ms, JIT %d ms in all", CLIENT_CPU.get() / 1e6 / total, gcTime, jitTime));
+            System.out.println("JVM CPU ms per submission by thread group: "
+                    + threadCpu.entrySet().stream()
+                            .filter(e -> e.getValue() > 0)
+                            .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                            .limit(8)
+                            .map(e -> String.format("%s %.2f", e.getKey(), e.getValue() / 1e6 / total))
+                            .collect(java.util.stream.Collectors.joining(", "))
+                    + String.format(
+                            "; client threads %.2f; GC %d ms, JIT %d ms in all",
+                            CLIENT_CPU.get() / 1e6 / total, gcTime, jitTime));
         } finally {
             app.close();
         }
@@ -130,7 +160,8 @@ public final class SubmissionBenchmark {
     }
 
     /** Latencies (ns, from when each submission was due), then the error count and the elapsed time. */
-    private static long[] run(HttpClient http, String base, String token, int rate, int clients, int total) throws Exception {
+    private static long[] run(HttpClient http, String base, String token, int rate, int clients, int total)
+            throws Exception {
         long interval = 1_000_000_000L / rate;
         long start = System.nanoTime() + 50_000_000L;
         AtomicInteger next = new AtomicInteger();
@@ -145,9 +176,12 @@ public final class SubmissionBenchmark {
                     long wait = due - System.nanoTime();
                     if (wait > 0) java.util.concurrent.locks.LockSupport.parkNanos(wait);
                     HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/jobs"))
-                            .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                            .header("Authorization", "Bearer " + token)
+                            .header("Content-Type", "application/json")
                             .timeout(Duration.ofSeconds(30))
-                            .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"bench " + i + "\", \"steps\": 10}")).build();
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"prompt\": \"bench " + i + "\", \"steps\": 10}"))
+                            .build();
                     try {
                         HttpResponse<Void> r = http.send(request, HttpResponse.BodyHandlers.discarding());
                         if (r.statusCode() != 202) errors.incrementAndGet();
@@ -182,11 +216,14 @@ public final class SubmissionBenchmark {
     }
 
     private static long gcMillis() {
-        return ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(b -> Math.max(0, b.getCollectionTime())).sum();
+        return ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(b -> Math.max(0, b.getCollectionTime()))
+                .sum();
     }
 
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /**
@@ -195,11 +232,14 @@ public final class SubmissionBenchmark {
      */
     private static long postgresCpuTicks() {
         try (var pids = Files.list(Path.of("/proc"))) {
-            Path pidFile = Files.list(Path.of("/var/run/postgresql")).filter(p -> p.toString().endsWith(".pid")).findFirst()
+            Path pidFile = Files.list(Path.of("/var/run/postgresql"))
+                    .filter(p -> p.toString().endsWith(".pid"))
+                    .findFirst()
                     .orElseThrow();
             String postmaster = Files.readAllLines(pidFile).get(0).trim();
             long ticks = 0;
-            for (Path dir : pids.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+            for (Path dir :
+                    pids.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
                 String stat;
                 try {
                     if (!Files.getOwner(dir).getName().equals("postgres")) continue;
@@ -210,7 +250,8 @@ public final class SubmissionBenchmark {
                 String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                 // fields after the command: state is f[0], utime f[11], stime f[12], cutime f[13], cstime f[14]
                 ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
-                if (dir.getFileName().toString().equals(postmaster)) ticks += Long.parseLong(f[13]) + Long.parseLong(f[14]);
+                if (dir.getFileName().toString().equals(postmaster))
+                    ticks += Long.parseLong(f[13]) + Long.parseLong(f[14]);
             }
             return ticks;
         } catch (Exception e) {

@@ -26,8 +26,7 @@ final class HeadlessChromium {
     private static final Path BROWSER = find("vlm3d.test.chromium", "chromium", "chromium-browser", "google-chrome");
     private static final Path DRIVER = find("vlm3d.test.chromedriver", "chromedriver");
 
-    private HeadlessChromium() {
-    }
+    private HeadlessChromium() {}
 
     /** The system property's path if set, else the first of the names on the PATH (Debian: /usr/bin/chromium). */
     private static Path find(String property, String... names) {
@@ -45,19 +44,35 @@ final class HeadlessChromium {
     static ChromeDriver start(Path downloads) {
         if (!Files.isExecutable(BROWSER) || !Files.isExecutable(DRIVER)) {
             // a failure, not a skip: the console's tests are part of the suite
-            throw new IllegalStateException("the browser tests need Chromium and its driver at " + BROWSER + " and " + DRIVER
-                    + ": apt-get install -y chromium chromium-driver (what .ci/run does)");
+            throw new IllegalStateException("the browser tests need Chromium and its driver at " + BROWSER + " and "
+                    + DRIVER + ": apt-get install -y chromium chromium-driver (what .ci/run does)");
         }
         ChromeOptions options = new ChromeOptions();
         options.setBinary(BROWSER.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1900",
-                "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--hide-scrollbars", "--force-device-scale-factor=1",
-                "--no-first-run", "--disable-extensions", "--disable-background-networking", "--disable-sync");
-        options.setExperimentalOption("prefs", Map.of(
-                "download.default_directory", downloads.toAbsolutePath().toString(),
-                "download.prompt_for_download", false));
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile())
-                .usingAnyFreePort().build();
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-dev-shm-usage",
+                "--window-size=1400,1900",
+                "--use-angle=swiftshader",
+                "--enable-unsafe-swiftshader",
+                "--hide-scrollbars",
+                "--force-device-scale-factor=1",
+                "--no-first-run",
+                "--disable-extensions",
+                "--disable-background-networking",
+                "--disable-sync");
+        options.setExperimentalOption(
+                "prefs",
+                Map.of(
+                        "download.default_directory",
+                        downloads.toAbsolutePath().toString(),
+                        "download.prompt_for_download",
+                        false));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(DRIVER.toFile())
+                .usingAnyFreePort()
+                .build();
         ChromeDriver driver = new ChromeDriver(service, options);
         driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
         return driver;

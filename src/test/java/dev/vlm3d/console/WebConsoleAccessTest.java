@@ -23,10 +23,13 @@ import org.springframework.test.context.DynamicPropertySource;
  * else still does, also when a path is dressed up as a public one. CORS answers only the allow-listed origin.
  * (CORS off by default is checked by {@link WebConsoleBrowserTest}, which runs without the property.)
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "vlm3d.security.admin-key=" + WebConsoleAccessTest.ADMIN,
-        "vlm3d.worker.enabled=false",
-        "vlm3d.cors.allowed-origins=https://tools.example.internal, https://other.example.internal"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "vlm3d.security.admin-key=" + WebConsoleAccessTest.ADMIN,
+            "vlm3d.worker.enabled=false",
+            "vlm3d.cors.allowed-origins=https://tools.example.internal, https://other.example.internal"
+        })
 class WebConsoleAccessTest {
 
     static final String ADMIN = "console-access-admin-key-0123456789";
@@ -62,47 +65,74 @@ class WebConsoleAccessTest {
         assertThat(send(get("/jobs")).statusCode()).isEqualTo(401);
         assertThat(send(get("/api-keys")).statusCode()).isEqualTo(401);
         // a public prefix with dot segments, plain or encoded, must not reach the API or actuator without a key
-        for (String path : new String[] {"/docs/../jobs", "/console/../api-keys", "/webjars/%2e%2e/jobs",
-                "/docs/..;/actuator/prometheus", "/actuator/health/../prometheus", "/console/..%2fjobs"}) {
+        for (String path : new String[] {
+            "/docs/../jobs",
+            "/console/../api-keys",
+            "/webjars/%2e%2e/jobs",
+            "/docs/..;/actuator/prometheus",
+            "/actuator/health/../prometheus",
+            "/console/..%2fjobs"
+        }) {
             String answer = raw(path);
-            assertThat(answer).as(path).doesNotStartWith("HTTP/1.1 200").doesNotContain("vlm3d_jobs").doesNotContain("\"jobs\"");
+            assertThat(answer)
+                    .as(path)
+                    .doesNotStartWith("HTTP/1.1 200")
+                    .doesNotContain("vlm3d_jobs")
+                    .doesNotContain("\"jobs\"");
         }
         // and a key is still honoured there
-        assertThat(send(get("/jobs").header("Authorization", "Bearer " + ADMIN)).statusCode()).isEqualTo(200);
+        assertThat(send(get("/jobs").header("Authorization", "Bearer " + ADMIN)).statusCode())
+                .isEqualTo(200);
     }
 
     @Test
     void corsAnswersOnlyTheAllowListedOrigins() throws Exception {
         HttpResponse<String> preflight = send(HttpRequest.newBuilder(uri("/jobs"))
                 .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
-                .header("Origin", ALLOWED).header("Access-Control-Request-Method", "POST")
+                .header("Origin", ALLOWED)
+                .header("Access-Control-Request-Method", "POST")
                 .header("Access-Control-Request-Headers", "authorization, content-type, idempotency-key"));
         assertThat(preflight.statusCode()).isEqualTo(200);
-        assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).hasValue(ALLOWED);
-        assertThat(preflight.headers().firstValue("Access-Control-Allow-Headers").orElse("").toLowerCase())
-                .contains("authorization").contains("content-type").contains("idempotency-key");
-        assertThat(preflight.headers().firstValue("Access-Control-Allow-Credentials")).isEmpty();
+        assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin"))
+                .hasValue(ALLOWED);
+        assertThat(preflight
+                        .headers()
+                        .firstValue("Access-Control-Allow-Headers")
+                        .orElse("")
+                        .toLowerCase())
+                .contains("authorization")
+                .contains("content-type")
+                .contains("idempotency-key");
+        assertThat(preflight.headers().firstValue("Access-Control-Allow-Credentials"))
+                .isEmpty();
 
         HttpResponse<String> foreign = send(HttpRequest.newBuilder(uri("/jobs"))
                 .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
-                .header("Origin", "https://evil.example").header("Access-Control-Request-Method", "GET"));
+                .header("Origin", "https://evil.example")
+                .header("Access-Control-Request-Method", "GET"));
         assertThat(foreign.statusCode()).isEqualTo(403);
         assertThat(foreign.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
 
         // the actual request still needs its key, and the page may read the headers it needs
         HttpResponse<String> unauthenticated = send(get("/jobs").header("Origin", ALLOWED));
         assertThat(unauthenticated.statusCode()).isEqualTo(401);
-        assertThat(unauthenticated.headers().firstValue("Access-Control-Allow-Origin")).hasValue(ALLOWED);
-        HttpResponse<String> listed = send(get("/jobs").header("Origin", ALLOWED).header("Authorization", "Bearer " + ADMIN));
+        assertThat(unauthenticated.headers().firstValue("Access-Control-Allow-Origin"))
+                .hasValue(ALLOWED);
+        HttpResponse<String> listed =
+                send(get("/jobs").header("Origin", ALLOWED).header("Authorization", "Bearer " + ADMIN));
         assertThat(listed.statusCode()).isEqualTo(200);
         assertThat(listed.headers().firstValue("Access-Control-Allow-Origin")).hasValue(ALLOWED);
-        assertThat(listed.headers().firstValue("Access-Control-Expose-Headers").orElse("")).contains("Location").contains("ETag");
+        assertThat(listed.headers().firstValue("Access-Control-Expose-Headers").orElse(""))
+                .contains("Location")
+                .contains("ETag");
     }
 
     private void assertOpen(String path, String contentType, String content) throws Exception {
         HttpResponse<String> response = send(get(path));
         assertThat(response.statusCode()).as(path).isEqualTo(200);
-        assertThat(response.headers().firstValue("Content-Type").orElse("")).as(path).contains(contentType);
+        assertThat(response.headers().firstValue("Content-Type").orElse(""))
+                .as(path)
+                .contains(contentType);
         assertThat(response.body()).as(path).contains(content);
     }
 
@@ -122,7 +152,8 @@ class WebConsoleAccessTest {
     private String raw(String path) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             OutputStream out = socket.getOutputStream();
-            out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = socket.getInputStream();
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);

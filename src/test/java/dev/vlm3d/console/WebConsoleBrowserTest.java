@@ -48,13 +48,16 @@ import tools.jackson.databind.JsonNode;
  * key, the key screen, and Swagger UI on the served contract. Screenshots of each screen go to
  * target/console-screenshots.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "vlm3d.security.admin-key=" + WebConsoleBrowserTest.ADMIN,
-        "vlm3d.worker.enabled=true",
-        "vlm3d.worker.count=1",
-        "vlm3d.worker.devices=cpu",
-        "vlm3d.models.cpu-threads=1",
-        "vlm3d.queue.poll-interval=1s"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "vlm3d.security.admin-key=" + WebConsoleBrowserTest.ADMIN,
+            "vlm3d.worker.enabled=true",
+            "vlm3d.worker.count=1",
+            "vlm3d.worker.devices=cpu",
+            "vlm3d.models.cpu-threads=1",
+            "vlm3d.queue.poll-interval=1s"
+        })
 @DirtiesContext
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WebConsoleBrowserTest {
@@ -69,7 +72,9 @@ class WebConsoleBrowserTest {
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
         TestDatabase.register(registry, TestDatabase.freshSchema(WebConsoleBrowserTest.class));
-        registry.add("vlm3d.models.cache-dir", () -> Path.of("target/vlm3d-cache").toAbsolutePath().toString());
+        registry.add(
+                "vlm3d.models.cache-dir",
+                () -> Path.of("target/vlm3d-cache").toAbsolutePath().toString());
     }
 
     @LocalServerPort
@@ -100,7 +105,9 @@ class WebConsoleBrowserTest {
     @Order(1)
     void withoutAKeyOrWithAWrongOneThePageSaysSo() {
         browser.get(base() + "/#/jobs");
-        waitFor(Duration.ofSeconds(10), () -> browser.findElement(By.id("banner")).isDisplayed());
+        waitFor(
+                Duration.ofSeconds(10),
+                () -> browser.findElement(By.id("banner")).isDisplayed());
         assertThat(text("banner")).contains("Enter an API key");
         assertThat(browser.findElement(By.id("screen-jobs")).isDisplayed()).isTrue();
         HeadlessChromium.screenshot(browser, "01-no-key");
@@ -128,16 +135,21 @@ class WebConsoleBrowserTest {
         // the API reports the first invalid field it meets; fix it and submit again to get the next one
         if (stepsError.isDisplayed()) {
             assertThat(stepsError.getText()).contains("steps").contains("INVALID_FIELD");
-            assertThat(browser.findElement(By.id("f-steps")).getAttribute("class")).contains("invalid");
+            assertThat(browser.findElement(By.id("f-steps")).getAttribute("class"))
+                    .contains("invalid");
             browser.findElement(By.id("f-steps")).clear();
             browser.findElement(By.id("submit-button")).click();
             waitFor(Duration.ofSeconds(10), () -> lambdaError.isDisplayed());
         }
-        assertThat(lambdaError.getText()).contains("lambda_vlm_start").contains("10000").contains("INVALID_FIELD");
+        assertThat(lambdaError.getText())
+                .contains("lambda_vlm_start")
+                .contains("10000")
+                .contains("INVALID_FIELD");
         assertThat(browser.findElement(By.id("f-lvs")).getAttribute("class")).contains("invalid");
         // the element right after the input, inside the same field: next to it
         WebElement field = browser.findElement(By.id("f-lvs")).findElement(By.xpath(".."));
-        assertThat(field.findElements(By.cssSelector("[data-error-for='options.lambda_vlm_start']"))).hasSize(1);
+        assertThat(field.findElements(By.cssSelector("[data-error-for='options.lambda_vlm_start']")))
+                .hasSize(1);
         assertThat(browser.getCurrentUrl()).endsWith("#/submit");
         HeadlessChromium.screenshot(browser, "03-field-error");
     }
@@ -188,16 +200,20 @@ class WebConsoleBrowserTest {
         // the bar moved through the run, not from 0 straight to the end
         assertThat(stepsSeen).as("progress values seen").anyMatch(v -> v > 0 && v < STEPS);
         assertThat(pointsWhileRunning).as("curve points drawn while running").anyMatch(p -> p > 0 && p < STEPS);
-        int sseEvents = Integer.parseInt(browser.findElement(By.id("screen-job")).getAttribute("data-sse-events"));
+        int sseEvents =
+                Integer.parseInt(browser.findElement(By.id("screen-job")).getAttribute("data-sse-events"));
         assertThat(sseEvents).as("job snapshots read from the event stream").isGreaterThanOrEqualTo(3);
         assertThat(text("job-progress-text")).contains("step " + STEPS + " / " + STEPS);
         assertThat(text("job-events")).contains("RUNNING → SUCCEEDED");
 
         // ---- curves: one point per step, the stored series
-        waitFor(Duration.ofSeconds(20), () -> String.valueOf(STEPS).equals(
-                browser.findElement(By.id("curves-chart")).getAttribute("data-points")));
+        waitFor(
+                Duration.ofSeconds(20),
+                () -> String.valueOf(STEPS)
+                        .equals(browser.findElement(By.id("curves-chart")).getAttribute("data-points")));
         ContractClient api = new ContractClient(port);
-        JsonNode series = api.send(get("/jobs/" + jobId + "/metrics").token(ADMIN)).json().get("steps");
+        JsonNode series =
+                api.send(get("/jobs/" + jobId + "/metrics").token(ADMIN)).json().get("steps");
         @SuppressWarnings("unchecked")
         Map<String, List<Object>> chart = (Map<String, List<Object>>) js("""
                 const c = Chart.getChart(document.getElementById('curves-chart'));
@@ -208,11 +224,16 @@ class WebConsoleBrowserTest {
         for (int i = 0; i < STEPS; i++) {
             JsonNode metrics = series.get(i).get("metrics");
             assertThat(((Number) chart.get("labels").get(i)).intValue()).isEqualTo(i + 1);
-            assertThat(((Number) chart.get("total loss").get(i)).doubleValue()).isEqualTo(metrics.get("total_loss").doubleValue());
-            assertThat(((Number) chart.get("reward").get(i)).doubleValue()).isEqualTo(metrics.get("reward").doubleValue());
-            assertThat(((Number) chart.get("λ_VLM").get(i)).doubleValue()).isEqualTo(metrics.get("lambda_vlm").doubleValue());
+            assertThat(((Number) chart.get("total loss").get(i)).doubleValue())
+                    .isEqualTo(metrics.get("total_loss").doubleValue());
+            assertThat(((Number) chart.get("reward").get(i)).doubleValue())
+                    .isEqualTo(metrics.get("reward").doubleValue());
+            assertThat(((Number) chart.get("λ_VLM").get(i)).doubleValue())
+                    .isEqualTo(metrics.get("lambda_vlm").doubleValue());
         }
-        assertThat(browser.findElement(By.id("job-metrics")).getText()).contains("reward").contains("sds_loss");
+        assertThat(browser.findElement(By.id("job-metrics")).getText())
+                .contains("reward")
+                .contains("sds_loss");
 
         // ---- the 3D viewer: the GLB is loaded and drawn
         WebElement canvas = browser.findElement(By.id("viewer"));
@@ -238,11 +259,20 @@ class WebConsoleBrowserTest {
         browser.findElement(By.id("viewer-wireframe")).click();
         js("const i = document.getElementById('viewer-background'); i.value = '#ffffff';"
                 + " i.dispatchEvent(new Event('input'));");
-        assertThat(corner(HeadlessChromium.image(canvas)) & 0xffffff).as("new background").isEqualTo(0xffffff);
+        assertThat(corner(HeadlessChromium.image(canvas)) & 0xffffff)
+                .as("new background")
+                .isEqualTo(0xffffff);
         js("const i = document.getElementById('viewer-background'); i.value = '#20242c';"
                 + " i.dispatchEvent(new Event('input'));");
-        new Actions(browser).moveToElement(canvas).clickAndHold().moveByOffset(120, 30).release().perform();
-        assertThat(differingPixels(shaded, HeadlessChromium.image(canvas))).as("orbit").isGreaterThan(100);
+        new Actions(browser)
+                .moveToElement(canvas)
+                .clickAndHold()
+                .moveByOffset(120, 30)
+                .release()
+                .perform();
+        assertThat(differingPixels(shaded, HeadlessChromium.image(canvas)))
+                .as("orbit")
+                .isGreaterThan(100);
 
         // ---- renders, turntable, run.json, downloads
         waitFor(Duration.ofSeconds(30), () -> (Boolean) js("""
@@ -250,26 +280,38 @@ class WebConsoleBrowserTest {
                 return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0)
                     && document.getElementById('turntable').naturalWidth > 0;"""));
         List<String> gallery = browser.findElements(By.cssSelector("#gallery img")).stream()
-                .map(i -> i.getAttribute("data-artifact")).toList();
+                .map(i -> i.getAttribute("data-artifact"))
+                .toList();
         assertThat(gallery).contains("render_rgb_000.png", "render_normal_000.png");
-        assertThat(browser.findElement(By.id("gallery")).findElement(By.tagName("img")).getAttribute("src")).startsWith("blob:");
-        assertThat(browser.findElement(By.id("run-summary")).getText()).contains("models.mode tiny-random")
+        assertThat(browser.findElement(By.id("gallery"))
+                        .findElement(By.tagName("img"))
+                        .getAttribute("src"))
+                .startsWith("blob:");
+        assertThat(browser.findElement(By.id("run-summary")).getText())
+                .contains("models.mode tiny-random")
                 .contains("prompt a red apple");
-        List<String> downloads = browser.findElements(By.cssSelector("#downloads a")).stream().map(WebElement::getText).toList();
-        assertThat(downloads).contains("model.glb", "model.obj", "turntable.gif", "curves.json", "curves.csv", "run.json");
+        List<String> downloads = browser.findElements(By.cssSelector("#downloads a")).stream()
+                .map(WebElement::getText)
+                .toList();
+        assertThat(downloads)
+                .contains("model.glb", "model.obj", "turntable.gif", "curves.json", "curves.csv", "run.json");
         Files.deleteIfExists(DOWNLOADS.resolve("model.obj"));
-        browser.findElement(By.cssSelector("#downloads a[data-artifact='model.obj']")).click();
-        byte[] obj = api.send(get("/jobs/" + jobId + "/artifacts/model.obj").token(ADMIN)).body();
-        waitFor(Duration.ofSeconds(20), () -> Files.exists(DOWNLOADS.resolve("model.obj"))
-                && sizeOf(DOWNLOADS.resolve("model.obj")) == obj.length);
+        browser.findElement(By.cssSelector("#downloads a[data-artifact='model.obj']"))
+                .click();
+        byte[] obj = api.send(get("/jobs/" + jobId + "/artifacts/model.obj").token(ADMIN))
+                .body();
+        waitFor(
+                Duration.ofSeconds(20),
+                () -> Files.exists(DOWNLOADS.resolve("model.obj"))
+                        && sizeOf(DOWNLOADS.resolve("model.obj")) == obj.length);
         assertThat(Files.readAllBytes(DOWNLOADS.resolve("model.obj"))).isEqualTo(obj);
         js("document.getElementById('gallery').scrollIntoView()");
         HeadlessChromium.screenshot(browser, "07-result-renders");
 
         // ---- the key went only into headers: not into any URL the page requested, nor its address, nor localStorage
         @SuppressWarnings("unchecked")
-        List<String> urls = (List<String>) js("return performance.getEntriesByType('resource').map(e => e.name)"
-                + ".concat([location.href])");
+        List<String> urls = (List<String>)
+                js("return performance.getEntriesByType('resource').map(e => e.name)" + ".concat([location.href])");
         assertThat(urls).isNotEmpty().noneMatch(u -> u.contains(ADMIN));
         assertThat(js("return JSON.stringify(localStorage)")).isEqualTo("{}");
 
@@ -286,10 +328,17 @@ class WebConsoleBrowserTest {
         waitFor(Duration.ofSeconds(20), () -> !browser.findElements(cancel).isEmpty());
         browser.findElement(cancel).click();
         By secondStatus = By.cssSelector("tr[data-job-id='" + second + "'] td.job-status");
-        waitFor(Duration.ofSeconds(90), () -> browser.findElements(secondStatus).stream()
-                .anyMatch(e -> e.getText().equals("CANCELLED")));
-        assertThat(api.send(get("/jobs/" + second).token(ADMIN)).json().get("status").stringValue()).isEqualTo("CANCELLED");
-        assertThat(browser.findElement(By.cssSelector("tr[data-job-id='" + jobId + "'] td.job-status")).getText())
+        waitFor(
+                Duration.ofSeconds(90),
+                () -> browser.findElements(secondStatus).stream()
+                        .anyMatch(e -> e.getText().equals("CANCELLED")));
+        assertThat(api.send(get("/jobs/" + second).token(ADMIN))
+                        .json()
+                        .get("status")
+                        .stringValue())
+                .isEqualTo("CANCELLED");
+        assertThat(browser.findElement(By.cssSelector("tr[data-job-id='" + jobId + "'] td.job-status"))
+                        .getText())
                 .isEqualTo("SUCCEEDED");
         HeadlessChromium.screenshot(browser, "08-jobs");
     }
@@ -302,7 +351,9 @@ class WebConsoleBrowserTest {
         browser.findElement(By.id("k-name")).sendKeys("design-tool");
         browser.findElement(By.id("k-cap")).sendKeys("5");
         browser.findElement(By.cssSelector("#key-form button[type='submit']")).click();
-        waitFor(Duration.ofSeconds(10), () -> browser.findElement(By.id("key-created")).isDisplayed());
+        waitFor(
+                Duration.ofSeconds(10),
+                () -> browser.findElement(By.id("key-created")).isDisplayed());
         String token = text("key-token");
         assertThat(token).startsWith("vlm3d_");
         By row = By.xpath("//tbody[@id='keys-body']/tr[td[1]='design-tool']");
@@ -318,48 +369,82 @@ class WebConsoleBrowserTest {
         waitFor(Duration.ofSeconds(10), () -> !browser.findElements(row).isEmpty());
         browser.findElement(row).findElement(By.tagName("button")).click();
         browser.switchTo().alert().accept();
-        waitFor(Duration.ofSeconds(10), () -> !browser.findElement(row).findElement(By.xpath("td[6]")).getText().isEmpty());
-        assertThat(new ContractClient(port).send(get("/jobs").token(token)).status()).isEqualTo(401);
+        waitFor(
+                Duration.ofSeconds(10),
+                () -> !browser.findElement(row)
+                        .findElement(By.xpath("td[6]"))
+                        .getText()
+                        .isEmpty());
+        assertThat(new ContractClient(port).send(get("/jobs").token(token)).status())
+                .isEqualTo(401);
     }
 
     @Test
     @Order(5)
     void docsRenderTheServedContractWhichIsOpenapiYamlAsCheckedIn() throws Exception {
-        HttpResponse<byte[]> spec = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(base() + "/openapi.yaml")).build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> spec = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(base() + "/openapi.yaml"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
         assertThat(spec.statusCode()).isEqualTo(200);
         assertThat(spec.body()).isEqualTo(Files.readAllBytes(Path.of("openapi.yaml")));
         // CORS is off by default (no vlm3d.cors.allowed-origins here): a preflight gets no allow header
-        HttpResponse<String> preflight = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base() + "/jobs"))
-                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "https://tools.example.internal")
-                .header("Access-Control-Request-Method", "GET").build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        HttpResponse<String> preflight = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(base() + "/jobs"))
+                                .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                                .header("Origin", "https://tools.example.internal")
+                                .header("Access-Control-Request-Method", "GET")
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin"))
+                .isEmpty();
 
         browser.get(base() + "/docs");
-        waitFor(Duration.ofSeconds(30), () -> !browser.findElements(By.cssSelector(".swagger-ui .info .title")).isEmpty());
-        assertThat(browser.findElement(By.cssSelector(".swagger-ui .info .title")).getText()).contains("VLM3D Server");
-        waitFor(Duration.ofSeconds(10), () -> browser.findElements(By.cssSelector(".opblock")).size() >= 14);
+        waitFor(
+                Duration.ofSeconds(30),
+                () -> !browser.findElements(By.cssSelector(".swagger-ui .info .title"))
+                        .isEmpty());
+        assertThat(browser.findElement(By.cssSelector(".swagger-ui .info .title"))
+                        .getText())
+                .contains("VLM3D Server");
+        waitFor(
+                Duration.ofSeconds(10),
+                () -> browser.findElements(By.cssSelector(".opblock")).size() >= 14);
         List<String> operations = new ArrayList<>();
-        browser.findElements(By.cssSelector(".opblock .opblock-summary-path")).forEach(e -> operations.add(e.getText()));
-        assertThat(operations).contains("/jobs", "/jobs/{id}", "/jobs/{id}/events", "/jobs/{id}/artifacts/{name}", "/api-keys");
-        assertThat(browser.findElements(By.cssSelector(".swagger-ui .errors-wrapper"))).isEmpty();
+        browser.findElements(By.cssSelector(".opblock .opblock-summary-path"))
+                .forEach(e -> operations.add(e.getText()));
+        assertThat(operations)
+                .contains("/jobs", "/jobs/{id}", "/jobs/{id}/events", "/jobs/{id}/artifacts/{name}", "/api-keys");
+        assertThat(browser.findElements(By.cssSelector(".swagger-ui .errors-wrapper")))
+                .isEmpty();
         HeadlessChromium.screenshot(browser, "10-docs");
 
         // "Try it out" reaches this service (the contract's example server is localhost:8080) with the key
         js("window.ui.preauthorizeApiKey('bearerAuth', arguments[0])", ADMIN);
         WebElement listJobs = browser.findElement(By.id("operations-jobs-listJobs"));
         listJobs.findElement(By.cssSelector(".opblock-summary")).click();
-        waitFor(Duration.ofSeconds(10), () -> !listJobs.findElements(By.cssSelector(".try-out__btn")).isEmpty());
+        waitFor(
+                Duration.ofSeconds(10),
+                () -> !listJobs.findElements(By.cssSelector(".try-out__btn")).isEmpty());
         listJobs.findElement(By.cssSelector(".try-out__btn")).click();
-        waitFor(Duration.ofSeconds(10), () -> !listJobs.findElements(By.cssSelector(".execute")).isEmpty());
+        waitFor(
+                Duration.ofSeconds(10),
+                () -> !listJobs.findElements(By.cssSelector(".execute")).isEmpty());
         listJobs.findElement(By.cssSelector(".execute")).click();
         By liveStatus = By.cssSelector(".live-responses-table tbody .response-col_status");
-        waitFor(Duration.ofSeconds(20), () -> listJobs.findElements(liveStatus).stream().anyMatch(e -> e.getText().matches("\\d{3}.*")));
+        waitFor(
+                Duration.ofSeconds(20),
+                () -> listJobs.findElements(liveStatus).stream()
+                        .anyMatch(e -> e.getText().matches("\\d{3}.*")));
         assertThat(listJobs.findElement(liveStatus).getText()).startsWith("200");
-        assertThat(listJobs.findElement(By.cssSelector(".request-url")).getText()).contains(base() + "/jobs");
+        assertThat(listJobs.findElement(By.cssSelector(".request-url")).getText())
+                .contains(base() + "/jobs");
         js("arguments[0].scrollIntoView()", listJobs);
         HeadlessChromium.screenshot(browser, "11-docs-try-it-out");
-        assertThat(listJobs.findElement(By.cssSelector(".live-responses-table")).getText()).contains("a red apple");
+        assertThat(listJobs.findElement(By.cssSelector(".live-responses-table")).getText())
+                .contains("a red apple");
     }
 
     // ------------------------------------------------------------------ helpers
@@ -378,8 +463,10 @@ class WebConsoleBrowserTest {
     /** Signs in with a key the service accepts: the page checks it once and shows that it uses it. */
     private void signInValid(String key) {
         signIn(key);
-        waitFor(Duration.ofSeconds(10), () -> text("auth-state").startsWith("using") && js("return document"
-                + ".getElementById('banner').hidden") == Boolean.TRUE);
+        waitFor(
+                Duration.ofSeconds(10),
+                () -> text("auth-state").startsWith("using")
+                        && js("return document" + ".getElementById('banner').hidden") == Boolean.TRUE);
     }
 
     private String text(String id) {
@@ -392,7 +479,8 @@ class WebConsoleBrowserTest {
 
     private static void waitFor(Duration timeout, java.util.function.BooleanSupplier condition) {
         // pages re-render lists: an element found a moment ago may be replaced while it is read
-        new WebDriverWait(browser, timeout, Duration.ofMillis(100)).ignoring(StaleElementReferenceException.class)
+        new WebDriverWait(browser, timeout, Duration.ofMillis(100))
+                .ignoring(StaleElementReferenceException.class)
                 .until(d -> condition.getAsBoolean());
     }
 

@@ -37,21 +37,29 @@ class DeploymentDocsTest {
 
     @Test
     void guideUsesTheReleaseAndNamespaceTheTestsRender() {
-        assertThat(guide).contains("helm install " + RenderedChart.RELEASE + " ./helm/vlm3d-server -n " + RenderedChart.NAMESPACE);
+        assertThat(guide)
+                .contains(
+                        "helm install " + RenderedChart.RELEASE + " ./helm/vlm3d-server -n " + RenderedChart.NAMESPACE);
     }
 
     @Test
     void kubectlCommandsNameObjectsTheChartCreates() {
         Set<String> deployments = matches("deploy/([a-z0-9-]+)");
         assertThat(deployments).isNotEmpty();
-        deployments.forEach(name -> assertThat(chart.has("Deployment", name)).as("Deployment %s", name).isTrue());
+        deployments.forEach(name -> assertThat(chart.has("Deployment", name))
+                .as("Deployment %s", name)
+                .isTrue());
 
         Set<String> services = matches("svc/([a-z0-9-]+)");
         assertThat(services).isNotEmpty();
-        services.forEach(name -> assertThat(chart.has("Service", name)).as("Service %s", name).isTrue());
+        services.forEach(name ->
+                assertThat(chart.has("Service", name)).as("Service %s", name).isTrue());
 
         // The chart-managed Secret the guide mentions, and the key it reads the admin key from.
-        matches("secret/([a-z0-9-]+)").forEach(name -> assertThat(chart.has("Secret", name)).as("Secret %s", name).isTrue());
+        matches("secret/([a-z0-9-]+)")
+                .forEach(name -> assertThat(chart.has("Secret", name))
+                        .as("Secret %s", name)
+                        .isTrue());
         assertThat(guide).contains("jsonpath='{.data." + Yamls.string(values, "secretKeys.adminKey") + "}'");
     }
 
@@ -59,7 +67,9 @@ class DeploymentDocsTest {
     void existingSecretExampleHasTheKeysThePodsRead() {
         Set<String> literalKeys = matches("--from-literal=([a-z-]+)=");
         Map<String, Object> secretKeys = Yamls.map(values, "secretKeys");
-        assertThat(literalKeys).containsExactlyInAnyOrderElementsOf(secretKeys.values().stream().map(Object::toString).toList());
+        assertThat(literalKeys)
+                .containsExactlyInAnyOrderElementsOf(
+                        secretKeys.values().stream().map(Object::toString).toList());
     }
 
     @Test
@@ -76,10 +86,13 @@ class DeploymentDocsTest {
                 }
             }
         }
-        assertThat(keys).contains("existingSecret", "database.host", "security.adminKey", "worker.replicaCount", "image.tag");
+        assertThat(keys)
+                .contains("existingSecret", "database.host", "security.adminKey", "worker.replicaCount", "image.tag");
         for (String key : keys) {
             String dotted = key.replaceAll("=.*", "");
-            assertThat(Yamls.at(values, dotted) != null || containsKey(values, dotted)).as("values.yaml has %s", dotted).isTrue();
+            assertThat(Yamls.at(values, dotted) != null || containsKey(values, dotted))
+                    .as("values.yaml has %s", dotted)
+                    .isTrue();
         }
     }
 
@@ -94,8 +107,12 @@ class DeploymentDocsTest {
 
     @Test
     void firstJobWalkthroughUsesTheApiRoutes() {
-        assertThat(guide).contains("-X POST \"$VLM3D_URL/jobs\"").contains("Authorization: Bearer $VLM3D_KEY")
-                .contains("202 Accepted").contains("Location").contains("$JOB/artifacts/model.glb")
+        assertThat(guide)
+                .contains("-X POST \"$VLM3D_URL/jobs\"")
+                .contains("Authorization: Bearer $VLM3D_KEY")
+                .contains("202 Accepted")
+                .contains("Location")
+                .contains("$JOB/artifacts/model.glb")
                 .contains("kubectl -n " + RenderedChart.NAMESPACE + " port-forward svc/");
         // The port-forward targets the Service port.
         assertThat(guide).contains(":" + Yamls.at(values, "service.port") + " &");

@@ -21,7 +21,10 @@ record Dockerfile(Path path, Map<String, String> globalArgs, List<Stage> stages)
     record Stage(String from, String name, List<Instruction> instructions) {
 
         List<String> all(String keyword) {
-            return instructions.stream().filter(i -> i.keyword().equals(keyword)).map(Instruction::arguments).toList();
+            return instructions.stream()
+                    .filter(i -> i.keyword().equals(keyword))
+                    .map(Instruction::arguments)
+                    .toList();
         }
 
         String last(String keyword) {
@@ -68,7 +71,8 @@ record Dockerfile(Path path, Map<String, String> globalArgs, List<Stage> stages)
             }
             int space = joined.indexOf(' ');
             instructions.add(new Instruction(
-                    joined.substring(0, space).toUpperCase(), joined.substring(space + 1).strip()));
+                    joined.substring(0, space).toUpperCase(),
+                    joined.substring(space + 1).strip()));
         }
 
         List<String> globalArgLines = new ArrayList<>();
@@ -108,7 +112,8 @@ record Dockerfile(Path path, Map<String, String> globalArgs, List<Stage> stages)
     static String substitute(String text, Map<String, String> args) {
         String result = text;
         for (Map.Entry<String, String> arg : args.entrySet()) {
-            result = result.replace("${" + arg.getKey() + "}", arg.getValue()).replace("$" + arg.getKey(), arg.getValue());
+            result = result.replace("${" + arg.getKey() + "}", arg.getValue())
+                    .replace("$" + arg.getKey(), arg.getValue());
         }
         return result;
     }
@@ -118,7 +123,9 @@ record Dockerfile(Path path, Map<String, String> globalArgs, List<Stage> stages)
         for (String line : lines) {
             int eq = line.indexOf('=');
             if (eq > 0) {
-                args.put(line.substring(0, eq).strip(), line.substring(eq + 1).strip().replaceAll("^\"|\"$", ""));
+                args.put(
+                        line.substring(0, eq).strip(),
+                        line.substring(eq + 1).strip().replaceAll("^\"|\"$", ""));
             }
         }
         return args;

@@ -56,7 +56,9 @@ class HelmChartTest {
     @Test
     void lintsCleanInStrictMode() {
         LintResult lint = new Helm(RenderedChart.CHART).lint().strict().call();
-        assertThat(lint.isFailed()).as("helm lint --strict: %s", lint.getMessages()).isFalse();
+        assertThat(lint.isFailed())
+                .as("helm lint --strict: %s", lint.getMessages())
+                .isFalse();
         assertThat(lint.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
     }
 
@@ -77,7 +79,8 @@ class HelmChartTest {
     @SuppressWarnings("unchecked")
     void kubernetesApiTypeCheckRejectsAMisspeltField() {
         Map<String, Object> deployment = RenderedChart.render(CPU_VALUES).get("Deployment", WORKER);
-        Map<String, Object> container = Yamls.list(deployment, "spec.template.spec.containers").get(0);
+        Map<String, Object> container =
+                Yamls.list(deployment, "spec.template.spec.containers").get(0);
         container.put("imagePullPolicyy", "Always");
         assertThatThrownBy(() -> KubernetesSchema.validate(deployment)).hasMessageContaining("imagePullPolicyy");
     }
@@ -86,7 +89,8 @@ class HelmChartTest {
     void defaultsRenderOneWebAndOneGpuWorkerDeployment() {
         assertThat(names(defaults.ofKind("Deployment"))).containsExactlyInAnyOrder(WEB, WORKER);
         assertThat(Yamls.at(defaults.get("Deployment", WEB), "spec.replicas")).isEqualTo(2);
-        assertThat(Yamls.at(defaults.get("Deployment", WORKER), "spec.replicas")).isEqualTo(1);
+        assertThat(Yamls.at(defaults.get("Deployment", WORKER), "spec.replicas"))
+                .isEqualTo(1);
 
         assertThat(Yamls.map(defaults.container(WORKER), "resources.limits")).containsEntry(GPU, 1);
         assertThat(Yamls.map(defaults.container(WEB), "resources.limits")).doesNotContainKey(GPU);
@@ -109,12 +113,15 @@ class HelmChartTest {
                 for (Map<String, Object> container : Yamls.list(deployment, "spec.template.spec.containers")) {
                     String image = container.get("image").toString();
                     String tag = image.substring(image.lastIndexOf(':') + 1);
-                    assertThat(image).as("image of %s", Yamls.at(deployment, "metadata.name")).contains(":");
+                    assertThat(image)
+                            .as("image of %s", Yamls.at(deployment, "metadata.name"))
+                            .contains(":");
                     assertThat(tag).doesNotContain("latest").startsWith(appVersion.replaceAll("\\+.*", ""));
                 }
             }
         }
-        assertThat(defaults.container(WORKER).get("image")).isEqualTo("ghcr.io/vlm3d/vlm3d-server:" + appVersion + "-cuda");
+        assertThat(defaults.container(WORKER).get("image"))
+                .isEqualTo("ghcr.io/vlm3d/vlm3d-server:" + appVersion + "-cuda");
         assertThat(cpu.container(WORKER).get("image")).isEqualTo("ghcr.io/vlm3d/vlm3d-server:" + appVersion);
         // Production values run the slim CPU image on web pods and the CUDA image on GPU workers.
         assertThat(gpu.container(WEB).get("image")).isEqualTo("registry.example.com/ml/vlm3d-server:0.1.0");
@@ -153,13 +160,15 @@ class HelmChartTest {
         assertThat(grace).isGreaterThanOrEqualTo(300);
         Map<String, Object> worker = defaults.container(WORKER);
         assertThat(Yamls.list(worker, "lifecycle.preStop.exec.command")).isNotEmpty();
-        assertThat(Yamls.list(defaults.container(WEB), "lifecycle.preStop.exec.command")).isNotEmpty();
+        assertThat(Yamls.list(defaults.container(WEB), "lifecycle.preStop.exec.command"))
+                .isNotEmpty();
         // Spring stops the worker beans (checkpoint + lease release) within this; it must fit inside the grace period.
         String phase = env(defaults, WORKER).get("SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE");
         int phaseSeconds = Integer.parseInt(phase.replace("s", ""));
         assertThat(phaseSeconds).isGreaterThan(30).isLessThan(grace);
         // A rolling update must free the GPU before the replacement pod asks for it.
-        assertThat(Yamls.at(defaults.get("Deployment", WORKER), "spec.strategy.rollingUpdate.maxSurge")).isEqualTo(0);
+        assertThat(Yamls.at(defaults.get("Deployment", WORKER), "spec.strategy.rollingUpdate.maxSurge"))
+                .isEqualTo(0);
     }
 
     @Test
@@ -172,9 +181,12 @@ class HelmChartTest {
                 .containsEntry("admin-key", "test-admin-key");
         for (String deployment : List.of(WEB, WORKER)) {
             Map<String, Map<String, Object>> refs = secretRefs(defaults, deployment);
-            assertThat(refs.keySet()).containsExactlyInAnyOrder(
-                    "SPRING_DATASOURCE_URL", "SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD",
-                    "VLM3D_SECURITY_ADMINKEY");
+            assertThat(refs.keySet())
+                    .containsExactlyInAnyOrder(
+                            "SPRING_DATASOURCE_URL",
+                            "SPRING_DATASOURCE_USERNAME",
+                            "SPRING_DATASOURCE_PASSWORD",
+                            "VLM3D_SECURITY_ADMINKEY");
             refs.values().forEach(ref -> {
                 assertThat(ref.get("name")).isEqualTo(PREFIX);
                 assertThat(data).containsKey(ref.get("key").toString());
@@ -209,13 +221,15 @@ class HelmChartTest {
         assertThat(Yamls.map(pod, "nodeSelector")).containsEntry("nvidia.com/gpu.present", "true");
         assertThat(pod.get("runtimeClassName")).isEqualTo("nvidia");
         assertThat(Yamls.list(pod, "tolerations")).extracting(t -> t.get("key")).contains(GPU, "dedicated");
-        assertThat(Yamls.list(pod,
-                        "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"))
+        assertThat(Yamls.list(
+                        pod, "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"))
                 .isNotEmpty();
         // Web pods stay off GPU nodes and GPU resources.
         assertThat(gpu.podSpec(WEB)).doesNotContainKeys("nodeSelector", "tolerations", "runtimeClassName");
         assertThat(Yamls.map(gpu.container(WEB), "resources.limits")).doesNotContainKey(GPU);
-        assertThat(Yamls.list(pod, "imagePullSecrets")).extracting(s -> s.get("name")).containsExactly("registry-pull");
+        assertThat(Yamls.list(pod, "imagePullSecrets"))
+                .extracting(s -> s.get("name"))
+                .containsExactly("registry-pull");
     }
 
     @Test
@@ -241,7 +255,8 @@ class HelmChartTest {
         Path twoDevices = Files.writeString(dir.resolve("two-devices.yaml"), "worker:\n  devices: gpu0,gpu1\n");
         assertThatThrownBy(() -> RenderedChart.render(GPU_VALUES, c -> c.withValuesFile(twoDevices)))
                 .hasMessageContaining("worker.devices lists 2 GPUs");
-        Path twoGpus = Files.writeString(dir.resolve("two-gpus.yaml"), "worker:\n  devices: gpu0,gpu1\n  gpu:\n    count: 2\n");
+        Path twoGpus = Files.writeString(
+                dir.resolve("two-gpus.yaml"), "worker:\n  devices: gpu0,gpu1\n  gpu:\n    count: 2\n");
         RenderedChart chart = RenderedChart.render(GPU_VALUES, c -> c.withValuesFile(twoGpus));
         assertThat(Yamls.map(chart.container(WORKER), "resources.limits")).containsEntry(GPU, 2);
         assertThat(env(chart, WORKER)).containsEntry("VLM3D_WORKER_DEVICES", "gpu0,gpu1");
@@ -260,7 +275,8 @@ class HelmChartTest {
                     .findFirst()
                     .orElseThrow();
             // The source itself is read-only too, so a writable claim or export cannot be changed from the pod.
-            Object source = modelVolume.containsKey("nfs") ? modelVolume.get("nfs") : modelVolume.get("persistentVolumeClaim");
+            Object source =
+                    modelVolume.containsKey("nfs") ? modelVolume.get("nfs") : modelVolume.get("persistentVolumeClaim");
             assertThat(Yamls.at(source, "readOnly")).isEqualTo(true);
             assertThat(Yamls.list(chart.container(WEB), "volumeMounts")).noneMatch(m -> "models".equals(m.get("name")));
         }
@@ -271,12 +287,16 @@ class HelmChartTest {
     @Test
     void podsRunAsNonRootOnAReadOnlyRootFileSystem() {
         for (String deployment : List.of(WEB, WORKER)) {
-            assertThat(Yamls.at(defaults.podSpec(deployment), "securityContext.runAsNonRoot")).isEqualTo(true);
+            assertThat(Yamls.at(defaults.podSpec(deployment), "securityContext.runAsNonRoot"))
+                    .isEqualTo(true);
             Map<String, Object> container = defaults.container(deployment);
-            assertThat(Yamls.at(container, "securityContext.readOnlyRootFilesystem")).isEqualTo(true);
-            assertThat(Yamls.at(container, "securityContext.allowPrivilegeEscalation")).isEqualTo(false);
+            assertThat(Yamls.at(container, "securityContext.readOnlyRootFilesystem"))
+                    .isEqualTo(true);
+            assertThat(Yamls.at(container, "securityContext.allowPrivilegeEscalation"))
+                    .isEqualTo(false);
             // What the JVM and DJL must write goes to emptyDirs.
-            assertThat(Yamls.list(container, "volumeMounts")).extracting(m -> m.get("mountPath"))
+            assertThat(Yamls.list(container, "volumeMounts"))
+                    .extracting(m -> m.get("mountPath"))
                     .contains("/tmp", "/var/cache/djl");
         }
         assertThat(Yamls.map(defaults.get("ConfigMap", PREFIX), "data"))
@@ -310,8 +330,10 @@ class HelmChartTest {
         assertThat(Yamls.map(gpu.get("Deployment", WEB), "spec")).doesNotContainKey("replicas");
 
         Map<String, Object> ingress = gpu.get("Ingress", PREFIX);
-        Map<String, Object> backend = (Map<String, Object>) Yamls.list(
-                Yamls.list(ingress, "spec.rules").get(0), "http.paths").get(0).get("backend");
+        Map<String, Object> backend = (Map<String, Object>)
+                Yamls.list(Yamls.list(ingress, "spec.rules").get(0), "http.paths")
+                        .get(0)
+                        .get("backend");
         assertThat(Yamls.at(backend, "service.name")).isEqualTo(PREFIX);
         assertThat(Yamls.at(backend, "service.port.name")).isEqualTo("http");
 
@@ -333,63 +355,83 @@ class HelmChartTest {
     void managementPortCarriesProbesAndScrapingWithoutTheAdminKey() {
         RenderedChart chart = RenderedChart.render(GPU_VALUES, c -> c.set("managementPort.enabled", "true"));
         // the service reads management.server.port from the ConfigMap's environment
-        assertThat(bind(binderOver(configMapData(chart)), "management.server.port")).isEqualTo("8081");
+        assertThat(bind(binderOver(configMapData(chart)), "management.server.port"))
+                .isEqualTo("8081");
         for (String deployment : List.of(WEB, WORKER)) {
             Map<String, Object> container = chart.container(deployment);
             assertThat(Yamls.list(container, "ports"))
                     .anySatisfy(p -> assertThat(p).containsEntry("name", "http").containsEntry("containerPort", 8080))
-                    .anySatisfy(p -> assertThat(p).containsEntry("name", "management").containsEntry("containerPort", 8081));
+                    .anySatisfy(p ->
+                            assertThat(p).containsEntry("name", "management").containsEntry("containerPort", 8081));
             for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
-                assertThat(Yamls.string(container, probe + ".httpGet.port")).as("%s of %s", probe, deployment).isEqualTo("management");
+                assertThat(Yamls.string(container, probe + ".httpGet.port"))
+                        .as("%s of %s", probe, deployment)
+                        .isEqualTo("management");
             }
             assertThat(Yamls.string(container, "readinessProbe.httpGet.path")).isEqualTo("/actuator/health/readiness");
         }
-        assertThat(chart.ofKind("Service")).hasSize(2).allSatisfy(service -> assertThat(Yamls.list(service, "spec.ports"))
-                .anySatisfy(p -> assertThat(p).containsEntry("name", "management").containsEntry("targetPort", "management")));
+        assertThat(chart.ofKind("Service"))
+                .hasSize(2)
+                .allSatisfy(service -> assertThat(Yamls.list(service, "spec.ports"))
+                        .anySatisfy(p -> assertThat(p)
+                                .containsEntry("name", "management")
+                                .containsEntry("targetPort", "management")));
 
-        Map<String, Object> endpoint = Yamls.list(chart.get("ServiceMonitor", PREFIX), "spec.endpoints").get(0);
-        assertThat(endpoint).containsEntry("port", "management").containsEntry("path", "/actuator/prometheus")
+        Map<String, Object> endpoint = Yamls.list(chart.get("ServiceMonitor", PREFIX), "spec.endpoints")
+                .get(0);
+        assertThat(endpoint)
+                .containsEntry("port", "management")
+                .containsEntry("path", "/actuator/prometheus")
                 .doesNotContainKey("authorization");
         // the Ingresses never route to the management port
         for (Map<String, Object> ingress : chart.ofKind("Ingress")) {
             for (Map<String, Object> rule : Yamls.list(ingress, "spec.rules")) {
-                assertThat(Yamls.list(rule, "http.paths")).allSatisfy(path ->
-                        assertThat(Yamls.at(path, "backend.service.port.name")).isEqualTo("http"));
+                assertThat(Yamls.list(rule, "http.paths"))
+                        .allSatisfy(path -> assertThat(Yamls.at(path, "backend.service.port.name"))
+                                .isEqualTo("http"));
             }
         }
         // without it (the default) nothing changes: probes on http, the ServiceMonitor with the admin key
         assertThat(configMapData(gpu)).doesNotContainKey("MANAGEMENT_SERVER_PORT");
-        assertThat(Yamls.string(gpu.container(WEB), "livenessProbe.httpGet.port")).isEqualTo("http");
-        assertThat(Yamls.list(gpu.get("ServiceMonitor", PREFIX), "spec.endpoints").get(0))
-                .containsEntry("port", "http").containsKey("authorization");
-        assertThatThrownBy(() -> RenderedChart.render(GPU_VALUES, c -> c.set("managementPort.enabled", "true")
-                .set("managementPort.port", "8080"))).hasMessageContaining("managementPort");
+        assertThat(Yamls.string(gpu.container(WEB), "livenessProbe.httpGet.port"))
+                .isEqualTo("http");
+        assertThat(Yamls.list(gpu.get("ServiceMonitor", PREFIX), "spec.endpoints")
+                        .get(0))
+                .containsEntry("port", "http")
+                .containsKey("authorization");
+        assertThatThrownBy(() -> RenderedChart.render(
+                        GPU_VALUES, c -> c.set("managementPort.enabled", "true").set("managementPort.port", "8080")))
+                .hasMessageContaining("managementPort");
     }
 
     @Test
     void eventStreamsGoThroughAnIngressWithoutProxyBuffering() {
         Map<String, Object> events = gpu.get("Ingress", PREFIX + "-events");
         Map<String, Object> annotations = Yamls.map(events, "metadata.annotations");
-        assertThat(annotations).containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off")
+        assertThat(annotations)
+                .containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off")
                 .containsEntry("nginx.ingress.kubernetes.io/use-regex", "true")
                 // the install's own Ingress annotations apply to the event streams too
                 .containsEntry("nginx.ingress.kubernetes.io/proxy-body-size", "1m");
         Map<String, Object> main = gpu.get("Ingress", PREFIX);
         assertThat(Yamls.at(events, "spec.tls")).isEqualTo(Yamls.at(main, "spec.tls"));
         assertThat(Yamls.at(events, "spec.ingressClassName")).isEqualTo(Yamls.at(main, "spec.ingressClassName"));
-        Map<String, Object> path = Yamls.list(Yamls.list(events, "spec.rules").get(0), "http.paths").get(0);
+        Map<String, Object> path = Yamls.list(Yamls.list(events, "spec.rules").get(0), "http.paths")
+                .get(0);
         assertThat(path).containsEntry("pathType", "ImplementationSpecific");
         assertThat(Yamls.at(path, "backend.service.name")).isEqualTo(PREFIX);
         assertThat(Yamls.at(path, "backend.service.port.name")).isEqualTo("http");
         // the path (a regular expression for ingress-nginx) takes the event streams and nothing else
-        java.util.regex.Pattern regex = java.util.regex.Pattern.compile(path.get("path").toString());
+        java.util.regex.Pattern regex =
+                java.util.regex.Pattern.compile(path.get("path").toString());
         String job = "/jobs/3f2b6c1e-8d4a-4a4e-9a57-2d0c4f1b7e21";
         assertThat(regex.matcher(job + "/events").matches()).isTrue();
         assertThat(regex.matcher(job).matches()).isFalse();
         assertThat(regex.matcher(job + "/artifacts/model.glb").matches()).isFalse();
         assertThat(regex.matcher("/jobs").matches()).isFalse();
 
-        assertThat(names(RenderedChart.render(GPU_VALUES, c -> c.set("ingress.events.enabled", "false")).ofKind("Ingress")))
+        assertThat(names(RenderedChart.render(GPU_VALUES, c -> c.set("ingress.events.enabled", "false"))
+                        .ofKind("Ingress")))
                 .containsExactly(PREFIX);
         assertThat(defaults.ofKind("Ingress")).isEmpty();
     }
@@ -398,10 +440,12 @@ class HelmChartTest {
     void filesystemArtifactStoreIsSharedByWebAndWorkers() {
         for (String deployment : List.of(WEB, WORKER)) {
             assertThat(Yamls.list(gpu.container(deployment), "volumeMounts"))
-                    .anySatisfy(m -> assertThat(m).containsEntry("name", "artifacts")
+                    .anySatisfy(m -> assertThat(m)
+                            .containsEntry("name", "artifacts")
                             .containsEntry("mountPath", "/var/lib/vlm3d/artifacts"));
         }
-        assertThat(Yamls.map(gpu.get("ConfigMap", PREFIX), "data")).containsEntry("VLM3D_ARTIFACTS_STORE", "filesystem");
+        assertThat(Yamls.map(gpu.get("ConfigMap", PREFIX), "data"))
+                .containsEntry("VLM3D_ARTIFACTS_STORE", "filesystem");
         assertThatThrownBy(() -> RenderedChart.render(CPU_VALUES, c -> c.set("artifacts.store", "filesystem")))
                 .hasMessageContaining("artifacts.volume");
     }
@@ -409,10 +453,15 @@ class HelmChartTest {
     /** store=s3: the settings go to the ConfigMap under names that bind to vlm3d.artifacts.s3.*, the keys come from a Secret. */
     @Test
     void s3ArtifactStoreIsConfiguredAndTakesItsKeysFromASecret() {
-        RenderedChart s3 = RenderedChart.render(CPU_VALUES, c -> c.set("artifacts.store", "s3")
-                .set("artifacts.s3.bucket", "vlm3d-artifacts").set("artifacts.s3.endpoint", "http://minio.storage:9000")
-                .set("artifacts.s3.pathStyle", "true").set("artifacts.s3.download", "redirect")
-                .set("artifacts.s3.credentialsSecret", "vlm3d-s3").set("retention.defaultTtl", "3d"));
+        RenderedChart s3 = RenderedChart.render(
+                CPU_VALUES,
+                c -> c.set("artifacts.store", "s3")
+                        .set("artifacts.s3.bucket", "vlm3d-artifacts")
+                        .set("artifacts.s3.endpoint", "http://minio.storage:9000")
+                        .set("artifacts.s3.pathStyle", "true")
+                        .set("artifacts.s3.download", "redirect")
+                        .set("artifacts.s3.credentialsSecret", "vlm3d-s3")
+                        .set("retention.defaultTtl", "3d"));
         Map<String, String> config = configMapData(s3);
         assertThat(config).doesNotContainKey("VLM3D_ARTIFACTS_S3_PRESIGNENDPOINT");
         Binder binder = binderOver(config);
@@ -429,16 +478,22 @@ class HelmChartTest {
         assertThat(bind(binder, "vlm3d.artifacts.retain-failed-checkpoints")).isEqualTo("false");
         for (String deployment : List.of(WEB, WORKER)) {
             Map<String, Map<String, Object>> refs = secretRefs(s3, deployment);
-            assertThat(refs.get("AWS_ACCESS_KEY_ID")).containsEntry("name", "vlm3d-s3").containsEntry("key", "access-key-id");
-            assertThat(refs.get("AWS_SECRET_ACCESS_KEY")).containsEntry("name", "vlm3d-s3")
+            assertThat(refs.get("AWS_ACCESS_KEY_ID"))
+                    .containsEntry("name", "vlm3d-s3")
+                    .containsEntry("key", "access-key-id");
+            assertThat(refs.get("AWS_SECRET_ACCESS_KEY"))
+                    .containsEntry("name", "vlm3d-s3")
                     .containsEntry("key", "secret-access-key");
         }
         assertThat(secretRefs(cpu, WEB)).as("no S3 keys for the other stores").doesNotContainKey("AWS_ACCESS_KEY_ID");
         assertThat(configMapData(cpu)).doesNotContainKey("VLM3D_ARTIFACTS_S3_BUCKET");
         assertThatThrownBy(() -> RenderedChart.render(CPU_VALUES, c -> c.set("artifacts.store", "s3")))
                 .hasMessageContaining("artifacts.s3.bucket");
-        assertThatThrownBy(() -> RenderedChart.render(CPU_VALUES, c -> c.set("artifacts.store", "s3")
-                .set("artifacts.s3.bucket", "b").set("artifacts.s3.download", "proxy")))
+        assertThatThrownBy(() -> RenderedChart.render(
+                        CPU_VALUES,
+                        c -> c.set("artifacts.store", "s3")
+                                .set("artifacts.s3.bucket", "b")
+                                .set("artifacts.s3.download", "proxy")))
                 .hasMessageContaining("download");
     }
 
@@ -469,8 +524,11 @@ class HelmChartTest {
         Map<String, String> secretEnv = secretRefs(gpu, WORKER).keySet().stream()
                 .collect(Collectors.toMap(name -> name, name -> "from-secret"));
         Binder secrets = binderOver(secretEnv);
-        for (String property : Set.of("spring.datasource.url", "spring.datasource.username",
-                "spring.datasource.password", "vlm3d.security.admin-key")) {
+        for (String property : Set.of(
+                "spring.datasource.url",
+                "spring.datasource.username",
+                "spring.datasource.password",
+                "vlm3d.security.admin-key")) {
             assertThat(bind(secrets, property)).as(property).isEqualTo("from-secret");
         }
     }
@@ -482,16 +540,22 @@ class HelmChartTest {
         assertThat(bind(safe, "vlm3d.webhooks.allow-list")).isEmpty();
         assertThat(bind(safe, "vlm3d.webhooks.timeout")).isEqualTo("10s");
 
-        RenderedChart opened = RenderedChart.render(null, c -> c.set("security.adminKey", "k")
-                .set("webhooks.allowList[0]", "10.0.0.0/8").set("webhooks.allowList[1]", "hooks.internal")
-                .set("webhooks.retryWindow", "12h"));
+        RenderedChart opened = RenderedChart.render(
+                null,
+                c -> c.set("security.adminKey", "k")
+                        .set("webhooks.allowList[0]", "10.0.0.0/8")
+                        .set("webhooks.allowList[1]", "hooks.internal")
+                        .set("webhooks.retryWindow", "12h"));
         Binder binder = binderOver(configMapData(opened));
-        List<String> allowList = binder.bind("vlm3d.webhooks.allow-list",
-                org.springframework.boot.context.properties.bind.Bindable.listOf(String.class)).get();
+        List<String> allowList = binder.bind(
+                        "vlm3d.webhooks.allow-list",
+                        org.springframework.boot.context.properties.bind.Bindable.listOf(String.class))
+                .get();
         assertThat(allowList).containsExactly("10.0.0.0/8", "hooks.internal");
         assertThat(bind(binder, "vlm3d.webhooks.retry-window")).isEqualTo("12h");
-        assertThatThrownBy(() -> RenderedChart.render(null, c -> c.set("security.adminKey", "k")
-                .set("webhooks.timeout", "ten seconds"))).hasMessageContaining("timeout");
+        assertThatThrownBy(() -> RenderedChart.render(
+                        null, c -> c.set("security.adminKey", "k").set("webhooks.timeout", "ten seconds")))
+                .hasMessageContaining("timeout");
     }
 
     @Test

@@ -44,7 +44,8 @@ class LibtorchOverrideTest {
         Path extracted = Path.of(LibUtils.getLibtorchPath());
         Path libtorch = Files.createDirectories(dir.resolve("opt-libtorch-lib"));
         try (Stream<Path> files = Files.list(extracted)) {
-            for (Path file : files.filter(f -> !f.getFileName().toString().contains("djl_torch")).toList()) {
+            for (Path file : files.filter(f -> !f.getFileName().toString().contains("djl_torch"))
+                    .toList()) {
                 Files.createSymbolicLink(libtorch.resolve(file.getFileName()), file);
             }
         }
@@ -52,12 +53,18 @@ class LibtorchOverrideTest {
 
         String pytorchVersion = MavenProject.read().pytorchVersion();
         Map<String, String> imageEnv = Map.of(
-                "PYTORCH_LIBRARY_PATH", libtorch.toString(),
-                "PYTORCH_VERSION", pytorchVersion,
-                "PYTORCH_FLAVOR", "cpu",
-                "DJL_OFFLINE", "true",
-                "OPT_OUT_TRACKING", "true",
-                "DJL_CACHE_DIR", emptyCache.toString());
+                "PYTORCH_LIBRARY_PATH",
+                libtorch.toString(),
+                "PYTORCH_VERSION",
+                pytorchVersion,
+                "PYTORCH_FLAVOR",
+                "cpu",
+                "DJL_OFFLINE",
+                "true",
+                "OPT_OUT_TRACKING",
+                "true",
+                "DJL_CACHE_DIR",
+                emptyCache.toString());
         String output;
         try {
             output = runChildJvm(imageEnv);
@@ -70,12 +77,19 @@ class LibtorchOverrideTest {
             }
         }
 
-        assertThat(output).contains("libtorch=" + libtorch).contains("version=" + pytorchVersion).contains("sum=45.0");
+        assertThat(output)
+                .contains("libtorch=" + libtorch)
+                .contains("version=" + pytorchVersion)
+                .contains("sum=45.0");
         assertThat(output).doesNotContainIgnoringCase("download");
         // Only the JNI was extracted (for the requested flavor); libtorch itself was not copied into the cache.
         try (Stream<Path> cached = Files.walk(emptyCache)) {
-            List<String> files = cached.filter(Files::isRegularFile).map(p -> emptyCache.relativize(p).toString()).toList();
-            assertThat(files).singleElement().asString()
+            List<String> files = cached.filter(Files::isRegularFile)
+                    .map(p -> emptyCache.relativize(p).toString())
+                    .toList();
+            assertThat(files)
+                    .singleElement()
+                    .asString()
                     .startsWith("pytorch/" + pytorchVersion + "-cpu-")
                     .endsWith("libdjl_torch.so");
         }
@@ -83,15 +97,19 @@ class LibtorchOverrideTest {
 
     private static String runChildJvm(Map<String, String> env) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                LibtorchOverrideTest.class.getName()));
+        List<String> command = new ArrayList<>(
+                List.of(java, "-cp", System.getProperty("java.class.path"), LibtorchOverrideTest.class.getName()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().keySet().removeIf(k -> k.startsWith("PYTORCH_") || k.startsWith("DJL_"));
         builder.environment().putAll(env);
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("child JVM finished").isTrue();
-        assertThat(process.exitValue()).as("child JVM exit, output:%n%s", output).isZero();
+        assertThat(process.waitFor(120, TimeUnit.SECONDS))
+                .as("child JVM finished")
+                .isTrue();
+        assertThat(process.exitValue())
+                .as("child JVM exit, output:%n%s", output)
+                .isZero();
         return output;
     }
 }

@@ -30,7 +30,11 @@ record RenderedChart(String manifest, List<Map<String, Object>> objects) {
     }
 
     static RenderedChart render(Path valuesFile, UnaryOperator<TemplateCommand> extra) {
-        TemplateCommand command = new Helm(CHART).template().withName(RELEASE).withNamespace(NAMESPACE).withKubeVersion(KUBE_VERSION);
+        TemplateCommand command = new Helm(CHART)
+                .template()
+                .withName(RELEASE)
+                .withNamespace(NAMESPACE)
+                .withKubeVersion(KUBE_VERSION);
         if (valuesFile != null) {
             command = command.withValuesFile(valuesFile);
         }
@@ -54,8 +58,9 @@ record RenderedChart(String manifest, List<Map<String, Object>> objects) {
     }
 
     Map<String, Object> get(String kind, String name) {
-        List<Map<String, Object>> matches =
-                ofKind(kind).stream().filter(o -> name.equals(Yamls.at(o, "metadata.name"))).toList();
+        List<Map<String, Object>> matches = ofKind(kind).stream()
+                .filter(o -> name.equals(Yamls.at(o, "metadata.name")))
+                .toList();
         assertThat(matches).as("%s %s in the rendered chart", kind, name).hasSize(1);
         return matches.get(0);
     }

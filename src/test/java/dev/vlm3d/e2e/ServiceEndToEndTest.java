@@ -17,15 +17,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -34,12 +34,15 @@ import tools.jackson.databind.JsonNode;
  * The whole service as deployed: Spring wiring, workers started from properties with a (test) generator factory,
  * NOTIFY wake-up, SSE, artifacts, health and logs.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "vlm3d.security.admin-key=" + ServiceEndToEndTest.ADMIN,
-        "vlm3d.worker.enabled=true",
-        "vlm3d.worker.count=2",
-        "vlm3d.worker.devices=gpu0,gpu1",
-        "vlm3d.queue.poll-interval=30s"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "vlm3d.security.admin-key=" + ServiceEndToEndTest.ADMIN,
+            "vlm3d.worker.enabled=true",
+            "vlm3d.worker.count=2",
+            "vlm3d.worker.devices=gpu0,gpu1",
+            "vlm3d.queue.poll-interval=30s"
+        })
 @ExtendWith(OutputCaptureExtension.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @DirtiesContext
@@ -68,8 +71,10 @@ class ServiceEndToEndTest {
 
     @LocalServerPort
     int port;
+
     @Autowired
     ConfigurableApplicationContext context;
+
     @Autowired
     JdbcClient jdbc;
 
@@ -79,7 +84,8 @@ class ServiceEndToEndTest {
         ContractClient api = new ContractClient(port);
         String prompt = "a wooden rocking horse";
         long submittedAt = System.nanoTime();
-        Exchange created = api.send(post("/jobs", "{\"prompt\": \"" + prompt + "\", \"steps\": 30, \"seed\": 11}").token(ADMIN));
+        Exchange created = api.send(post("/jobs", "{\"prompt\": \"" + prompt + "\", \"steps\": 30, \"seed\": 11}")
+                .token(ADMIN));
         assertThat(created.status()).isEqualTo(202);
         String id = created.json().get("id").stringValue();
 
@@ -92,7 +98,8 @@ class ServiceEndToEndTest {
         assertThat(last.get("status").stringValue()).isEqualTo("SUCCEEDED");
         assertThat(last.get("progress").doubleValue()).isEqualTo(100.0);
         assertThat(last.get("metrics").get("reward").doubleValue()).isEqualTo(30.0);
-        assertThat(last.get("artifacts")).extracting(a -> a.get("name").stringValue())
+        assertThat(last.get("artifacts"))
+                .extracting(a -> a.get("name").stringValue())
                 .containsExactly("model.glb", "render_000.png");
 
         Exchange glb = api.send(get("/jobs/" + id + "/artifacts/model.glb").token(ADMIN));
@@ -113,21 +120,35 @@ class ServiceEndToEndTest {
     @Order(2)
     void shuttingTheApplicationDownCheckpointsTheRunningJobAndQueuesItAgain() {
         ContractClient api = new ContractClient(port);
-        String id = api.send(post("/jobs", "{\"prompt\": \"long\", \"steps\": 20000}").token(ADMIN)).json()
-                .get("id").stringValue();
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
-                jdbc.sql("SELECT step FROM jobs WHERE id = CAST(:id AS uuid)").param("id", id).query(Integer.class).single() >= 3);
+        String id = api.send(post("/jobs", "{\"prompt\": \"long\", \"steps\": 20000}")
+                        .token(ADMIN))
+                .json()
+                .get("id")
+                .stringValue();
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> jdbc.sql("SELECT step FROM jobs WHERE id = CAST(:id AS uuid)")
+                                .param("id", id)
+                                .query(Integer.class)
+                                .single()
+                        >= 3);
 
         // stops every lifecycle bean in phase order, as SIGTERM does before the context is destroyed
         context.stop();
 
         var row = jdbc.sql("SELECT status, failures, checkpoint_step, worker_id FROM jobs WHERE id = CAST(:id AS uuid)")
-                .param("id", id).query().singleRow();
+                .param("id", id)
+                .query()
+                .singleRow();
         assertThat(row.get("status")).isEqualTo("QUEUED");
         assertThat(row.get("failures")).isEqualTo(0);
         assertThat((Integer) row.get("checkpoint_step")).isGreaterThanOrEqualTo(3);
         assertThat(row.get("worker_id")).isNull();
         assertThat(jdbc.sql("SELECT count(*) FROM artifacts WHERE job_id = CAST(:id AS uuid) AND kind = 'CHECKPOINT' "
-                + "AND file_path IS NOT NULL").param("id", id).query(Integer.class).single()).isEqualTo(1);
+                                + "AND file_path IS NOT NULL")
+                        .param("id", id)
+                        .query(Integer.class)
+                        .single())
+                .isEqualTo(1);
     }
 }

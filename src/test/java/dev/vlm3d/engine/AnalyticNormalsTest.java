@@ -36,10 +36,12 @@ class AnalyticNormalsTest {
         field = new NerfField(new FieldConfig(5, 2, 10, 4, 48, 16, 10f, 0.5f, 8), manager, DataType.FLOAT64);
         JniUtils.setGradMode(false);
         NDArray t = field.encoding().table();
-        t.set(new NDIndex("..."), manager.randomUniform(-1f, 1f, t.getShape(), DataType.FLOAT32)
-                .toType(DataType.FLOAT64, false));
+        t.set(
+                new NDIndex("..."),
+                manager.randomUniform(-1f, 1f, t.getShape(), DataType.FLOAT32).toType(DataType.FLOAT64, false));
         JniUtils.setGradMode(true);
-        x = manager.randomUniform(-0.8f, 0.8f, new Shape(64, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
+        x = manager.randomUniform(-0.8f, 0.8f, new Shape(64, 3), DataType.FLOAT32)
+                .toType(DataType.FLOAT64, false);
     }
 
     @AfterEach

@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Assumptions;
  */
 public final class GltfValidator {
 
-    private GltfValidator() {
-    }
+    private GltfValidator() {}
 
     public static String validate(Path file) throws IOException, InterruptedException {
         Path tools = Path.of("tools").toAbsolutePath();
@@ -25,8 +24,10 @@ public final class GltfValidator {
         if (!Files.isDirectory(tools.resolve("node_modules/gltf-validator"))) {
             fail("tools/node_modules/gltf-validator is missing: run `npm ci` in " + tools);
         }
-        Process p = new ProcessBuilder("node", tools.resolve("validate-gltf.mjs").toString(), file.toString())
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        "node", tools.resolve("validate-gltf.mjs").toString(), file.toString())
+                .redirectErrorStream(true)
+                .start();
         byte[] output = p.getInputStream().readAllBytes();
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
@@ -41,7 +42,9 @@ public final class GltfValidator {
 
     private static boolean nodeAvailable() {
         try {
-            Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder("node", "--version")
+                    .redirectErrorStream(true)
+                    .start();
             p.getInputStream().readAllBytes();
             return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
         } catch (IOException | InterruptedException e) {

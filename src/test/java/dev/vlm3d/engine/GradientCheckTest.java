@@ -64,8 +64,10 @@ class GradientCheckTest {
         // larger table entries than the 1e-4 init so that the encoding matters to the output
         noGrad(() -> {
             NDArray t = field.encoding().table();
-            t.set(new NDIndex("..."), manager.randomUniform(-1f, 1f, t.getShape(), DataType.FLOAT32)
-                    .toType(DataType.FLOAT64, false));
+            t.set(
+                    new NDIndex("..."),
+                    manager.randomUniform(-1f, 1f, t.getShape(), DataType.FLOAT32)
+                            .toType(DataType.FLOAT64, false));
             return null;
         });
         return field;
@@ -74,7 +76,8 @@ class GradientCheckTest {
     @Test
     void hashEncodingGradients() {
         NerfField field = field();
-        NDArray x = manager.randomUniform(-0.9f, 0.9f, new Shape(64, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
+        NDArray x = manager.randomUniform(-0.9f, 0.9f, new Shape(64, 3), DataType.FLOAT32)
+                .toType(DataType.FLOAT64, false);
         x.setRequiresGradient(true);
         NDArray weights = manager.randomNormal(new Shape(64, field.config().encodedDim()), DataType.FLOAT32)
                 .toType(DataType.FLOAT64, false);
@@ -86,9 +89,12 @@ class GradientCheckTest {
     @Test
     void normalGradients() {
         NerfField field = field();
-        NDArray x = manager.randomUniform(-0.6f, 0.6f, new Shape(32, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
-        NDArray weights = manager.randomNormal(new Shape(32, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
-        Supplier<NDArray> loss = () -> field.densityAlbedoAndNormals(x).get(2).mul(weights).sum();
+        NDArray x = manager.randomUniform(-0.6f, 0.6f, new Shape(32, 3), DataType.FLOAT32)
+                .toType(DataType.FLOAT64, false);
+        NDArray weights =
+                manager.randomNormal(new Shape(32, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
+        Supplier<NDArray> loss =
+                () -> field.densityAlbedoAndNormals(x).get(2).mul(weights).sum();
         for (Parameter p : field.parameters()) {
             if (!p.name().contains("feature_network")) { // normals depend on density only
                 check("normals." + p.name(), p.array(), loss);
@@ -107,14 +113,21 @@ class GradientCheckTest {
         Camera camera = Camera.orbit(20, 30, 2.0, 40, new double[] {1.5, 0.5, 1.0});
         CameraBatch batch = new CameraBatch(List.of(camera), 4, 4);
         RayBatch rays = RayBatch.of(batch, manager, DataType.FLOAT64, false);
-        NDArray wRgb = manager.randomNormal(new Shape(1, 4, 4, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
-        NDArray wNormal = manager.randomNormal(new Shape(1, 4, 4, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
-        NDArray wScalar = manager.randomNormal(new Shape(1, 4, 4, 1), DataType.FLOAT32).toType(DataType.FLOAT64, false);
+        NDArray wRgb =
+                manager.randomNormal(new Shape(1, 4, 4, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
+        NDArray wNormal =
+                manager.randomNormal(new Shape(1, 4, 4, 3), DataType.FLOAT32).toType(DataType.FLOAT64, false);
+        NDArray wScalar =
+                manager.randomNormal(new Shape(1, 4, 4, 1), DataType.FLOAT32).toType(DataType.FLOAT64, false);
         RenderOptions options = new RenderOptions(ShadingMode.DIFFUSE, 0.7f, true, null);
         Supplier<NDArray> loss = () -> {
             RenderOutput out = renderer.render(field, background, grid, rays, new int[] {1, 4, 4}, options);
-            return out.rgb().mul(wRgb).sum().add(out.normal().mul(wNormal).sum())
-                    .add(out.opacity().mul(wScalar).sum()).add(out.depth().mul(wScalar).sum().mul(0.1));
+            return out.rgb()
+                    .mul(wRgb)
+                    .sum()
+                    .add(out.normal().mul(wNormal).sum())
+                    .add(out.opacity().mul(wScalar).sum())
+                    .add(out.depth().mul(wScalar).sum().mul(0.1));
         };
         List<Parameter> all = new ArrayList<>(field.parameters());
         all.addAll(background.parameters());
@@ -161,14 +174,16 @@ class GradientCheckTest {
         assertTrue(maxAbs > 0, name + ": gradient is identically zero");
         long cols = param.getShape().dimension() > 1 ? param.getShape().get(1) : 1;
         for (int flat : entries) {
-            NDIndex index = param.getShape().dimension() > 1 ? new NDIndex(flat / cols, flat % cols) : new NDIndex(flat);
+            NDIndex index =
+                    param.getShape().dimension() > 1 ? new NDIndex(flat / cols, flat % cols) : new NDIndex(flat);
             double original = param.get(index).toDoubleArray()[0];
             double plus = evaluate(param, index, original + H, loss);
             double minus = evaluate(param, index, original - H, loss);
             evaluate(param, index, original, loss);
             double numeric = (plus - minus) / (2 * H);
             double error = Math.abs(numeric - grad[flat]);
-            assertTrue(error <= 1e-5 * Math.max(1.0, maxAbs),
+            assertTrue(
+                    error <= 1e-5 * Math.max(1.0, maxAbs),
                     name + "[" + flat + "]: autograd " + grad[flat] + " vs finite difference " + numeric);
         }
     }

@@ -12,8 +12,7 @@ import java.nio.file.Path;
  */
 final class MemoryProbeMain {
 
-    private MemoryProbeMain() {
-    }
+    private MemoryProbeMain() {}
 
     public static void main(String[] args) throws InterruptedException {
         NativeHeap.configure();

@@ -29,9 +29,18 @@ class MemoryTest {
     void nativeMemoryStaysFlat() throws Exception {
         Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/status")), "needs /proc (Linux)");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xms384m", "-Xmx384m", "-XX:+AlwaysPreTouch", "-Dai.djl.offline=true",
-                "-DOPT_OUT_TRACKING=true", "-cp", System.getProperty("java.class.path"),
-                MemoryProbeMain.class.getName(), Integer.toString(STEPS), "20");
+        ProcessBuilder builder = new ProcessBuilder(
+                java,
+                "-Xms384m",
+                "-Xmx384m",
+                "-XX:+AlwaysPreTouch",
+                "-Dai.djl.offline=true",
+                "-DOPT_OUT_TRACKING=true",
+                "-cp",
+                System.getProperty("java.class.path"),
+                MemoryProbeMain.class.getName(),
+                Integer.toString(STEPS),
+                "20");
         // the probe sets up the native heap as the application's main does (dev.vlm3d.nn.NativeHeap): with glibc's
         // defaults, freed step tensors stay in fragmenting arenas and RSS grows ~0.4 MB/step for hundreds of steps
         // (docs/engine.md, "Memory"), which would hide real leakage or fail this test without one

@@ -52,10 +52,14 @@ class NonFiniteStepTest {
         }
         for (StepReport r : reports) {
             assertEquals(poisoned.contains(r.step()), r.skipped(), "skipped flag at step " + r.step());
-            assertEquals(poisoned.contains(r.step()), !Double.isFinite(r.stats().get("grad_norm")),
+            assertEquals(
+                    poisoned.contains(r.step()),
+                    !Double.isFinite(r.stats().get("grad_norm")),
                     "grad_norm at step " + r.step());
         }
-        assertEquals(List.of(0, 0, 1, 2, 2, 3, 3), reports.stream().map(StepReport::skippedSteps).toList());
+        assertEquals(
+                List.of(0, 0, 1, 2, 2, 3, 3),
+                reports.stream().map(StepReport::skippedSteps).toList());
     }
 
     @Test
@@ -63,8 +67,8 @@ class NonFiniteStepTest {
         int from = 3;
         List<StepReport> reports = new ArrayList<>();
         try (Vlm3dRun run = new Vlm3dRun(config(40), new PoisonedGuidance(s -> s >= from), null, Device.cpu())) {
-            NonFiniteStepException e = assertThrows(NonFiniteStepException.class,
-                    () -> run.run(RunHooks.listening(reports::add)));
+            NonFiniteStepException e =
+                    assertThrows(NonFiniteStepException.class, () -> run.run(RunHooks.listening(reports::add)));
             assertEquals(from + Vlm3dRun.NON_FINITE_LIMIT - 1, e.step());
             assertEquals(from + Vlm3dRun.NON_FINITE_LIMIT, run.currentStep());
             assertTrue(reports.get(reports.size() - 1).skipped());
@@ -97,11 +101,11 @@ class NonFiniteStepTest {
                 NDArray zero = loss.sub(loss.stopGradient());
                 loss = loss.add(zero.mul(Scalars.like(zero, Double.NaN)));
             }
-            return new GuidanceResult(loss, loss.stopGradient().toType(DataType.FLOAT64, false).getDouble(), Map.of());
+            return new GuidanceResult(
+                    loss, loss.stopGradient().toType(DataType.FLOAT64, false).getDouble(), Map.of());
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

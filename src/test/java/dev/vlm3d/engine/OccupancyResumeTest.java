@@ -26,10 +26,22 @@ class OccupancyResumeTest {
     void resumedRunMatchesUninterruptedRunWithSampledRefreshes() throws Exception {
         RunConfig tiny = RunConfig.tiny(STEPS);
         RenderConfig r = tiny.render();
-        RenderConfig render = new RenderConfig(r.samplesPerRay(), r.occupancyResolution(), 4, r.occupancyDecay(),
-                r.occupancyThreshold(), r.earlyStopEps(), r.backgroundRandomProb(), r.ambientOnlySteps(),
-                r.albedoProb(), r.texturelessProb(), r.chunkRays(), 4);
-        RunConfig config = tiny.withRender(render).withCheckpointEvery(STOP).withSeed(11)
+        RenderConfig render = new RenderConfig(
+                r.samplesPerRay(),
+                r.occupancyResolution(),
+                4,
+                r.occupancyDecay(),
+                r.occupancyThreshold(),
+                r.earlyStopEps(),
+                r.backgroundRandomProb(),
+                r.ambientOnlySteps(),
+                r.albedoProb(),
+                r.texturelessProb(),
+                r.chunkRays(),
+                4);
+        RunConfig config = tiny.withRender(render)
+                .withCheckpointEvery(STOP)
+                .withSeed(11)
                 .withLoss(new LossConfig(1.0, new Schedule(0, 0.1, 10, STEPS), Schedule.constant(0), 0));
         List<float[]> uninterrupted;
         float[] uninterruptedGrid;
@@ -42,15 +54,16 @@ class OccupancyResumeTest {
         ByteArrayOutputStream checkpoint = new ByteArrayOutputStream();
         AtomicInteger saves = new AtomicInteger();
         try (Vlm3dRun first = new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), null, Device.cpu())) {
-            first.run(new RunHooks(RunListener.NONE,
-                    () -> saves.get() > 0 ? RunHooks.Stop.CANCEL : RunHooks.Stop.CONTINUE, (step, writer) -> {
-                writer.writeTo(checkpoint);
-                saves.incrementAndGet();
-            }));
+            first.run(new RunHooks(
+                    RunListener.NONE,
+                    () -> saves.get() > 0 ? RunHooks.Stop.CANCEL : RunHooks.Stop.CONTINUE,
+                    (step, writer) -> {
+                        writer.writeTo(checkpoint);
+                        saves.incrementAndGet();
+                    }));
             assertEquals(STOP, first.currentStep());
         }
-        try (Vlm3dRun resumed = new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), null,
-                Device.cpu())) {
+        try (Vlm3dRun resumed = new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), null, Device.cpu())) {
             resumed.restoreCheckpoint(new ByteArrayInputStream(checkpoint.toByteArray()));
             assertEquals(RunOutcome.COMPLETED, resumed.run(RunHooks.none()));
             assertArrayEquals(uninterruptedGrid, resumed.occupancyGrid().occupancyValues(), 0f, "occupancy grid");

@@ -30,9 +30,14 @@ class ReconstructionTest {
         try (Vlm3dRun run = new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), null, Device.cpu())) {
             assertEquals(RunOutcome.COMPLETED, run.run(RunHooks.none()));
             List<StepReport> history = run.history();
-            double early = history.subList(0, 10).stream().mapToDouble(StepReport::guidanceLoss).average().orElseThrow();
-            double late = history.subList(STEPS - 10, STEPS).stream().mapToDouble(StepReport::guidanceLoss)
-                    .average().orElseThrow();
+            double early = history.subList(0, 10).stream()
+                    .mapToDouble(StepReport::guidanceLoss)
+                    .average()
+                    .orElseThrow();
+            double late = history.subList(STEPS - 10, STEPS).stream()
+                    .mapToDouble(StepReport::guidanceLoss)
+                    .average()
+                    .orElseThrow();
             assertTrue(late < early * 0.3, "image loss fell from " + early + " to " + late);
 
             AssetExporter exporter = new AssetExporter(config.export());
@@ -57,19 +62,34 @@ class ReconstructionTest {
             java.util.Arrays.sort(sorted);
             double median = sorted[sorted.length / 2];
             long near = java.util.Arrays.stream(radii)
-                    .filter(r -> Math.abs(r - SphereTargetGuidance.RADIUS) < 0.1).count();
-            System.out.printf(java.util.Locale.ROOT, "reconstruction: %d faces, median radius %.4f, %.1f%% within 0.1,"
-                    + " mean colour error %.4f%n", mesh.triangleCount(), median, 100.0 * near / radii.length, colourError);
+                    .filter(r -> Math.abs(r - SphereTargetGuidance.RADIUS) < 0.1)
+                    .count();
+            System.out.printf(
+                    java.util.Locale.ROOT,
+                    "reconstruction: %d faces, median radius %.4f, %.1f%% within 0.1," + " mean colour error %.4f%n",
+                    mesh.triangleCount(),
+                    median,
+                    100.0 * near / radii.length,
+                    colourError);
             assertEquals(SphereTargetGuidance.RADIUS, median, 0.05, "median vertex radius");
             assertTrue(near >= 0.9 * radii.length, near + " of " + radii.length + " vertices within 0.1 of the radius");
             assertTrue(colourError < 0.08, "mean vertex colour error " + colourError);
 
-            List<ExportedArtifact> artifacts = ((ExportResult.Written) exporter.export(run, dir,
-                    AssetExporter.Scope.ALL)).files();
-            for (String name : List.of(AssetExporter.MODEL_GLB, AssetExporter.MODEL_OBJ, AssetExporter.TURNTABLE,
-                    AssetExporter.CURVES_JSON, AssetExporter.CURVES_CSV, AssetExporter.CURVES_PNG,
-                    "render_rgb_000.png", "render_normal_000.png")) {
-                ExportedArtifact a = artifacts.stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow();
+            List<ExportedArtifact> artifacts =
+                    ((ExportResult.Written) exporter.export(run, dir, AssetExporter.Scope.ALL)).files();
+            for (String name : List.of(
+                    AssetExporter.MODEL_GLB,
+                    AssetExporter.MODEL_OBJ,
+                    AssetExporter.TURNTABLE,
+                    AssetExporter.CURVES_JSON,
+                    AssetExporter.CURVES_CSV,
+                    AssetExporter.CURVES_PNG,
+                    "render_rgb_000.png",
+                    "render_normal_000.png")) {
+                ExportedArtifact a = artifacts.stream()
+                        .filter(x -> x.name().equals(name))
+                        .findFirst()
+                        .orElseThrow();
                 assertTrue(Files.size(a.path()) > 0, name + " is empty");
                 assertEquals(dir.resolve(name), a.path(), "written under its final name");
             }

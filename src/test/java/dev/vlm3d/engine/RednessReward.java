@@ -17,6 +17,5 @@ final class RednessReward implements Reward {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 }

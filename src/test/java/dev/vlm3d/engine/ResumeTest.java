@@ -21,7 +21,8 @@ class ResumeTest {
     @Test
     void resumedRunMatchesUninterruptedRun() throws Exception {
         // random background, shaded modes after half the steps and the orientation loss all exercise the RNG replay
-        RunConfig config = RunConfig.tiny(STEPS).withCheckpointEvery(STOP)
+        RunConfig config = RunConfig.tiny(STEPS)
+                .withCheckpointEvery(STOP)
                 .withLoss(new LossConfig(1.0, new Schedule(0, 0.1, 10, STEPS), Schedule.constant(0), 0));
         List<float[]> uninterrupted;
         List<Double> uninterruptedLosses = new ArrayList<>();
@@ -34,7 +35,8 @@ class ResumeTest {
         AtomicInteger saves = new AtomicInteger();
         try (Vlm3dRun first = new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), null, Device.cpu())) {
             // the cancel hook stops the run right after the checkpoint at STOP was handed to the sink
-            RunOutcome outcome = first.run(new RunHooks(RunListener.NONE,
+            RunOutcome outcome = first.run(new RunHooks(
+                    RunListener.NONE,
                     () -> saves.get() > 0 ? RunHooks.Stop.CANCEL : RunHooks.Stop.CONTINUE,
                     (step, writer) -> {
                         assertEquals(STOP, step);
@@ -44,8 +46,8 @@ class ResumeTest {
             assertEquals(RunOutcome.CANCELLED, outcome);
             assertEquals(STOP, first.currentStep());
         }
-        try (Vlm3dRun resumed = new Vlm3dRun(config.withSeed(config.seed()),
-                new SphereTargetGuidance(TestConfigs.FOVY), null, Device.cpu())) {
+        try (Vlm3dRun resumed = new Vlm3dRun(
+                config.withSeed(config.seed()), new SphereTargetGuidance(TestConfigs.FOVY), null, Device.cpu())) {
             resumed.restoreCheckpoint(new ByteArrayInputStream(checkpoint.toByteArray()));
             assertEquals(STOP, resumed.currentStep());
             assertEquals(RunOutcome.COMPLETED, resumed.run(RunHooks.none()));
@@ -55,7 +57,8 @@ class ResumeTest {
             }
             assertEquals(STEPS, resumed.history().size());
             for (int s = 0; s < STEPS; s++) {
-                assertEquals(uninterruptedLosses.get(s), resumed.history().get(s).totalLoss(), 0.0, "loss at " + s);
+                assertEquals(
+                        uninterruptedLosses.get(s), resumed.history().get(s).totalLoss(), 0.0, "loss at " + s);
             }
         }
     }
@@ -67,7 +70,8 @@ class ResumeTest {
     @Test
     void suspendCheckpointsTheStepItStopsAtAndResumesExactly() throws Exception {
         int suspendAt = STOP + 3;
-        RunConfig config = RunConfig.tiny(STEPS).withCheckpointEvery(STOP)
+        RunConfig config = RunConfig.tiny(STEPS)
+                .withCheckpointEvery(STOP)
                 .withLoss(new LossConfig(1.0, new Schedule(0, 0.1, 10, STEPS), Schedule.constant(0), 0));
         List<float[]> uninterrupted;
         try (Vlm3dRun run = new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), null, Device.cpu())) {
@@ -77,7 +81,8 @@ class ResumeTest {
         List<Integer> saved = new ArrayList<>();
         ByteArrayOutputStream checkpoint = new ByteArrayOutputStream();
         try (Vlm3dRun first = new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), null, Device.cpu())) {
-            RunOutcome outcome = first.run(new RunHooks(RunListener.NONE,
+            RunOutcome outcome = first.run(new RunHooks(
+                    RunListener.NONE,
                     () -> first.currentStep() == suspendAt ? RunHooks.Stop.SUSPEND : RunHooks.Stop.CONTINUE,
                     (step, writer) -> {
                         saved.add(step);

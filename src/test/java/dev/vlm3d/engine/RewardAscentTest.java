@@ -18,8 +18,14 @@ class RewardAscentTest {
         try (Vlm3dRun run = new Vlm3dRun(config, null, new RednessReward(), Device.cpu())) {
             run.run(RunHooks.none());
             List<StepReport> h = run.history();
-            double first = h.subList(0, 5).stream().mapToDouble(StepReport::reward).average().orElseThrow();
-            double last = h.subList(STEPS - 5, STEPS).stream().mapToDouble(StepReport::reward).average().orElseThrow();
+            double first = h.subList(0, 5).stream()
+                    .mapToDouble(StepReport::reward)
+                    .average()
+                    .orElseThrow();
+            double last = h.subList(STEPS - 5, STEPS).stream()
+                    .mapToDouble(StepReport::reward)
+                    .average()
+                    .orElseThrow();
             assertTrue(h.stream().allMatch(r -> r.lambdaVlm() == 1.0), "λ_vlm is the configured constant");
             assertTrue(last > first + 0.3, "reward rose from " + first + " to " + last);
         }

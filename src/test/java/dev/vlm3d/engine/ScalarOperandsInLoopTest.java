@@ -57,8 +57,8 @@ class ScalarOperandsInLoopTest {
     }
 
     private static List<float[]> run(RunConfig config, boolean churn) throws InterruptedException {
-        try (Vlm3dRun run = new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), new MeanRed(churn),
-                Device.cpu())) {
+        try (Vlm3dRun run =
+                new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), new MeanRed(churn), Device.cpu())) {
             run.run(RunHooks.none());
             List<float[]> out = new ArrayList<>();
             for (Parameter p : run.parameters()) {
@@ -87,8 +87,7 @@ class ScalarOperandsInLoopTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     /** Lets the GC free unreferenced direct buffers and refills freed native memory with NaNs. */

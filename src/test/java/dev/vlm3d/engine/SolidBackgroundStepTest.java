@@ -22,8 +22,8 @@ class SolidBackgroundStepTest {
     @Test
     void backgroundNetworkStepsOnSolidBackgroundSteps() throws Exception {
         int steps = 12;
-        RunConfig config = RunConfig.tiny(steps)
-                .withLoss(new LossConfig(1.0, Schedule.constant(0), Schedule.constant(0), 0));
+        RunConfig config =
+                RunConfig.tiny(steps).withLoss(new LossConfig(1.0, Schedule.constant(0), Schedule.constant(0), 0));
         int solidAfterNetwork = 0;
         try (Vlm3dRun run = new Vlm3dRun(config, new SphereTargetGuidance(TestConfigs.FOVY), null, Device.cpu())) {
             boolean networkSeen = false;
@@ -35,7 +35,8 @@ class SolidBackgroundStepTest {
                 if (solid && networkSeen) {
                     solidAfterNetwork++;
                     for (int i = 0; i < before.size(); i++) {
-                        assertFalse(Arrays.equals(before.get(i), after.get(i)),
+                        assertFalse(
+                                Arrays.equals(before.get(i), after.get(i)),
                                 "background layer " + i + " did not move on solid step " + s);
                     }
                 }

@@ -78,6 +78,5 @@ final class SphereTargetGuidance implements Guidance {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 }

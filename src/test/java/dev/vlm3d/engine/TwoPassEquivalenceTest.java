@@ -55,16 +55,27 @@ class TwoPassEquivalenceTest {
         RunConfig base = TestConfigs.small(steps, 12, 48);
         RenderConfig r = base.render();
         // shaded modes from step 0; 37 rays per chunk does not divide 4·12² = 576 rays
-        RenderConfig render = new RenderConfig(r.samplesPerRay(), r.occupancyResolution(), 4, r.occupancyDecay(),
-                r.occupancyThreshold(), r.earlyStopEps(), 0.5f, 0, 0.25f, 0.5f, 37).withChunkSamples(chunkSamples);
-        RunConfig config = base.withRender(render).withLoss(new LossConfig(1.0, Schedule.constant(0.7),
-                Schedule.constant(3.0), steps));
+        RenderConfig render = new RenderConfig(
+                        r.samplesPerRay(),
+                        r.occupancyResolution(),
+                        4,
+                        r.occupancyDecay(),
+                        r.occupancyThreshold(),
+                        r.earlyStopEps(),
+                        0.5f,
+                        0,
+                        0.25f,
+                        0.5f,
+                        37)
+                .withChunkSamples(chunkSamples);
+        RunConfig config = base.withRender(render)
+                .withLoss(new LossConfig(1.0, Schedule.constant(0.7), Schedule.constant(3.0), steps));
         Set<ShadingMode> modes = EnumSet.noneOf(ShadingMode.class);
         long mostSamples = 0;
         int solid = 0;
         int network = 0;
-        try (Vlm3dRun run = new Vlm3dRun(config, new TargetImageGuidance(), new ChannelContrastReward(), Device.cpu(),
-                DataType.FLOAT64)) {
+        try (Vlm3dRun run = new Vlm3dRun(
+                config, new TargetImageGuidance(), new ChannelContrastReward(), Device.cpu(), DataType.FLOAT64)) {
             for (int s = 0; s < 8; s++) {
                 Vlm3dRun.StepPlan plan = run.plan(s);
                 modes.add(plan.options().shading());
@@ -81,8 +92,10 @@ class TwoPassEquivalenceTest {
         assertTrue(solid > 0 && network > 0, "solid " + solid + ", network " + network);
         if (chunkSamples > 0) {
             long chunks = (4L * 12 * 12 + 36) / 37;
-            assertTrue(mostSamples > chunks * chunkSamples, "a step with " + mostSamples + " samples over " + chunks
-                    + " chunks split some chunk by the budget of " + chunkSamples);
+            assertTrue(
+                    mostSamples > chunks * chunkSamples,
+                    "a step with " + mostSamples + " samples over " + chunks
+                            + " chunks split some chunk by the budget of " + chunkSamples);
         }
     }
 
@@ -90,7 +103,8 @@ class TwoPassEquivalenceTest {
     private static long compare(Vlm3dRun run, Vlm3dRun.StepPlan plan) {
         List<double[]> twoPass;
         Vlm3dRun.StepResult result;
-        try (NDScope scope = new NDScope(); GradientCollector c = Engine.getInstance().newGradientCollector()) {
+        try (NDScope scope = new NDScope();
+                GradientCollector c = Engine.getInstance().newGradientCollector()) {
             result = run.computeGradients(plan, c);
             twoPass = gradients(run);
         }
@@ -98,12 +112,27 @@ class TwoPassEquivalenceTest {
         double guidanceValue;
         double rewardValue;
         double orientationValue;
-        try (NDScope scope = new NDScope(); GradientCollector c = Engine.getInstance().newGradientCollector()) {
+        try (NDScope scope = new NDScope();
+                GradientCollector c = Engine.getInstance().newGradientCollector()) {
             CameraBatch batch = plan.cameras();
-            RenderOutput out = run.renderer().render(run.field(), run.background(), run.occupancyGrid(), plan.rays(),
-                    new int[] {batch.size(), batch.height(), batch.width()}, plan.options());
-            NDArray g = new TargetImageGuidance().compute(new GuidanceInput(out.rgb(), null, null, null, null,
-                    plan.step(), run.config().maxSteps())).loss();
+            RenderOutput out = run.renderer()
+                    .render(
+                            run.field(),
+                            run.background(),
+                            run.occupancyGrid(),
+                            plan.rays(),
+                            new int[] {batch.size(), batch.height(), batch.width()},
+                            plan.options());
+            NDArray g = new TargetImageGuidance()
+                    .compute(new GuidanceInput(
+                            out.rgb(),
+                            null,
+                            null,
+                            null,
+                            null,
+                            plan.step(),
+                            run.config().maxSteps()))
+                    .loss();
             NDArray reward = new ChannelContrastReward().compute(out.rgb()).reward();
             NDArray orientation = out.orientationLoss();
             NDArray loss = g.sub(reward.mul(Scalars.like(reward, plan.lambdaVlm())))
@@ -114,12 +143,13 @@ class TwoPassEquivalenceTest {
             c.backward(loss);
             onePass = gradients(run);
         }
-        Map<String, Double> values = Map.of("guidance", guidanceValue, "reward", rewardValue,
-                "orientation", orientationValue);
+        Map<String, Double> values =
+                Map.of("guidance", guidanceValue, "reward", rewardValue, "orientation", orientationValue);
         assertEquals(3, result.terms().size(), "terms at step " + plan.step());
         for (LossTerm term : result.terms()) {
             double expected = values.get(term.name());
-            assertTrue(Math.abs(term.value() - expected) <= TOLERANCE * Math.max(Math.abs(expected), 1e-12),
+            assertTrue(
+                    Math.abs(term.value() - expected) <= TOLERANCE * Math.max(Math.abs(expected), 1e-12),
                     "step " + plan.step() + " " + term.name() + ": two-pass " + term.value() + " vs " + expected);
         }
         List<Parameter> params = run.parameters();
@@ -141,8 +171,10 @@ class TwoPassEquivalenceTest {
                     && params.get(i).name().contains("feature_network"))) { // textureless ignores the albedo
                 assertTrue(maxAbs > 0, params.get(i).name() + " has no gradient at step " + plan.step());
             }
-            assertTrue(maxDiff <= TOLERANCE * maxAbs, "step " + plan.step() + " " + params.get(i).name()
-                    + ": max |two-pass − one-pass| " + maxDiff + " of max |grad| " + maxAbs);
+            assertTrue(
+                    maxDiff <= TOLERANCE * maxAbs,
+                    "step " + plan.step() + " " + params.get(i).name() + ": max |two-pass − one-pass| " + maxDiff
+                            + " of max |grad| " + maxAbs);
         }
         return result.samples();
     }
@@ -162,16 +194,17 @@ class TwoPassEquivalenceTest {
         @Override
         public GuidanceResult compute(GuidanceInput input) {
             NDArray rgb = input.rgb();
-            NDArray ramp = rgb.getManager().linspace(0.2f, 0.8f, (int) rgb.getShape().get(2))
-                    .toType(rgb.getDataType(), false).reshape(1, 1, -1, 1);
+            NDArray ramp = rgb.getManager()
+                    .linspace(0.2f, 0.8f, (int) rgb.getShape().get(2))
+                    .toType(rgb.getDataType(), false)
+                    .reshape(1, 1, -1, 1);
             NDArray diff = rgb.sub(ramp);
             NDArray loss = diff.mul(diff).mean().mul(Scalars.like(rgb, 0.5));
             return new GuidanceResult(loss, loss.getDouble(), Map.of());
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     /** mean(r) − mean(g): an image term with the opposite sign structure. */
@@ -183,7 +216,6 @@ class TwoPassEquivalenceTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

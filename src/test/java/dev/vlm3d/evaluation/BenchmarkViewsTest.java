@@ -76,15 +76,19 @@ class BenchmarkViewsTest {
         BufferedImage first = ImageIO.read(asset.resolve("rgb_0.png").toFile());
         assertThat(first.getWidth()).isEqualTo(512);
         assertThat(first.getHeight()).isEqualTo(512);
-        assertThat(ImageIO.read(asset.resolve("normal_119.png").toFile()).getWidth()).isEqualTo(512);
+        assertThat(ImageIO.read(asset.resolve("normal_119.png").toFile()).getWidth())
+                .isEqualTo(512);
 
         // the 4-view selection on our folder looks at +x, +y, −x, −y (azimuths 0°, 90.8°, 181.5°, 272.3°)
         List<Integer> four = BenchmarkViews.selectedViews(BenchmarkViews.countViews(asset), 4);
         int[] faceColours = {0xFF0000, 0x00FF00, 0x00FFFF, 0xFF00FF};
         for (int k = 0; k < 4; k++) {
-            BufferedImage rgb = ImageIO.read(asset.resolve("rgb_" + four.get(k) + ".png").toFile());
+            BufferedImage rgb =
+                    ImageIO.read(asset.resolve("rgb_" + four.get(k) + ".png").toFile());
             // just right of the centre column, below the horizon: the face the camera looks at, not the top face
-            assertThat(rgb.getRGB(256, 300) & 0xFFFFFF).as("view %d", four.get(k)).isEqualTo(faceColours[k]);
+            assertThat(rgb.getRGB(256, 300) & 0xFFFFFF)
+                    .as("view %d", four.get(k))
+                    .isEqualTo(faceColours[k]);
         }
         // normals: (n + 1)/2 of the +x face at view 0, black where there is no surface; RGB background white
         BufferedImage normal = ImageIO.read(asset.resolve("normal_0.png").toFile());

@@ -92,7 +92,8 @@ class EloFitTest {
                 double pi = 1 / (1 + Math.pow(10, d / 400));
                 for (int g = 0; g < 30; g++) {
                     double u = rng.nextDouble();
-                    outcomes.add(new Outcome(methods.get(i), methods.get(j), u < 0.1 ? 0 : u < 0.1 + 0.9 * pi ? -1 : 1));
+                    outcomes.add(
+                            new Outcome(methods.get(i), methods.get(j), u < 0.1 ? 0 : u < 0.1 + 0.9 * pi ? -1 : 1));
                 }
             }
         }
@@ -102,8 +103,8 @@ class EloFitTest {
         boolean[] frozen = new boolean[methods.size()];
         frozen[methods.indexOf("dreamfusion")] = true;
         EloFit.Result newton = EloFit.fit(methods, a, init, frozen);
-        EloFit.Result adam = EloFit.adam(methods, a, init, frozen, EloFit.REFERENCE_ADAM_STEPS,
-                EloFit.REFERENCE_ADAM_LR);
+        EloFit.Result adam =
+                EloFit.adam(methods, a, init, frozen, EloFit.REFERENCE_ADAM_STEPS, EloFit.REFERENCE_ADAM_LR);
         assertThat(newton.solver()).isEqualTo(EloFit.Solver.NEWTON);
         assertThat(newton.iterations()).isLessThan(50);
         for (int i = 0; i < methods.size(); i++) {
@@ -136,9 +137,13 @@ class EloFitTest {
         EloFit.Result r = EloFit.againstTable(table, List.of("ours"), games("ours", "dreamfusion", 4, 0, 0));
         assertThat(r.solver()).isEqualTo(EloFit.Solver.ADAM);
         assertThat(r.iterations()).isEqualTo(EloFit.REFERENCE_ADAM_STEPS);
-        EloFit.Result reference = EloFit.adam(List.of("dreamfusion", "ours"),
+        EloFit.Result reference = EloFit.adam(
+                List.of("dreamfusion", "ours"),
                 EloFit.winMatrix(List.of("dreamfusion", "ours"), games("ours", "dreamfusion", 4, 0, 0)),
-                new double[] {1000, 1000}, new boolean[] {true, false}, 10_000, 0.1);
+                new double[] {1000, 1000},
+                new boolean[] {true, false},
+                10_000,
+                0.1);
         assertThat(r.rating("ours")).isEqualTo(reference.rating("ours")).isGreaterThan(1500);
     }
 }

@@ -35,12 +35,15 @@ class QwenJudgeTest {
         assertThat(a.probabilities()[0]).isCloseTo(Math.exp(2) / z, within(1e-12));
         assertThat(a.probabilities()[2]).isCloseTo(1 / z, within(1e-12));
         assertThat(a.optionMass()).isCloseTo(z / (z + Math.exp(3) + 6), within(1e-12));
-        assertThat(QwenJudge.answer(new double[] {0, 0, 5}, new long[] {0, 1, 2}).result()).isZero();
+        assertThat(QwenJudge.answer(new double[] {0, 0, 5}, new long[] {0, 1, 2})
+                        .result())
+                .isZero();
     }
 
     @Test
     void eachCriterionIsReadAfterTheChosenOptionsAsOneFullForwardWouldReadIt() {
-        Path dir = TinyModelSet.ensure(Path.of("target/vlm3d-cache").toAbsolutePath()).vlmDir();
+        Path dir = TinyModelSet.ensure(Path.of("target/vlm3d-cache").toAbsolutePath())
+                .vlmDir();
         try (QwenVlModel model = QwenVlModel.load(dir, Device.cpu(), QwenVlPrecision.FP32);
                 QwenJudge judge = new QwenJudge(model, 0, "tiny", false)) {
             BufferedImage image = new BufferedImage(56, 28, BufferedImage.TYPE_INT_RGB);
@@ -61,15 +64,23 @@ class QwenJudgeTest {
                 try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
                     NDArray img = QwenJudge.toArray(image, m);
                     QwenVlImageProcessor.Processed p = model.processor().process(List.of(img));
-                    long[] ids = model.tokenizer().promptIds(null, List.of(QwenVlTokenizer.Content.text(text),
-                            QwenVlTokenizer.Content.image()), p.imageTokens(2));
+                    long[] ids = model.tokenizer()
+                            .promptIds(
+                                    null,
+                                    List.of(QwenVlTokenizer.Content.text(text), QwenVlTokenizer.Content.image()),
+                                    p.imageTokens(2));
                     long[] more = model.tokenizer().encode(prefix.toString());
                     long[] all = java.util.Arrays.copyOf(ids, ids.length + more.length);
                     System.arraycopy(more, 0, all, ids.length, more.length);
-                    double[] logits = model.forwardPixels(p.pixelValues(), p.gridThw(), all, null).logitsLast()
-                            .toType(DataType.FLOAT64, false).toDoubleArray();
-                    long[] options = {model.tokenizer().singleTokenId("1"), model.tokenizer().singleTokenId("2"),
-                        model.tokenizer().singleTokenId("3")};
+                    double[] logits = model.forwardPixels(p.pixelValues(), p.gridThw(), all, null)
+                            .logitsLast()
+                            .toType(DataType.FLOAT64, false)
+                            .toDoubleArray();
+                    long[] options = {
+                        model.tokenizer().singleTokenId("1"),
+                        model.tokenizer().singleTokenId("2"),
+                        model.tokenizer().singleTokenId("3")
+                    };
                     Judge.Answer expected = QwenJudge.answer(logits, options);
                     assertThat(a.choice()).isEqualTo(expected.choice());
                     for (int k = 0; k < 3; k++) {
@@ -79,8 +90,9 @@ class QwenJudgeTest {
                 prefix.append(a.choice()).append(' ');
             }
             // the instruction text reaches the model verbatim, the prompt quoted by the benchmark's suffix
-            assertThat(text).startsWith(bench.instruction(e)).endsWith("\"A torn hat\"\nPlease compare these two 3D "
-                    + "objects as instructed.");
+            assertThat(text)
+                    .startsWith(bench.instruction(e))
+                    .endsWith("\"A torn hat\"\nPlease compare these two 3D " + "objects as instructed.");
         }
     }
 }

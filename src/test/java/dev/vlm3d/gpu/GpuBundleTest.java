@@ -34,46 +34,77 @@ class GpuBundleTest {
         Path classpath = dir.resolve("classpath.txt");
         Files.writeString(classpath, System.getProperty("java.class.path"));
         Path bundle = dir.resolve("bundle");
-        Scripts.Result built = Scripts.script("bundle.sh", Map.of(), "--djl", djl.toString(), "--skip-build",
-                "--classpath", classpath.toString(), "--out", bundle.toString());
+        Scripts.Result built = Scripts.script(
+                "bundle.sh",
+                Map.of(),
+                "--djl",
+                djl.toString(),
+                "--skip-build",
+                "--classpath",
+                classpath.toString(),
+                "--out",
+                bundle.toString());
         assertThat(built.exit()).as(built.output()).isZero();
 
         // size: the whole folder, and with the working tree that travels beside it
-        JsonObject manifest = JsonParser.parseString(Files.readString(bundle.resolve("bundle.json"))).getAsJsonObject();
+        JsonObject manifest = JsonParser.parseString(Files.readString(bundle.resolve("bundle.json")))
+                .getAsJsonObject();
         long bytes = du(bundle);
         assertThat(bytes).isLessThan(64 * MIB);
         assertThat(bytes + manifest.get("working_tree_bytes").getAsLong()).isLessThanOrEqualTo(64 * MIB);
 
         // content: the runtime jars without libtorch or a JNI, the Rust tokenizer for linux-x86_64 only
         List<String> jars = list(bundle.resolve("lib"));
-        assertThat(jars).anyMatch(j -> j.startsWith("api-0.35.1")).anyMatch(j -> j.startsWith("pytorch-engine-"))
-                .anyMatch(j -> j.startsWith("tokenizers-")).anyMatch(j -> j.startsWith("logback-classic-"))
+        assertThat(jars)
+                .anyMatch(j -> j.startsWith("api-0.35.1"))
+                .anyMatch(j -> j.startsWith("pytorch-engine-"))
+                .anyMatch(j -> j.startsWith("tokenizers-"))
+                .anyMatch(j -> j.startsWith("logback-classic-"))
                 .noneMatch(j -> j.startsWith("pytorch-native-") || j.startsWith("pytorch-jni-"))
                 .noneMatch(j -> j.startsWith("spring-") || j.startsWith("junit-") || j.startsWith("postgresql-"));
-        Path tokenizers = bundle.resolve("lib").resolve(jars.stream().filter(j -> j.startsWith("tokenizers-"))
-                .findFirst().orElseThrow());
+        Path tokenizers = bundle.resolve("lib")
+                .resolve(jars.stream()
+                        .filter(j -> j.startsWith("tokenizers-"))
+                        .findFirst()
+                        .orElseThrow());
         try (ZipFile zip = new ZipFile(tokenizers.toFile())) {
-            List<String> natives = zip.stream().map(e -> e.getName()).filter(n -> n.startsWith("native/lib/")
-                    && !n.endsWith("/") && !n.endsWith(".properties")).toList();
+            List<String> natives = zip.stream()
+                    .map(e -> e.getName())
+                    .filter(n -> n.startsWith("native/lib/") && !n.endsWith("/") && !n.endsWith(".properties"))
+                    .toList();
             assertThat(natives).isNotEmpty().allMatch(n -> n.startsWith("native/lib/linux-x86_64/"));
         }
         Path classes = bundle.resolve("classes");
-        assertThat(classes.resolve("dev/vlm3d/pipeline/cli/GenerateCommand.class")).isRegularFile();
-        assertThat(classes.resolve("dev/vlm3d/bench/RealSizeStepBenchmark.class")).isRegularFile();
-        assertThat(classes.resolve("configs/qwen2.5-vl-7b-instruct.config.json")).isRegularFile();
-        assertThat(classes.resolve("configs/mvdream-sd2.1-diffusers/unet/config.json")).isRegularFile();
+        assertThat(classes.resolve("dev/vlm3d/pipeline/cli/GenerateCommand.class"))
+                .isRegularFile();
+        assertThat(classes.resolve("dev/vlm3d/bench/RealSizeStepBenchmark.class"))
+                .isRegularFile();
+        assertThat(classes.resolve("configs/qwen2.5-vl-7b-instruct.config.json"))
+                .isRegularFile();
+        assertThat(classes.resolve("configs/mvdream-sd2.1-diffusers/unet/config.json"))
+                .isRegularFile();
         assertThat(classes.resolve("tiny-models/qwen25vl/config.json")).isRegularFile();
         assertThat(classes.resolve("fixtures")).doesNotExist();
         assertThat(Files.readString(bundle.resolve("djl/jni-header/ai_djl_pytorch_jni_PyTorchLibrary.h")))
                 .contains("Java_ai_djl_pytorch_jni_PyTorchLibrary_torchSum");
-        assertThat(bundle.resolve("djl/engines/pytorch/pytorch-native/CMakeLists.txt")).isRegularFile();
+        assertThat(bundle.resolve("djl/engines/pytorch/pytorch-native/CMakeLists.txt"))
+                .isRegularFile();
         assertThat(bundle.resolve("djl/api/src/main/native/djl/utils.h")).isRegularFile();
 
         // the JRE: unpacks, has jni.h for the JNI build and a font for the curves chart
         Path jre = dir.resolve("unpacked");
         Files.createDirectories(jre);
-        assertThat(Scripts.run(List.of("tar", "-C", jre.toString(), "-xJf", bundle.resolve("jre.tar.xz").toString()),
-                Map.of(), 120).exit()).isZero();
+        assertThat(Scripts.run(
+                                List.of(
+                                        "tar",
+                                        "-C",
+                                        jre.toString(),
+                                        "-xJf",
+                                        bundle.resolve("jre.tar.xz").toString()),
+                                Map.of(),
+                                120)
+                        .exit())
+                .isZero();
         Path java = jre.resolve("jre/bin/java");
         assertThat(java).isExecutable();
         assertThat(jre.resolve("jre/include/jni.h")).isRegularFile();
@@ -107,50 +138,116 @@ class GpuBundleTest {
         }
     }
 
-    private static void runFromTheBundle(Path dir, Path djl, Path bundle, Path jre, List<String> jars, Path torchLib,
-            Path jni, String version) throws Exception {
+    private static void runFromTheBundle(
+            Path dir, Path djl, Path bundle, Path jre, List<String> jars, Path torchLib, Path jni, String version)
+            throws Exception {
         Path java = jre.resolve("jre/bin/java");
         Path classes = bundle.resolve("classes");
         String[] v = version.split("\\.");
-        Scripts.write(dir.resolve("torch/include/torch/csrc/api/include/torch/version.h"), "#define TORCH_VERSION_MAJOR "
-                + v[0] + "\n#define TORCH_VERSION_MINOR " + v[1] + "\n#define TORCH_VERSION_PATCH " + v[2] + "\n");
+        Scripts.write(
+                dir.resolve("torch/include/torch/csrc/api/include/torch/version.h"),
+                "#define TORCH_VERSION_MAJOR " + v[0] + "\n#define TORCH_VERSION_MINOR " + v[1]
+                        + "\n#define TORCH_VERSION_PATCH " + v[2] + "\n");
         Path cache = dir.resolve("djl-cache");
-        Scripts.Result where = Scripts.script("build-djl-jni.sh", Map.of("DJL_CACHE_DIR", cache.toString()),
-                "--djl", djl.toString(), "--torch", dir.resolve("torch").toString(), "--print-install-path");
+        Scripts.Result where = Scripts.script(
+                "build-djl-jni.sh",
+                Map.of("DJL_CACHE_DIR", cache.toString()),
+                "--djl",
+                djl.toString(),
+                "--torch",
+                dir.resolve("torch").toString(),
+                "--print-install-path");
         assertThat(where.exit()).as(where.output()).isZero();
         Path installed = Path.of(where.output().strip());
         Files.createDirectories(installed.getParent());
         Files.copy(jni, installed);
 
-        String flavor = installed.getParent().getFileName().toString().replace(version + "-", "")
+        String flavor = installed
+                .getParent()
+                .getFileName()
+                .toString()
+                .replace(version + "-", "")
                 .replace("-linux-x86_64", "");
-        Map<String, String> env = Map.of("PYTORCH_LIBRARY_PATH", torchLib.toString(), "PYTORCH_VERSION", version,
-                "PYTORCH_FLAVOR", flavor, "DJL_CACHE_DIR", cache.toString(), "DJL_OFFLINE", "true",
-                "OPT_OUT_TRACKING", "true", "LD_LIBRARY_PATH", jre.resolve("jre/lib/system").toString());
-        String cp = classes + ":" + String.join(":", jars.stream().map(j -> bundle.resolve("lib").resolve(j).toString())
-                .toList());
+        Map<String, String> env = Map.of(
+                "PYTORCH_LIBRARY_PATH",
+                torchLib.toString(),
+                "PYTORCH_VERSION",
+                version,
+                "PYTORCH_FLAVOR",
+                flavor,
+                "DJL_CACHE_DIR",
+                cache.toString(),
+                "DJL_OFFLINE",
+                "true",
+                "OPT_OUT_TRACKING",
+                "true",
+                "LD_LIBRARY_PATH",
+                jre.resolve("jre/lib/system").toString());
+        String cp = classes + ":"
+                + String.join(
+                        ":",
+                        jars.stream()
+                                .map(j -> bundle.resolve("lib").resolve(j).toString())
+                                .toList());
         Path report = dir.resolve("realsize.json");
-        Scripts.Result bench = Scripts.run(command(java, cp, "dev.vlm3d.bench.RealSizeStepBenchmark", "--size",
-                "reduced", "--device", "cpu", "--modes", "FP32", "--phases", "A", "--warmup", "0", "--steps", "1",
-                "--json", report.toString()), env, 300);
+        Scripts.Result bench = Scripts.run(
+                command(
+                        java,
+                        cp,
+                        "dev.vlm3d.bench.RealSizeStepBenchmark",
+                        "--size",
+                        "reduced",
+                        "--device",
+                        "cpu",
+                        "--modes",
+                        "FP32",
+                        "--phases",
+                        "A",
+                        "--warmup",
+                        "0",
+                        "--steps",
+                        "1",
+                        "--json",
+                        report.toString()),
+                env,
+                300);
         assertThat(bench.exit()).as(bench.output()).isZero();
         assertThat(bench.output()).doesNotContainIgnoringCase("download");
-        JsonObject phase = JsonParser.parseString(Files.readString(report)).getAsJsonObject().getAsJsonArray("modes")
-                .get(0).getAsJsonObject().getAsJsonArray("phases").get(0).getAsJsonObject();
-        assertThat(phase.getAsJsonObject("seconds_per_step").get("total").getAsDouble()).isPositive();
+        JsonObject phase = JsonParser.parseString(Files.readString(report))
+                .getAsJsonObject()
+                .getAsJsonArray("modes")
+                .get(0)
+                .getAsJsonObject()
+                .getAsJsonArray("phases")
+                .get(0)
+                .getAsJsonObject();
+        assertThat(phase.getAsJsonObject("seconds_per_step").get("total").getAsDouble())
+                .isPositive();
 
         Path out = dir.resolve("smoke");
-        Scripts.Result smoke = Scripts.run(command(java, cp, "dev.vlm3d.pipeline.cli.GenerateCommand", "--prompt",
-                "a red apple", "--steps", "2", "--out", out.toString(), "--cache-dir", dir.resolve("tiny").toString()),
-                env, 300);
+        Scripts.Result smoke = Scripts.run(
+                command(
+                        java,
+                        cp,
+                        "dev.vlm3d.pipeline.cli.GenerateCommand",
+                        "--prompt",
+                        "a red apple",
+                        "--steps",
+                        "2",
+                        "--out",
+                        out.toString(),
+                        "--cache-dir",
+                        dir.resolve("tiny").toString()),
+                env,
+                300);
         assertThat(smoke.exit()).as(smoke.output()).isZero();
         assertThat(out.resolve("model.glb")).isRegularFile();
         assertThat(out.resolve("curves.png")).isRegularFile();
     }
 
     private static List<String> command(Path java, String cp, String main, String... args) {
-        List<String> c = new ArrayList<>(List.of(java.toString(), "-Djava.awt.headless=true", "-Dai.djl.offline=true",
-                "-cp", cp, main));
+        List<String> c = new ArrayList<>(
+                List.of(java.toString(), "-Djava.awt.headless=true", "-Dai.djl.offline=true", "-cp", cp, main));
         c.addAll(List.of(args));
         return c;
     }

@@ -15,17 +15,16 @@ final class Scripts {
     static final Path TOOLS = Path.of("tools", "gpu");
 
     /** Exit code and combined output of a finished process. */
-    record Result(int exit, String output) {
-    }
+    record Result(int exit, String output) {}
 
-    private Scripts() {
-    }
+    private Scripts() {}
 
     static Result run(List<String> command, Map<String, String> env, long timeoutSeconds)
             throws IOException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().keySet().removeIf(k -> k.startsWith("PYTORCH_") || k.startsWith("DJL_")
-                || k.equals("ENGINE_CACHE_DIR"));
+        builder.environment()
+                .keySet()
+                .removeIf(k -> k.startsWith("PYTORCH_") || k.startsWith("DJL_") || k.equals("ENGINE_CACHE_DIR"));
         builder.environment().putAll(env);
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -37,7 +36,8 @@ final class Scripts {
     }
 
     static Result script(String name, Map<String, String> env, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("bash", TOOLS.resolve(name).toString()));
+        List<String> command =
+                new ArrayList<>(List.of("bash", TOOLS.resolve(name).toString()));
         command.addAll(List.of(args));
         return run(command, env, 600);
     }
@@ -103,8 +103,10 @@ final class Scripts {
     static Path fakeLibtorch(Path root, String version, Path libc10, boolean legacyProfiler, String cuda)
             throws IOException {
         String[] v = version.split("\\.");
-        write(root.resolve("include/torch/csrc/api/include/torch/version.h"), "#define TORCH_VERSION_MAJOR " + v[0]
-                + "\n#define TORCH_VERSION_MINOR " + v[1] + "\n#define TORCH_VERSION_PATCH " + v[2] + "\n");
+        write(
+                root.resolve("include/torch/csrc/api/include/torch/version.h"),
+                "#define TORCH_VERSION_MAJOR " + v[0] + "\n#define TORCH_VERSION_MINOR " + v[1]
+                        + "\n#define TORCH_VERSION_PATCH " + v[2] + "\n");
         if (legacyProfiler) {
             write(root.resolve("include/torch/csrc/autograd/profiler_legacy.h"), "void enableProfilerLegacy();\n");
         }

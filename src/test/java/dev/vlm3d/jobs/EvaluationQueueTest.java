@@ -38,13 +38,28 @@ class EvaluationQueueTest {
 
     @Test
     void anEvaluationIsClaimedOnlyOnceEveryJobItDependsOnHasFinished() {
-        List<Job> stored = db.repository.submitAll(List.of(generation("a"), generation("b")), jobs ->
-                new NewJob("eval", null, 0, null, 2, 9, Map.of("mode", "tournament"), 3, db.owner, null, null,
-                        Job.EVALUATION, jobs.stream().map(Job::id).toList()), -1);
+        List<Job> stored = db.repository.submitAll(
+                List.of(generation("a"), generation("b")),
+                jobs -> new NewJob(
+                        "eval",
+                        null,
+                        0,
+                        null,
+                        2,
+                        9,
+                        Map.of("mode", "tournament"),
+                        3,
+                        db.owner,
+                        null,
+                        null,
+                        Job.EVALUATION,
+                        jobs.stream().map(Job::id).toList()),
+                -1);
         assertThat(stored).hasSize(3);
         Job eval = stored.get(2);
         assertThat(eval.kind()).isEqualTo(Job.EVALUATION);
-        assertThat(eval.dependsOn()).containsExactly(stored.get(0).id(), stored.get(1).id());
+        assertThat(eval.dependsOn())
+                .containsExactly(stored.get(0).id(), stored.get(1).id());
         assertThat(stored.get(0).kind()).isEqualTo(Job.GENERATION);
 
         // priority 9 does not let it pass the generation jobs it waits for (those two share one created_at, the
@@ -68,9 +83,14 @@ class EvaluationQueueTest {
     void aBatchOverTheCapLeavesNothingBehind() {
         List<NewJob> three = List.of(generation("a"), generation("b"), generation("c"));
         assertThatThrownBy(() -> db.repository.submitAll(three, 2)).isInstanceOf(QueueCapExceededException.class);
-        assertThat(db.jdbc.sql("SELECT count(*) FROM jobs").query(Long.class).single()).isZero();
-        assertThat(db.jdbc.sql("SELECT queued_jobs FROM api_keys WHERE id = :id").param("id", db.owner)
-                .query(Integer.class).single()).isZero();
+        assertThat(db.jdbc.sql("SELECT count(*) FROM jobs").query(Long.class).single())
+                .isZero();
+        assertThat(db.jdbc
+                        .sql("SELECT queued_jobs FROM api_keys WHERE id = :id")
+                        .param("id", db.owner)
+                        .query(Integer.class)
+                        .single())
+                .isZero();
         assertThat(db.repository.submitAll(three, 3)).hasSize(3);
         // plain submissions are generation jobs without dependencies, as before
         Job plain = db.submit("d");

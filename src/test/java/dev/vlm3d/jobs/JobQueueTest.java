@@ -83,10 +83,19 @@ class JobQueueTest {
         assertThat(total).isEqualTo(jobs);
         assertThat(claims).hasSize(jobs).doesNotHaveDuplicates();
         assertThat(Set.copyOf(claims)).isEqualTo(submitted);
-        assertThat(perWorker).as("work is shared, not serialized behind one worker").filteredOn(n -> n > 0).hasSizeGreaterThan(1);
-        assertThat(db.repository.countByStatus()).containsEntry(JobStatus.SUCCEEDED, (long) jobs)
-                .containsEntry(JobStatus.QUEUED, 0L).containsEntry(JobStatus.RUNNING, 0L);
-        assertThat(db.jdbc.sql("SELECT count(*) FROM jobs WHERE attempt <> 1").query(Integer.class).single()).isZero();
+        assertThat(perWorker)
+                .as("work is shared, not serialized behind one worker")
+                .filteredOn(n -> n > 0)
+                .hasSizeGreaterThan(1);
+        assertThat(db.repository.countByStatus())
+                .containsEntry(JobStatus.SUCCEEDED, (long) jobs)
+                .containsEntry(JobStatus.QUEUED, 0L)
+                .containsEntry(JobStatus.RUNNING, 0L);
+        assertThat(db.jdbc
+                        .sql("SELECT count(*) FROM jobs WHERE attempt <> 1")
+                        .query(Integer.class)
+                        .single())
+                .isZero();
     }
 
     @Test
@@ -96,7 +105,8 @@ class JobQueueTest {
         Job lowNew = db.submit("low new", 0, 3, 10);
 
         List<UUID> order = new ArrayList<>();
-        for (int i = 0; i < 3; i++) order.add(db.queue.claim("w").orElseThrow().job().id());
+        for (int i = 0; i < 3; i++)
+            order.add(db.queue.claim("w").orElseThrow().job().id());
 
         assertThat(order).containsExactly(highNew.id(), lowOld.id(), lowNew.id());
         assertThat(db.queue.claim("w")).isEmpty();
@@ -114,9 +124,15 @@ class JobQueueTest {
 
         Thread.sleep(50);
         assertThat(db.queue.heartbeat(claimed.lease())).isFalse();
-        db.queue.recordStep(claimed.lease(), new StepUpdate(1, 10, "generating",
-                Map.of("reward", 0.5, "sds_loss", Double.NaN, "lambda_vlm", Double.POSITIVE_INFINITY)));
-        assertThat(db.get(claimed.job().id()).latestMetrics()).as("non-finite values are not stored")
+        db.queue.recordStep(
+                claimed.lease(),
+                new StepUpdate(
+                        1,
+                        10,
+                        "generating",
+                        Map.of("reward", 0.5, "sds_loss", Double.NaN, "lambda_vlm", Double.POSITIVE_INFINITY)));
+        assertThat(db.get(claimed.job().id()).latestMetrics())
+                .as("non-finite values are not stored")
                 .containsOnlyKeys("reward");
         assertThat(db.get(claimed.job().id()).leaseExpiresAt()).isAfter(running.leaseExpiresAt());
     }
@@ -125,7 +141,9 @@ class JobQueueTest {
     void expiredLeaseIsRescuedAndTheJobRunsAgainOnAnotherWorker() {
         Job job = db.submit("rescue me");
         ClaimedJob first = db.queue.claim("dead-worker").orElseThrow();
-        assertThat(db.queue.rescueExpiredLeases()).as("a live lease is left alone").isEmpty();
+        assertThat(db.queue.rescueExpiredLeases())
+                .as("a live lease is left alone")
+                .isEmpty();
 
         db.expireLease(job.id());
         List<RescuedJob> rescued = db.queue.rescueExpiredLeases();
@@ -133,14 +151,20 @@ class JobQueueTest {
         assertThat(rescued).containsExactly(new RescuedJob(job.id(), "dead-worker", JobStatus.QUEUED, false));
         Job requeued = db.get(job.id());
         assertThat(requeued.status()).isEqualTo(JobStatus.QUEUED);
-        assertThat(requeued.failures()).as("no checkpoint progress: the attempt counts").isEqualTo(1);
-        assertThat(requeued.errorCode()).as("a lease loss is an interruption, not an error").isNull();
+        assertThat(requeued.failures())
+                .as("no checkpoint progress: the attempt counts")
+                .isEqualTo(1);
+        assertThat(requeued.errorCode())
+                .as("a lease loss is an interruption, not an error")
+                .isNull();
         assertThat(requeued.lastInterruptionCode()).isEqualTo("LEASE_EXPIRED");
         assertThat(requeued.workerId()).isNull();
         // the same backoff as a transient failure, first retry: base 200 ms with equal jitter, [100, 200] ms
         assertThat(Duration.between(requeued.updatedAt(), requeued.runAt()))
                 .isBetween(Duration.ofMillis(100), Duration.ofMillis(200));
-        assertThat(db.queue.claim("live-worker")).as("not claimable during its backoff").isEmpty();
+        assertThat(db.queue.claim("live-worker"))
+                .as("not claimable during its backoff")
+                .isEmpty();
         db.makeDue(job.id());
 
         ClaimedJob second = db.queue.claim("live-worker").orElseThrow();
@@ -164,8 +188,11 @@ class JobQueueTest {
         assertThatThrownBy(() -> db.queue.complete(stale)).isInstanceOf(LeaseLostException.class);
         assertThatThrownBy(() -> db.queue.failTransiently(stale, "X", "x")).isInstanceOf(LeaseLostException.class);
         assertThatThrownBy(() -> db.queue.release(stale)).isInstanceOf(LeaseLostException.class);
-        assertThat(db.artifacts.put(job.id(), stale.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary",
-                new byte[] {1, 2, 3})).isEmpty();
+        assertThat(db.artifacts.put(
+                        job.id(), stale.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary", new byte[] {
+                            1, 2, 3
+                        }))
+                .isEmpty();
 
         Job after = db.get(job.id());
         assertThat(after.status()).isEqualTo(JobStatus.RUNNING);
@@ -175,8 +202,11 @@ class JobQueueTest {
         assertThat(db.artifacts.list(job.id(), ArtifactKind.OUTPUT)).isEmpty();
         assertThat(db.repository.steps(job.id())).extracting(StepRecord::step).containsExactly(3);
 
-        assertThat(db.artifacts.put(job.id(), current.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary",
-                new byte[] {1, 2, 3})).isPresent();
+        assertThat(db.artifacts.put(
+                        job.id(), current.attempt(), ArtifactKind.OUTPUT, "model.glb", "model/gltf-binary", new byte[] {
+                            1, 2, 3
+                        }))
+                .isPresent();
         db.queue.complete(current);
         assertThat(db.get(job.id()).status()).isEqualTo(JobStatus.SUCCEEDED);
     }
@@ -192,7 +222,9 @@ class JobQueueTest {
             TransitionResult result = db.queue.failTransiently(claimed.lease(), "CUDA_OOM", "out of memory");
             assertThat(result.status()).isEqualTo(JobStatus.QUEUED);
             delays.add(Duration.between(before, result.runAt()));
-            assertThat(db.queue.claim("w")).as("not claimable during its backoff").isEmpty();
+            assertThat(db.queue.claim("w"))
+                    .as("not claimable during its backoff")
+                    .isEmpty();
             Job waiting = db.get(job.id());
             assertThat(waiting.stage()).isEqualTo("retry_wait");
             assertThat(waiting.errorCode()).isEqualTo("CUDA_OOM");
@@ -228,7 +260,9 @@ class JobQueueTest {
     @Test
     void cancellingAQueuedJobIsImmediateAndItIsNeverClaimed() {
         Job job = db.submit("never mind");
-        Job cancelled = db.repository.requestCancel(job.id(), OwnerScope.owner(db.owner)).orElseThrow();
+        Job cancelled = db.repository
+                .requestCancel(job.id(), OwnerScope.owner(db.owner))
+                .orElseThrow();
         assertThat(cancelled.status()).isEqualTo(JobStatus.CANCELLED);
         assertThat(cancelled.finishedAt()).isNotNull();
         assertThat(db.queue.claim("w")).isEmpty();
@@ -238,14 +272,18 @@ class JobQueueTest {
     void cancellingARunningJobIsSeenByItsWorkerAtTheNextStepAndHeartbeat() {
         Job job = db.submit("stop later");
         Lease lease = db.queue.claim("w").orElseThrow().lease();
-        assertThat(db.queue.recordStep(lease, new StepUpdate(1, 10, "generating", Map.of()))).isFalse();
+        assertThat(db.queue.recordStep(lease, new StepUpdate(1, 10, "generating", Map.of())))
+                .isFalse();
 
-        Job requested = db.repository.requestCancel(job.id(), OwnerScope.owner(db.owner)).orElseThrow();
+        Job requested = db.repository
+                .requestCancel(job.id(), OwnerScope.owner(db.owner))
+                .orElseThrow();
         assertThat(requested.status()).isEqualTo(JobStatus.RUNNING);
         assertThat(requested.cancelRequestedAt()).isNotNull();
 
         assertThat(db.queue.heartbeat(lease)).isTrue();
-        assertThat(db.queue.recordStep(lease, new StepUpdate(2, 10, "generating", Map.of()))).isTrue();
+        assertThat(db.queue.recordStep(lease, new StepUpdate(2, 10, "generating", Map.of())))
+                .isTrue();
         db.queue.markCancelled(lease);
         assertThat(db.get(job.id()).status()).isEqualTo(JobStatus.CANCELLED);
     }
@@ -256,7 +294,9 @@ class JobQueueTest {
         db.queue.claim("w").orElseThrow();
         db.repository.requestCancel(job.id(), OwnerScope.owner(db.owner));
         db.expireLease(job.id());
-        assertThat(db.queue.rescueExpiredLeases()).extracting(RescuedJob::status).containsExactly(JobStatus.CANCELLED);
+        assertThat(db.queue.rescueExpiredLeases())
+                .extracting(RescuedJob::status)
+                .containsExactly(JobStatus.CANCELLED);
         assertThat(db.queue.claim("w")).isEmpty();
     }
 
@@ -294,7 +334,8 @@ class JobQueueTest {
         NewJob request = new NewJob("a lamp", null, 1, null, 10, 0, Map.of(), 3, db.owner, "key-race", new byte[] {7});
         ExecutorService pool = Executors.newFixedThreadPool(6);
         List<Future<UUID>> ids = new ArrayList<>();
-        for (int i = 0; i < 6; i++) ids.add(pool.submit(() -> db.repository.submit(request, 100).job().id()));
+        for (int i = 0; i < 6; i++)
+            ids.add(pool.submit(() -> db.repository.submit(request, 100).job().id()));
         Set<UUID> distinct = ConcurrentHashMap.newKeySet();
         for (Future<UUID> f : ids) distinct.add(f.get(10, TimeUnit.SECONDS));
         pool.shutdown();
@@ -306,7 +347,8 @@ class JobQueueTest {
         for (int i = 0; i < 2; i++) {
             db.repository.submit(new NewJob("j" + i, null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null), 2);
         }
-        assertThatThrownBy(() -> db.repository.submit(new NewJob("j3", null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null), 2))
+        assertThatThrownBy(() -> db.repository.submit(
+                        new NewJob("j3", null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null), 2))
                 .isInstanceOf(QueueCapExceededException.class);
         assertThat(db.repository.countByStatus().get(JobStatus.QUEUED)).isEqualTo(2L);
     }
@@ -323,19 +365,26 @@ class JobQueueTest {
 
     @Test
     void submissionCountsTheJobsAheadExactlyUpToTheBound() {
-        SubmitResult a = db.repository.submit(new NewJob("a", null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null), -1);
-        SubmitResult b = db.repository.submit(new NewJob("b", null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null), -1);
-        SubmitResult urgent = db.repository.submit(new NewJob("u", null, 1, null, 10, 9, Map.of(), 3, db.owner, null, null), -1);
-        SubmitResult low = db.repository.submit(new NewJob("l", null, 1, null, 10, -1, Map.of(), 3, db.owner, null, null), -1);
-        assertThat(List.of(a.queuedAhead(), b.queuedAhead(), urgent.queuedAhead(), low.queuedAhead())).containsExactly(0, 1, 0, 3);
+        SubmitResult a =
+                db.repository.submit(new NewJob("a", null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null), -1);
+        SubmitResult b =
+                db.repository.submit(new NewJob("b", null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null), -1);
+        SubmitResult urgent =
+                db.repository.submit(new NewJob("u", null, 1, null, 10, 9, Map.of(), 3, db.owner, null, null), -1);
+        SubmitResult low =
+                db.repository.submit(new NewJob("l", null, 1, null, 10, -1, Map.of(), 3, db.owner, null, null), -1);
+        assertThat(List.of(a.queuedAhead(), b.queuedAhead(), urgent.queuedAhead(), low.queuedAhead()))
+                .containsExactly(0, 1, 0, 3);
         // the bounded count agrees with the exact one while below the bound
         for (SubmitResult r : List.of(a, b, urgent, low)) {
-            assertThat(db.repository.queuePositionUpTo(db.get(r.job().id()), 100)).isEqualTo(db.repository.queuePosition(db.get(r.job().id())));
+            assertThat(db.repository.queuePositionUpTo(db.get(r.job().id()), 100))
+                    .isEqualTo(db.repository.queuePosition(db.get(r.job().id())));
         }
         assertThat(db.repository.queuePositionUpTo(db.get(low.job().id()), 2)).isEqualTo(2);
 
         for (int i = 0; i < JobRepository.EXACT_AHEAD_BOUND; i++) db.submit("filler " + i);
-        SubmitResult last = db.repository.submit(new NewJob("last", null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null), -1);
+        SubmitResult last =
+                db.repository.submit(new NewJob("last", null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null), -1);
         assertThat(last.queuedAhead()).isEqualTo(JobRepository.EXACT_AHEAD_BOUND);
         assertThat(db.repository.queuePosition(last.job())).isEqualTo(JobRepository.EXACT_AHEAD_BOUND + 3);
         // a cancelled job is not ahead of anyone: b has only the urgent job ahead now
@@ -397,9 +446,15 @@ class JobQueueTest {
         java.util.Collections.reverse(newestFirst);
         assertThat(seen).containsExactlyElementsOf(newestFirst);
 
-        assertThat(db.repository.list(OwnerScope.everyone(), JobStatus.CANCELLED, null, 10).jobs())
-                .extracting(Job::id).containsExactly(ids.get(0));
-        assertThat(db.repository.list(OwnerScope.owner(UUID.randomUUID()), null, null, 10).jobs()).isEmpty();
+        assertThat(db.repository
+                        .list(OwnerScope.everyone(), JobStatus.CANCELLED, null, 10)
+                        .jobs())
+                .extracting(Job::id)
+                .containsExactly(ids.get(0));
+        assertThat(db.repository
+                        .list(OwnerScope.owner(UUID.randomUUID()), null, null, 10)
+                        .jobs())
+                .isEmpty();
     }
 
     @Test
@@ -412,11 +467,16 @@ class JobQueueTest {
             assertThat(connects.tryAcquire(5, TimeUnit.SECONDS)).isTrue();
             listener.onQueued(wakeUps::release);
 
-            int killed = db.jdbc.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = :q")
-                    .param("q", "LISTEN \"" + db.channels.changed() + "\"").query(Integer.class).single();
+            int killed = db.jdbc
+                    .sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = :q")
+                    .param("q", "LISTEN \"" + db.channels.changed() + "\"")
+                    .query(Integer.class)
+                    .single();
             assertThat(killed).isEqualTo(1);
 
-            assertThat(connects.tryAcquire(10, TimeUnit.SECONDS)).as("reconnected").isTrue();
+            assertThat(connects.tryAcquire(10, TimeUnit.SECONDS))
+                    .as("reconnected")
+                    .isTrue();
             wakeUps.drainPermits();
             db.submit("after reconnect");
             assertThat(wakeUps.tryAcquire(5, TimeUnit.SECONDS)).isTrue();

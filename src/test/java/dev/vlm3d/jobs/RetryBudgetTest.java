@@ -18,9 +18,19 @@ class RetryBudgetTest {
     @BeforeAll
     static void setUp() {
         QueueProperties fast = QueueFixture.fastProperties();
-        db = new QueueFixture(RetryBudgetTest.class, new QueueProperties(fast.leaseDuration(), fast.heartbeatInterval(),
-                fast.pollInterval(), fast.rescueInterval(), fast.retryBaseDelay(), fast.retryMaxDelay(), 3,
-                fast.stallTimeout(), CEILING), 4);
+        db = new QueueFixture(
+                RetryBudgetTest.class,
+                new QueueProperties(
+                        fast.leaseDuration(),
+                        fast.heartbeatInterval(),
+                        fast.pollInterval(),
+                        fast.rescueInterval(),
+                        fast.retryBaseDelay(),
+                        fast.retryMaxDelay(),
+                        3,
+                        fast.stallTimeout(),
+                        CEILING),
+                4);
     }
 
     @AfterAll
@@ -35,10 +45,13 @@ class RetryBudgetTest {
 
     private RescuedJob loseLease(Job job) {
         db.expireLease(job.id());
-        RescuedJob rescued = db.queue.rescueExpiredLeases().stream().filter(r -> r.id().equals(job.id())).findFirst()
+        RescuedJob rescued = db.queue.rescueExpiredLeases().stream()
+                .filter(r -> r.id().equals(job.id()))
+                .findFirst()
                 .orElseThrow();
         if (rescued.status() == JobStatus.QUEUED) {
-            assertThat(db.get(job.id()).runAt()).as("a rescued job waits the retry backoff")
+            assertThat(db.get(job.id()).runAt())
+                    .as("a rescued job waits the retry backoff")
                     .isAfter(db.get(job.id()).updatedAt());
             db.makeDue(job.id());
         }
@@ -52,8 +65,12 @@ class RetryBudgetTest {
             ClaimedJob claimed = db.queue.claim("w" + i).orElseThrow();
             if (i > 1) {
                 Job resumed = claimed.job();
-                assertThat(resumed.resumedFromStep()).as("attempt %d starts at the checkpoint", i).isEqualTo(10 * (i - 1));
-                assertThat(resumed.step()).as("step goes back to the checkpoint, explained").isEqualTo(10 * (i - 1));
+                assertThat(resumed.resumedFromStep())
+                        .as("attempt %d starts at the checkpoint", i)
+                        .isEqualTo(10 * (i - 1));
+                assertThat(resumed.step())
+                        .as("step goes back to the checkpoint, explained")
+                        .isEqualTo(10 * (i - 1));
                 assertThat(resumed.progress()).isEqualTo(10.0 * (i - 1));
             }
             db.queue.recordStep(claimed.lease(), new StepUpdate(10 * i, 100, "generating", Map.of()));
@@ -66,7 +83,9 @@ class RetryBudgetTest {
             Job requeued = db.get(job.id());
             assertThat(requeued.failures()).isZero();
             assertThat(requeued.interruptions()).isEqualTo(i);
-            assertThat(requeued.errorCode()).as("an interruption is not an error").isNull();
+            assertThat(requeued.errorCode())
+                    .as("an interruption is not an error")
+                    .isNull();
             assertThat(requeued.lastInterruptionCode()).isEqualTo("LEASE_EXPIRED");
             assertThat(requeued.lastInterruptionMessage()).contains("after checkpointing step " + 10 * i);
             assertThat(requeued.lastInterruptionAt()).isNotNull();
@@ -98,7 +117,9 @@ class RetryBudgetTest {
             if (i < 4) {
                 assertThat(after.status()).isEqualTo(JobStatus.QUEUED);
             } else {
-                assertThat(after.status()).as("3 attempts without progress = max_attempts").isEqualTo(JobStatus.FAILED);
+                assertThat(after.status())
+                        .as("3 attempts without progress = max_attempts")
+                        .isEqualTo(JobStatus.FAILED);
                 assertThat(after.errorCode()).isEqualTo("LEASE_EXPIRED");
                 assertThat(after.errorMessage()).contains("before the job checkpointed");
             }
@@ -113,7 +134,9 @@ class RetryBudgetTest {
         TransitionResult result = db.queue.failTransiently(claimed.lease(), "OUT_OF_MEMORY", "CUDA out of memory");
         assertThat(result.status()).isEqualTo(JobStatus.QUEUED);
         Job waiting = db.get(job.id());
-        assertThat(waiting.failures()).as("a generator error counts, progress or not").isEqualTo(1);
+        assertThat(waiting.failures())
+                .as("a generator error counts, progress or not")
+                .isEqualTo(1);
         assertThat(waiting.errorCode()).isEqualTo("OUT_OF_MEMORY");
         assertThat(waiting.lastInterruptionCode()).isEqualTo("OUT_OF_MEMORY");
         db.makeDue(job.id());

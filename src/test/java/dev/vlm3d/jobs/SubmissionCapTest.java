@@ -39,17 +39,34 @@ class SubmissionCapTest {
     }
 
     private NewJob job(String prompt, String idempotencyKey) {
-        return new NewJob(prompt, null, 1, null, 10, 0, Map.of(), 3, db.owner, idempotencyKey,
+        return new NewJob(
+                prompt,
+                null,
+                1,
+                null,
+                10,
+                0,
+                Map.of(),
+                3,
+                db.owner,
+                idempotencyKey,
                 idempotencyKey == null ? null : new byte[] {1});
     }
 
     private int queuedCounter() {
-        return db.jdbc.sql("SELECT queued_jobs FROM api_keys WHERE id = :id").param("id", db.owner).query(Integer.class).single();
+        return db.jdbc
+                .sql("SELECT queued_jobs FROM api_keys WHERE id = :id")
+                .param("id", db.owner)
+                .query(Integer.class)
+                .single();
     }
 
     private int queuedRows() {
-        return db.jdbc.sql("SELECT count(*) FROM jobs WHERE owner_key_id = :id AND status = 'QUEUED'")
-                .param("id", db.owner).query(Integer.class).single();
+        return db.jdbc
+                .sql("SELECT count(*) FROM jobs WHERE owner_key_id = :id AND status = 'QUEUED'")
+                .param("id", db.owner)
+                .query(Integer.class)
+                .single();
     }
 
     @RepeatedTest(5)
@@ -82,7 +99,8 @@ class SubmissionCapTest {
     @Test
     void theCounterFollowsEveryWayOutOfAndBackIntoTheQueue() {
         List<Job> jobs = new ArrayList<>();
-        for (int i = 0; i < 5; i++) jobs.add(db.repository.submit(job("j" + i, null), CAP).job());
+        for (int i = 0; i < 5; i++)
+            jobs.add(db.repository.submit(job("j" + i, null), CAP).job());
         ClaimedJob claimed = db.queue.claim("w").orElseThrow();
         assertThat(queuedCounter()).isEqualTo(4);
         db.queue.release(claimed.lease());

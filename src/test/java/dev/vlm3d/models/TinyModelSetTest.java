@@ -22,24 +22,33 @@ class TinyModelSetTest {
         TinyModelSet.Folders second = TinyModelSet.ensure(b);
         assertSameTensors(QWEN_FIXTURE, first.vlmDir());
         for (String part : new String[] {"unet", "vae", "text_encoder"}) {
-            assertSameTensors(MVDREAM_FIXTURE.resolve(part), first.diffusionDir().resolve(part));
+            assertSameTensors(
+                    MVDREAM_FIXTURE.resolve(part), first.diffusionDir().resolve(part));
         }
         for (String file : new String[] {"tokenizer.json", "chat_template.json", "config.json"}) {
             assertTrue(Files.isRegularFile(first.vlmDir().resolve(file)), file);
         }
         assertTrue(Files.isRegularFile(first.diffusionDir().resolve("tokenizer/merges.txt")));
-        assertArrayEquals(Files.readAllBytes(first.vlmDir().resolve("model.safetensors")),
-                Files.readAllBytes(second.vlmDir().resolve("model.safetensors")), "same seed, same weights");
-        assertArrayEquals(Files.readAllBytes(first.diffusionDir().resolve("unet/diffusion_pytorch_model.safetensors")),
+        assertArrayEquals(
+                Files.readAllBytes(first.vlmDir().resolve("model.safetensors")),
+                Files.readAllBytes(second.vlmDir().resolve("model.safetensors")),
+                "same seed, same weights");
+        assertArrayEquals(
+                Files.readAllBytes(first.diffusionDir().resolve("unet/diffusion_pytorch_model.safetensors")),
                 Files.readAllBytes(second.diffusionDir().resolve("unet/diffusion_pytorch_model.safetensors")));
         // a second call reuses the cache instead of regenerating
-        long stamp = Files.getLastModifiedTime(first.vlmDir().resolve("model.safetensors")).toMillis();
+        long stamp = Files.getLastModifiedTime(first.vlmDir().resolve("model.safetensors"))
+                .toMillis();
         TinyModelSet.ensure(a);
-        assertEquals(stamp, Files.getLastModifiedTime(first.vlmDir().resolve("model.safetensors")).toMillis());
+        assertEquals(
+                stamp,
+                Files.getLastModifiedTime(first.vlmDir().resolve("model.safetensors"))
+                        .toMillis());
     }
 
     private static void assertSameTensors(Path fixture, Path generated) {
-        try (var ref = SafetensorsCheckpoint.open(fixture); var gen = SafetensorsCheckpoint.open(generated)) {
+        try (var ref = SafetensorsCheckpoint.open(fixture);
+                var gen = SafetensorsCheckpoint.open(generated)) {
             assertEquals(ref.names(), gen.names(), generated.toString());
             for (String name : ref.names()) {
                 assertArrayEquals(ref.info(name).shape(), gen.info(name).shape(), name);

@@ -2,11 +2,11 @@ package dev.vlm3d.nn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.engine.Engine;
 import org.junit.jupiter.api.Test;
 
 class LayersTest {

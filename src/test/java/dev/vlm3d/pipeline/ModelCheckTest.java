@@ -41,7 +41,8 @@ class ModelCheckTest {
         ModelSettings configured = new ModelSettings(tiny.vlmDir(), tiny.diffusionDir(), null, CACHE, null, null);
         assertThat(configured.resolve().tiny()).isFalse();
         assertThatThrownBy(() -> new ModelSettings(tiny.vlmDir(), null, null, CACHE, null, null).resolve())
-                .isInstanceOf(ModelConfigurationException.class).hasMessageContaining("diffusion-dir");
+                .isInstanceOf(ModelConfigurationException.class)
+                .hasMessageContaining("diffusion-dir");
     }
 
     @Test
@@ -49,18 +50,26 @@ class ModelCheckTest {
         TinyModelSet.Folders tiny = TinyModelSet.ensure(CACHE);
         Path vlm = copy(tiny.vlmDir(), dir.resolve("vlm"));
         Path config = vlm.resolve("config.json");
-        Files.writeString(config, Files.readString(config)
-                .replace("Qwen2_5_VLForConditionalGeneration", "LlamaForCausalLM").replace("\"qwen2_5_vl\"", "\"llama\""));
-        assertThatThrownBy(() -> ModelCheck.checkVlm(vlm)).isInstanceOf(ModelConfigurationException.class)
-                .hasMessageContaining("LlamaForCausalLM").hasMessageContaining("Qwen2_5_VLForConditionalGeneration");
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replace("Qwen2_5_VLForConditionalGeneration", "LlamaForCausalLM")
+                        .replace("\"qwen2_5_vl\"", "\"llama\""));
+        assertThatThrownBy(() -> ModelCheck.checkVlm(vlm))
+                .isInstanceOf(ModelConfigurationException.class)
+                .hasMessageContaining("LlamaForCausalLM")
+                .hasMessageContaining("Qwen2_5_VLForConditionalGeneration");
 
         Path diffusion = copy(tiny.diffusionDir(), dir.resolve("diffusion"));
         // an MVDream folder given where Stable Diffusion 2.1 is expected
         assertThatThrownBy(() -> ModelCheck.checkDiffusion(diffusion, ModelCheck.SD_UNET, "vlm3d.models.sd21-dir"))
-                .hasMessageContaining("MultiViewUNetModel").hasMessageContaining("UNet2DConditionModel");
+                .hasMessageContaining("MultiViewUNetModel")
+                .hasMessageContaining("UNet2DConditionModel");
         Files.delete(diffusion.resolve("vae/config.json"));
-        assertThatThrownBy(() -> ModelCheck.checkDiffusion(diffusion, ModelCheck.MVDREAM_UNET, "vlm3d.models.diffusion-dir"))
-                .hasMessageContaining("missing").hasMessageContaining("vae/config.json");
+        assertThatThrownBy(() ->
+                        ModelCheck.checkDiffusion(diffusion, ModelCheck.MVDREAM_UNET, "vlm3d.models.diffusion-dir"))
+                .hasMessageContaining("missing")
+                .hasMessageContaining("vae/config.json");
     }
 
     @Test
@@ -69,7 +78,8 @@ class ModelCheckTest {
         assertThat(ram).isPositive();
         ModelCheck.Estimate tooBig = new ModelCheck.Estimate(8_292_166_656L, 0, ram + (1L << 30));
         assertThatThrownBy(() -> ModelCheck.checkMemory(tooBig, Device.cpu()))
-                .isInstanceOf(ModelConfigurationException.class).hasMessageContaining("not enough memory")
+                .isInstanceOf(ModelConfigurationException.class)
+                .hasMessageContaining("not enough memory")
                 .hasMessageContaining("FP16_WEIGHTS");
         ModelCheck.checkMemory(new ModelCheck.Estimate(1000, 1000, 8000), Device.cpu());
     }

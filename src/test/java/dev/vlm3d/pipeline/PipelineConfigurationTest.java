@@ -11,8 +11,9 @@ import org.junit.jupiter.api.Test;
 class PipelineConfigurationTest {
 
     private static JobGeneratorFactory factory(Path vlm, Path diffusion) {
-        return new PipelineConfiguration().vlm3dGeneratorFactory(
-                new PipelineProperties(vlm, diffusion, null, Path.of("target/vlm3d-cache"), null, null, null));
+        return new PipelineConfiguration()
+                .vlm3dGeneratorFactory(
+                        new PipelineProperties(vlm, diffusion, null, Path.of("target/vlm3d-cache"), null, null, null));
     }
 
     @Test

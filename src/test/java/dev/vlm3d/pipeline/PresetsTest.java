@@ -1,14 +1,14 @@
 package dev.vlm3d.pipeline;
 
-import dev.vlm3d.options.Preset;
-import dev.vlm3d.options.GenerationOptions;
-import dev.vlm3d.options.InvalidOptionException;
-import dev.vlm3d.options.Backbone;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.vlm3d.engine.RunConfig;
 import dev.vlm3d.engine.guidance.SdsOptions;
+import dev.vlm3d.options.Backbone;
+import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.options.InvalidOptionException;
+import dev.vlm3d.options.Preset;
 import dev.vlm3d.options.VlmQuestion;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -85,8 +85,10 @@ class PresetsTest {
     }
 
     private static int[] range(SdsOptions sds, int step, double scale) {
-        return new int[] {sds.minStepPercent().stretched(scale).truncatedAt(step, 1000),
-            sds.maxStepPercent().stretched(scale).truncatedAt(step, 1000)};
+        return new int[] {
+            sds.minStepPercent().stretched(scale).truncatedAt(step, 1000),
+            sds.maxStepPercent().stretched(scale).truncatedAt(step, 1000)
+        };
     }
 
     @Test
@@ -103,8 +105,22 @@ class PresetsTest {
 
     @Test
     void overridesAreAppliedAndStepsScaleTheAnnealWhenItIsNotGiven() {
-        GenerationOptions o = GenerationOptions.resolve("paper", 2000, Map.of("lambda_vlm_start", 100,
-                "lambda_vlm_end", 2.5, "vlm_question", "B", "vlm_views", "one", "reward", false, "backbone", "sd21"));
+        GenerationOptions o = GenerationOptions.resolve(
+                "paper",
+                2000,
+                Map.of(
+                        "lambda_vlm_start",
+                        100,
+                        "lambda_vlm_end",
+                        2.5,
+                        "vlm_question",
+                        "B",
+                        "vlm_views",
+                        "one",
+                        "reward",
+                        false,
+                        "backbone",
+                        "sd21"));
         assertThat(o.steps()).isEqualTo(2000);
         assertThat(o.lambdaVlmAnnealSteps()).isEqualTo(2000);
         assertThat(o.question()).isEqualTo(VlmQuestion.B);
@@ -113,7 +129,8 @@ class PresetsTest {
         assertThat(o.backbone()).isEqualTo(Backbone.SD21);
         assertThat(Presets.runConfig(o, 0).loss().lambdaVlm().at(1000)).isEqualTo(100 + (2.5 - 100) / 2);
         assertThat(GenerationOptions.resolve("paper", 2000, Map.of("lambda_vlm_anneal_steps", 500))
-                .lambdaVlmAnnealSteps()).isEqualTo(500);
+                        .lambdaVlmAnnealSteps())
+                .isEqualTo(500);
         // stored form round-trips
         assertThat(GenerationOptions.fromStored("paper", 2000, o.toMap())).isEqualTo(o);
     }
@@ -121,15 +138,18 @@ class PresetsTest {
     @Test
     void invalidOverridesNameTheField() {
         assertThatThrownBy(() -> GenerationOptions.resolve("paper", null, Map.of("guidance_scale", 7)))
-                .isInstanceOf(InvalidOptionException.class).hasMessageContaining("unknown option");
+                .isInstanceOf(InvalidOptionException.class)
+                .hasMessageContaining("unknown option");
         assertThatThrownBy(() -> GenerationOptions.resolve("paper", null, Map.of("lambda_vlm_start", -1)))
-                .isInstanceOfSatisfying(InvalidOptionException.class,
-                        e -> assertThat(e.field()).isEqualTo("options.lambda_vlm_start"));
+                .isInstanceOfSatisfying(
+                        InvalidOptionException.class, e -> assertThat(e.field()).isEqualTo("options.lambda_vlm_start"));
         assertThatThrownBy(() -> GenerationOptions.resolve("paper", null, Map.of("reward", "yes")))
                 .isInstanceOf(InvalidOptionException.class);
         assertThatThrownBy(() -> GenerationOptions.resolve("paper", 0, Map.of()))
-                .isInstanceOfSatisfying(InvalidOptionException.class, e -> assertThat(e.field()).isEqualTo("steps"));
+                .isInstanceOfSatisfying(
+                        InvalidOptionException.class, e -> assertThat(e.field()).isEqualTo("steps"));
         assertThatThrownBy(() -> GenerationOptions.resolve("ultra", null, Map.of()))
-                .isInstanceOfSatisfying(InvalidOptionException.class, e -> assertThat(e.field()).isEqualTo("preset"));
+                .isInstanceOfSatisfying(
+                        InvalidOptionException.class, e -> assertThat(e.field()).isEqualTo("preset"));
     }
 }

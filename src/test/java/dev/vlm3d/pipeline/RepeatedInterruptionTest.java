@@ -1,7 +1,5 @@
 package dev.vlm3d.pipeline;
 
-import dev.vlm3d.options.Preset;
-import dev.vlm3d.options.GenerationOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,6 +10,8 @@ import dev.vlm3d.jobs.Job;
 import dev.vlm3d.jobs.JobStatus;
 import dev.vlm3d.jobs.NewJob;
 import dev.vlm3d.jobs.QueueProperties;
+import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.options.Preset;
 import dev.vlm3d.testsupport.QueueFixture;
 import dev.vlm3d.worker.Checkpoint;
 import dev.vlm3d.worker.GenerationContext;
@@ -57,9 +57,18 @@ class RepeatedInterruptionTest {
     @BeforeAll
     static void setUp() {
         // short lease so frozen workers are rescued within seconds; default max-total-attempts; a long stall timeout
-        db = new QueueFixture(RepeatedInterruptionTest.class, new QueueProperties(Duration.ofSeconds(3),
-                Duration.ofMillis(300), Duration.ofMillis(200), Duration.ofMillis(200), Duration.ofMillis(200),
-                Duration.ofSeconds(1), 3, Duration.ofMinutes(5)), 20);
+        db = new QueueFixture(
+                RepeatedInterruptionTest.class,
+                new QueueProperties(
+                        Duration.ofSeconds(3),
+                        Duration.ofMillis(300),
+                        Duration.ofMillis(200),
+                        Duration.ofMillis(200),
+                        Duration.ofMillis(200),
+                        Duration.ofSeconds(1),
+                        3,
+                        Duration.ofMinutes(5)),
+                20);
     }
 
     @AfterAll
@@ -70,8 +79,8 @@ class RepeatedInterruptionTest {
 
     @Test
     void aJobFrozenFiveTimesAfterCheckpointingSucceedsWithTheDefaultAttemptsAndTheSameGlb() throws Exception {
-        ModelSettings settings = new ModelSettings(null, null, null, Path.of("target/vlm3d-cache").toAbsolutePath(),
-                null, null);
+        ModelSettings settings = new ModelSettings(
+                null, null, null, Path.of("target/vlm3d-cache").toAbsolutePath(), null, null);
         assertThat(DEFAULT_MAX_ATTEMPTS).isEqualTo(3);
 
         Job interrupted = submit();
@@ -84,41 +93,65 @@ class RepeatedInterruptionTest {
             assertThat(stuck.status()).isEqualTo(JobStatus.RUNNING);
             assertThat(stuck.checkpointStep()).isEqualTo(freeze * CHECKPOINT_EVERY);
             // the lease lapses (no heartbeats from the frozen worker) and the rescuer requeues the job
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(200))
                     .until(() -> !db.queue.rescueExpiredLeases().isEmpty());
             Job requeued = db.get(interrupted.id());
             assertThat(requeued.status()).as("interruption %d", freeze).isEqualTo(JobStatus.QUEUED);
-            assertThat(requeued.failures()).as("progress was kept: no attempt used up").isZero();
+            assertThat(requeued.failures())
+                    .as("progress was kept: no attempt used up")
+                    .isZero();
             assertThat(requeued.interruptions()).isEqualTo(freeze);
             assertThat(requeued.lastInterruptionCode()).isEqualTo("LEASE_EXPIRED");
             assertThat(requeued.errorCode()).isNull();
         }
         startWorker("healthy", settings, -1, null);
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+        await().atMost(Duration.ofMinutes(3))
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> db.get(interrupted.id()).status().isTerminal());
         Job done = db.get(interrupted.id());
-        assertThat(done.status()).as(done.errorCode() + " " + done.errorMessage()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(done.status())
+                .as(done.errorCode() + " " + done.errorMessage())
+                .isEqualTo(JobStatus.SUCCEEDED);
         assertThat(done.attempt()).isEqualTo(FREEZES + 1);
         assertThat(done.maxAttempts()).isEqualTo(DEFAULT_MAX_ATTEMPTS);
         assertThat(done.resumedFromStep()).isEqualTo(FREEZES * CHECKPOINT_EVERY);
         assertThat(done.step()).isEqualTo(STEPS);
-        assertThat(db.artifacts.list(done.id(), ArtifactKind.CHECKPOINT)).as("checkpoints deleted at the end").isEmpty();
+        assertThat(db.artifacts.list(done.id(), ArtifactKind.CHECKPOINT))
+                .as("checkpoints deleted at the end")
+                .isEmpty();
 
         Job reference = submit();
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+        await().atMost(Duration.ofMinutes(3))
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> db.get(reference.id()).status().isTerminal());
         assertThat(db.get(reference.id()).attempt()).isEqualTo(1);
         assertThat(glb(done.id())).as("resumed five times = uninterrupted").isEqualTo(glb(reference.id()));
     }
 
     private static Job submit() {
-        return db.repository.submit(new NewJob("a red apple", null, 11, Preset.PREVIEW.wireName(), STEPS, 0,
-                GenerationOptions.resolve(Preset.PREVIEW.wireName(), STEPS, null).toMap(), DEFAULT_MAX_ATTEMPTS, db.owner, null,
-                null), -1).job();
+        return db.repository
+                .submit(
+                        new NewJob(
+                                "a red apple",
+                                null,
+                                11,
+                                Preset.PREVIEW.wireName(),
+                                STEPS,
+                                0,
+                                GenerationOptions.resolve(Preset.PREVIEW.wireName(), STEPS, null)
+                                        .toMap(),
+                                DEFAULT_MAX_ATTEMPTS,
+                                db.owner,
+                                null,
+                                null),
+                        -1)
+                .job();
     }
 
     private static byte[] glb(UUID job) throws Exception {
-        ArtifactInfo info = db.artifacts.find(job, ArtifactKind.OUTPUT, "model.glb").orElseThrow();
+        ArtifactInfo info =
+                db.artifacts.find(job, ArtifactKind.OUTPUT, "model.glb").orElseThrow();
         try (InputStream in = db.artifacts.open(info, 0, info.sizeBytes())) {
             return in.readAllBytes();
         }
@@ -128,11 +161,18 @@ class RepeatedInterruptionTest {
     private static void startWorker(String id, ModelSettings settings, int freezeAt, CountDownLatch frozen) {
         ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor();
         CountDownLatch thaw = new CountDownLatch(1);
-        JobWorker worker = new JobWorker(id, "cpu", db.queue, db.artifacts, device -> {
-            CpuThreads.apply(1);
-            JobGenerator real = new Vlm3dJobGenerator(PipelineModels.load(settings, Device.cpu()));
-            return freezeAt < 0 ? real : new Freezing(real, heartbeats, freezeAt, frozen, thaw);
-        }, new WorkerMetrics(new SimpleMeterRegistry()), heartbeats);
+        JobWorker worker = new JobWorker(
+                id,
+                "cpu",
+                db.queue,
+                db.artifacts,
+                device -> {
+                    CpuThreads.apply(1);
+                    JobGenerator real = new Vlm3dJobGenerator(PipelineModels.load(settings, Device.cpu()));
+                    return freezeAt < 0 ? real : new Freezing(real, heartbeats, freezeAt, frozen, thaw);
+                },
+                new WorkerMetrics(new SimpleMeterRegistry()),
+                heartbeats);
         Thread thread = new Thread(worker, id);
         thread.setDaemon(true);
         thread.start();
@@ -149,8 +189,13 @@ class RepeatedInterruptionTest {
     }
 
     /** The real generator, frozen after one step: as if its process was SIGSTOPped or its node preempted. */
-    private record Freezing(JobGenerator real, ScheduledExecutorService heartbeats, int freezeAt, CountDownLatch frozen,
-                            CountDownLatch thaw) implements JobGenerator {
+    private record Freezing(
+            JobGenerator real,
+            ScheduledExecutorService heartbeats,
+            int freezeAt,
+            CountDownLatch frozen,
+            CountDownLatch thaw)
+            implements JobGenerator {
 
         @Override
         public GenerationOutcome generate(GenerationRequest request, GenerationContext context) throws Exception {

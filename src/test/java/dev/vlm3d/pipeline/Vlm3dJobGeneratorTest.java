@@ -1,10 +1,10 @@
 package dev.vlm3d.pipeline;
 
-import dev.vlm3d.options.Preset;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
+import dev.vlm3d.options.Preset;
 import dev.vlm3d.worker.Checkpoint;
 import dev.vlm3d.worker.GenerationContext;
 import dev.vlm3d.worker.GenerationException;
@@ -39,8 +39,10 @@ class Vlm3dJobGeneratorTest {
     @BeforeAll
     static void load() {
         CpuThreads.apply(1);
-        generator = new Vlm3dJobGenerator(PipelineModels.load(new ModelSettings(null, null, null,
-                Path.of("target/vlm3d-cache").toAbsolutePath(), null, null), Device.cpu()));
+        generator = new Vlm3dJobGenerator(PipelineModels.load(
+                new ModelSettings(
+                        null, null, null, Path.of("target/vlm3d-cache").toAbsolutePath(), null, null),
+                Device.cpu()));
     }
 
     @AfterAll
@@ -55,12 +57,14 @@ class Vlm3dJobGeneratorTest {
         assertThat(uninterrupted.steps).containsExactly(1, 2, 3, 4, 5, 6, 6);
         assertThat(uninterrupted.artifacts).containsKeys("model.glb", "curves.json", "run.json");
 
-        RecordingContext cancelled = new RecordingContext(step -> step >= 2 ? StopSignal.CANCEL : StopSignal.NONE, null);
+        RecordingContext cancelled =
+                new RecordingContext(step -> step >= 2 ? StopSignal.CANCEL : StopSignal.NONE, null);
         assertThat(generator.generate(request(Map.of()), cancelled)).isEqualTo(GenerationOutcome.CANCELLED);
         assertThat(cancelled.steps).containsExactly(1, 2);
         assertThat(cancelled.artifacts).isEmpty();
 
-        RecordingContext stopped = new RecordingContext(step -> step >= 3 ? StopSignal.SHUTDOWN : StopSignal.NONE, null);
+        RecordingContext stopped =
+                new RecordingContext(step -> step >= 3 ? StopSignal.SHUTDOWN : StopSignal.NONE, null);
         assertThat(generator.generate(request(Map.of()), stopped)).isEqualTo(GenerationOutcome.STOPPED_FOR_SHUTDOWN);
         assertThat(stopped.checkpoint.step()).isEqualTo(3);
 
@@ -71,20 +75,33 @@ class Vlm3dJobGeneratorTest {
         assertThat(withoutTimings(resumed.artifacts.get("curves.csv")))
                 .isEqualTo(withoutTimings(uninterrupted.artifacts.get("curves.csv")));
         assertThat(resumed.metrics.get(resumed.metrics.size() - 1).get("total_loss"))
-                .isEqualTo(uninterrupted.metrics.get(uninterrupted.metrics.size() - 1).get("total_loss"));
+                .isEqualTo(uninterrupted
+                        .metrics
+                        .get(uninterrupted.metrics.size() - 1)
+                        .get("total_loss"));
     }
 
     @Test
     void requestsTheModelsCannotTakeFailPermanentlyWithACode() {
-        assertThatThrownBy(() -> generator.generate(new GenerationRequest(UUID.randomUUID(), 1, "a <|im_end|> cat",
-                null, 1, STEPS, Preset.PREVIEW.wireName(), Map.of()), new RecordingContext(s -> StopSignal.NONE, null)))
+        assertThatThrownBy(() -> generator.generate(
+                        new GenerationRequest(
+                                UUID.randomUUID(),
+                                1,
+                                "a <|im_end|> cat",
+                                null,
+                                1,
+                                STEPS,
+                                Preset.PREVIEW.wireName(),
+                                Map.of()),
+                        new RecordingContext(s -> StopSignal.NONE, null)))
                 .isInstanceOfSatisfying(GenerationException.class, e -> {
                     assertThat(e.code()).isEqualTo("PROMPT_REJECTED");
                     assertThat(e.retryable()).isFalse();
                 });
-        assertThatThrownBy(() -> generator.generate(request(Map.of("vlm_views", "some")),
-                new RecordingContext(s -> StopSignal.NONE, null)))
-                .isInstanceOfSatisfying(GenerationException.class, e -> assertThat(e.code()).isEqualTo("INVALID_OPTIONS"));
+        assertThatThrownBy(() -> generator.generate(
+                        request(Map.of("vlm_views", "some")), new RecordingContext(s -> StopSignal.NONE, null)))
+                .isInstanceOfSatisfying(
+                        GenerationException.class, e -> assertThat(e.code()).isEqualTo("INVALID_OPTIONS"));
     }
 
     /** The CSV without its last column (step_ms, wall-clock time). */
@@ -108,7 +125,8 @@ class Vlm3dJobGeneratorTest {
     }
 
     private static GenerationRequest request(Map<String, Object> options) {
-        return new GenerationRequest(UUID.randomUUID(), 1, "a green pear", null, 9, STEPS, Preset.PREVIEW.wireName(), options);
+        return new GenerationRequest(
+                UUID.randomUUID(), 1, "a green pear", null, 9, STEPS, Preset.PREVIEW.wireName(), options);
     }
 
     /** An in-memory job: records steps, metrics, checkpoints and artifacts; stop signals by completed step. */
@@ -137,7 +155,8 @@ class Vlm3dJobGeneratorTest {
 
         @Override
         public StopSignal stopRequested() {
-            return stopAfter.apply(steps.isEmpty() ? (checkpoint == null ? 0 : checkpoint.step()) : steps.get(steps.size() - 1));
+            return stopAfter.apply(
+                    steps.isEmpty() ? (checkpoint == null ? 0 : checkpoint.step()) : steps.get(steps.size() - 1));
         }
 
         @Override

@@ -1,7 +1,5 @@
 package dev.vlm3d.pipeline;
 
-import dev.vlm3d.options.Preset;
-import dev.vlm3d.options.GenerationOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,6 +11,8 @@ import dev.vlm3d.jobs.JobStatus;
 import dev.vlm3d.jobs.NewJob;
 import dev.vlm3d.jobs.QueueProperties;
 import dev.vlm3d.jobs.StepRecord;
+import dev.vlm3d.options.GenerationOptions;
+import dev.vlm3d.options.Preset;
 import dev.vlm3d.testsupport.QueueFixture;
 import dev.vlm3d.worker.Checkpoint;
 import dev.vlm3d.worker.GenerationContext;
@@ -55,9 +55,18 @@ class WorkerCrashResumeTest {
     static void setUp() {
         // short lease so the dead worker's job is rescued within seconds; a long stall timeout so slow CPU steps of
         // the live workers never count as a hang
-        db = new QueueFixture(WorkerCrashResumeTest.class, new QueueProperties(Duration.ofSeconds(3),
-                Duration.ofMillis(300), Duration.ofMillis(200), Duration.ofMillis(200), Duration.ofMillis(200),
-                Duration.ofSeconds(1), 3, Duration.ofMinutes(5)), 10);
+        db = new QueueFixture(
+                WorkerCrashResumeTest.class,
+                new QueueProperties(
+                        Duration.ofSeconds(3),
+                        Duration.ofMillis(300),
+                        Duration.ofMillis(200),
+                        Duration.ofMillis(200),
+                        Duration.ofMillis(200),
+                        Duration.ofSeconds(1),
+                        3,
+                        Duration.ofMinutes(5)),
+                10);
     }
 
     @AfterAll
@@ -67,8 +76,8 @@ class WorkerCrashResumeTest {
 
     @Test
     void aKilledWorkersJobResumesFromItsCheckpointOnAnotherWorker() throws Exception {
-        ModelSettings settings = new ModelSettings(null, null, null, Path.of("target/vlm3d-cache").toAbsolutePath(),
-                null, null);
+        ModelSettings settings = new ModelSettings(
+                null, null, null, Path.of("target/vlm3d-cache").toAbsolutePath(), null, null);
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         ScheduledExecutorService deadHeartbeats = Executors.newSingleThreadScheduledExecutor();
         ScheduledExecutorService liveHeartbeats = Executors.newSingleThreadScheduledExecutor();
@@ -76,45 +85,83 @@ class WorkerCrashResumeTest {
         CountDownLatch release = new CountDownLatch(1);
 
         JobGeneratorFactory dying = device -> new Dying(realGenerator(settings), deadHeartbeats, crashed, release);
-        JobWorker first = new JobWorker("dying", "cpu", db.queue, db.artifacts, dying, new WorkerMetrics(meters),
-                deadHeartbeats);
+        JobWorker first =
+                new JobWorker("dying", "cpu", db.queue, db.artifacts, dying, new WorkerMetrics(meters), deadHeartbeats);
         Thread firstThread = new Thread(first, "dying-worker");
         firstThread.start();
 
-        Job job = db.repository.submit(new NewJob("a red apple", null, 5, Preset.PREVIEW.wireName(), STEPS, 0,
-                GenerationOptions.resolve(Preset.PREVIEW.wireName(), STEPS, null).toMap(), 3, db.owner, null, null), -1).job();
-        assertThat(crashed.await(3, TimeUnit.MINUTES)).as("the first worker reached step " + CRASH_AFTER).isTrue();
+        Job job = db.repository
+                .submit(
+                        new NewJob(
+                                "a red apple",
+                                null,
+                                5,
+                                Preset.PREVIEW.wireName(),
+                                STEPS,
+                                0,
+                                GenerationOptions.resolve(Preset.PREVIEW.wireName(), STEPS, null)
+                                        .toMap(),
+                                3,
+                                db.owner,
+                                null,
+                                null),
+                        -1)
+                .job();
+        assertThat(crashed.await(3, TimeUnit.MINUTES))
+                .as("the first worker reached step " + CRASH_AFTER)
+                .isTrue();
         assertThat(db.get(job.id()).step()).isEqualTo(CRASH_AFTER);
 
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> !db.queue.rescueExpiredLeases().isEmpty());
         assertThat(db.get(job.id()).status()).isEqualTo(JobStatus.QUEUED);
 
-        JobWorker second = new JobWorker("healthy", "cpu", db.queue, db.artifacts,
-                device -> realGenerator(settings), new WorkerMetrics(meters), liveHeartbeats);
+        JobWorker second = new JobWorker(
+                "healthy",
+                "cpu",
+                db.queue,
+                db.artifacts,
+                device -> realGenerator(settings),
+                new WorkerMetrics(meters),
+                liveHeartbeats);
         Thread secondThread = new Thread(second, "healthy-worker");
         secondThread.start();
         try {
-            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+            await().atMost(Duration.ofMinutes(3))
+                    .pollInterval(Duration.ofMillis(200))
                     .until(() -> db.get(job.id()).status().isTerminal());
             Job done = db.get(job.id());
-            assertThat(done.status()).as(done.errorCode() + " " + done.errorMessage()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(done.status())
+                    .as(done.errorCode() + " " + done.errorMessage())
+                    .isEqualTo(JobStatus.SUCCEEDED);
             assertThat(done.attempt()).isEqualTo(2);
 
             List<StepRecord> steps = db.repository.steps(job.id());
-            assertThat(steps).extracting(StepRecord::step).containsExactlyElementsOf(
-                    java.util.stream.IntStream.rangeClosed(1, STEPS).boxed().toList());
+            assertThat(steps)
+                    .extracting(StepRecord::step)
+                    .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, STEPS)
+                            .boxed()
+                            .toList());
             // the second attempt's first step is the one after the checkpoint, not step 1
-            assertThat(steps.stream().filter(s -> s.attempt() == 2).mapToInt(StepRecord::step).min().orElseThrow())
+            assertThat(steps.stream()
+                            .filter(s -> s.attempt() == 2)
+                            .mapToInt(StepRecord::step)
+                            .min()
+                            .orElseThrow())
                     .isEqualTo(CHECKPOINT + 1);
-            assertThat(steps.stream().filter(s -> s.step() <= CHECKPOINT)).allSatisfy(s -> assertThat(s.attempt()).isEqualTo(1));
+            assertThat(steps.stream().filter(s -> s.step() <= CHECKPOINT))
+                    .allSatisfy(s -> assertThat(s.attempt()).isEqualTo(1));
             Optional<ArtifactInfo> glb = db.artifacts.find(job.id(), ArtifactKind.OUTPUT, "model.glb");
             assertThat(glb).hasValueSatisfying(a -> assertThat(a.attempt()).isEqualTo(2));
 
             // the dead worker wakes up: its next write is fenced off and changes nothing
             release.countDown();
-            await().atMost(Duration.ofMinutes(1)).until(() ->
-                    meters.find("vlm3d.jobs.completed").tag("outcome", "lease_lost").counter() != null);
+            await().atMost(Duration.ofMinutes(1))
+                    .until(() -> meters.find("vlm3d.jobs.completed")
+                                    .tag("outcome", "lease_lost")
+                                    .counter()
+                            != null);
             assertThat(db.get(job.id()).status()).isEqualTo(JobStatus.SUCCEEDED);
             assertThat(db.repository.steps(job.id())).hasSize(STEPS);
         } finally {
@@ -134,8 +181,9 @@ class WorkerCrashResumeTest {
     }
 
     /** The real generator whose process "dies" after a step: heartbeats stop and the thread hangs. */
-    private record Dying(JobGenerator real, ScheduledExecutorService heartbeats, CountDownLatch crashed,
-            CountDownLatch release) implements JobGenerator {
+    private record Dying(
+            JobGenerator real, ScheduledExecutorService heartbeats, CountDownLatch crashed, CountDownLatch release)
+            implements JobGenerator {
 
         @Override
         public GenerationOutcome generate(GenerationRequest request, GenerationContext context) throws Exception {

@@ -33,7 +33,10 @@ class ApiKeyRepositoryTest {
     static void setUp() {
         db = new QueueFixture(ApiKeyRepositoryTest.class, QueueFixture.fastProperties(), 12);
         keys = db.repositories.get(ApiKeyRepository.class);
-        statistics = db.repositories.entityManagerFactory().unwrap(SessionFactory.class).getStatistics();
+        statistics = db.repositories
+                .entityManagerFactory()
+                .unwrap(SessionFactory.class)
+                .getStatistics();
     }
 
     @AfterAll
@@ -44,7 +47,10 @@ class ApiKeyRepositoryTest {
     @BeforeEach
     void clean() {
         db.clear();
-        db.jdbc.sql("DELETE FROM api_keys WHERE id <> :owner").param("owner", db.owner).update();
+        db.jdbc
+                .sql("DELETE FROM api_keys WHERE id <> :owner")
+                .param("owner", db.owner)
+                .update();
         statistics.clear();
     }
 
@@ -57,7 +63,11 @@ class ApiKeyRepositoryTest {
     }
 
     private Instant databaseNow() {
-        return db.jdbc.sql("SELECT now()").query(java.time.OffsetDateTime.class).single().toInstant();
+        return db.jdbc
+                .sql("SELECT now()")
+                .query(java.time.OffsetDateTime.class)
+                .single()
+                .toInstant();
     }
 
     @Test
@@ -67,14 +77,26 @@ class ApiKeyRepositoryTest {
 
         assertThat(statistics.getEntityInsertCount()).isEqualTo(1);
         assertThat(statistics.getPrepareStatementCount())
-                .as("one INSERT … RETURNING created_at: no look-up of the new id first, no read-back after").isEqualTo(1);
+                .as("one INSERT … RETURNING created_at: no look-up of the new id first, no read-back after")
+                .isEqualTo(1);
         ApiKeyRecord record = saved.toRecord();
         assertThat(record.createdAt()).as("created_at is the column default").isBetween(before, databaseNow());
         assertThat(record.revokedAt()).isNull();
-        assertThat(record).extracting(ApiKeyRecord::name, ApiKeyRecord::keyPrefix, ApiKeyRecord::maxQueuedJobs,
-                ApiKeyRecord::defaultTtlSeconds, ApiKeyRecord::allowNoExpiry).containsExactly("client", "vlm3d_abcd", 7, 3600L, true);
-        assertThat(db.jdbc.sql("SELECT queued_jobs FROM api_keys WHERE id = :id").param("id", record.id())
-                .query(Integer.class).single()).as("the trigger-kept count starts at its default").isZero();
+        assertThat(record)
+                .extracting(
+                        ApiKeyRecord::name,
+                        ApiKeyRecord::keyPrefix,
+                        ApiKeyRecord::maxQueuedJobs,
+                        ApiKeyRecord::defaultTtlSeconds,
+                        ApiKeyRecord::allowNoExpiry)
+                .containsExactly("client", "vlm3d_abcd", 7, 3600L, true);
+        assertThat(db.jdbc
+                        .sql("SELECT queued_jobs FROM api_keys WHERE id = :id")
+                        .param("id", record.id())
+                        .query(Integer.class)
+                        .single())
+                .as("the trigger-kept count starts at its default")
+                .isZero();
     }
 
     @Test
@@ -82,14 +104,19 @@ class ApiKeyRepositoryTest {
         ApiKey saved = keys.save(newKey("client", hash("t2")));
         statistics.clear();
 
-        assertThat(keys.findByKeyHashAndRevokedAtIsNull(hash("t2"))).map(ApiKey::getId).hasValue(saved.getId());
+        assertThat(keys.findByKeyHashAndRevokedAtIsNull(hash("t2")))
+                .map(ApiKey::getId)
+                .hasValue(saved.getId());
         assertThat(keys.existsByIdAndWebhookSecretIsNotNull(saved.getId())).isTrue();
         assertThat(statistics.getPrepareStatementCount()).isEqualTo(2);
         assertThat(statistics.getTransactionCount()).isZero();
 
         assertThat(keys.findByKeyHashAndRevokedAtIsNull(hash("unknown"))).isEmpty();
         assertThat(keys.existsByIdAndWebhookSecretIsNotNull(UUID.randomUUID())).isFalse();
-        db.jdbc.sql("UPDATE api_keys SET webhook_secret = NULL WHERE id = :id").param("id", saved.getId()).update();
+        db.jdbc
+                .sql("UPDATE api_keys SET webhook_secret = NULL WHERE id = :id")
+                .param("id", saved.getId())
+                .update();
         assertThat(keys.existsByIdAndWebhookSecretIsNotNull(saved.getId())).isFalse();
     }
 
@@ -103,7 +130,8 @@ class ApiKeyRepositoryTest {
         assertThat(keys.revoke(UUID.randomUUID())).isZero();
 
         assertThat(keys.findByKeyHashAndRevokedAtIsNull(hash("t3"))).isEmpty();
-        Instant revokedAt = keys.findById(saved.getId()).orElseThrow().toRecord().revokedAt();
+        Instant revokedAt =
+                keys.findById(saved.getId()).orElseThrow().toRecord().revokedAt();
         assertThat(revokedAt).isBetween(before, databaseNow());
     }
 
@@ -112,9 +140,12 @@ class ApiKeyRepositoryTest {
         ApiKey first = keys.save(newKey("first", hash("t4")));
         ApiKey second = keys.save(newKey("second", hash("t5")));
 
-        List<String> names = keys.findAll(Sort.by("createdAt", "id")).stream().map(k -> k.toRecord().name()).toList();
+        List<String> names = keys.findAll(Sort.by("createdAt", "id")).stream()
+                .map(k -> k.toRecord().name())
+                .toList();
         assertThat(names).containsSubsequence("first", "second");
-        assertThat(first.toRecord().createdAt()).isBeforeOrEqualTo(second.toRecord().createdAt());
+        assertThat(first.toRecord().createdAt())
+                .isBeforeOrEqualTo(second.toRecord().createdAt());
     }
 
     @Test
@@ -125,9 +156,12 @@ class ApiKeyRepositoryTest {
 
         assertThat(keys.revokeOthersNamed("bootstrap-admin", hash("current"))).isEqualTo(1);
 
-        assertThat(keys.findById(old.getId()).orElseThrow().toRecord().revokedAt()).isNotNull();
-        assertThat(keys.findById(current.getId()).orElseThrow().toRecord().revokedAt()).isNull();
-        assertThat(keys.findById(other.getId()).orElseThrow().toRecord().revokedAt()).isNull();
+        assertThat(keys.findById(old.getId()).orElseThrow().toRecord().revokedAt())
+                .isNotNull();
+        assertThat(keys.findById(current.getId()).orElseThrow().toRecord().revokedAt())
+                .isNull();
+        assertThat(keys.findById(other.getId()).orElseThrow().toRecord().revokedAt())
+                .isNull();
     }
 
     @Test
@@ -139,7 +173,9 @@ class ApiKeyRepositoryTest {
         keys.upsertAdmin(UUID.randomUUID(), "bootstrap-admin", "vlm3d_admi", hash("admin"), 70, "whsec_second");
 
         ApiKey stored = keys.findByKeyHashAndRevokedAtIsNull(hash("admin")).orElseThrow();
-        assertThat(stored.getId()).as("the row the hash names, not a second one").isEqualTo(id);
+        assertThat(stored.getId())
+                .as("the row the hash names, not a second one")
+                .isEqualTo(id);
         assertThat(stored.toRecord().admin()).isTrue();
         assertThat(stored.toRecord().maxQueuedJobs()).isEqualTo(70);
         assertThat(stored.webhookSecret()).isEqualTo("whsec_first");
@@ -150,21 +186,26 @@ class ApiKeyRepositoryTest {
         ApiKey saved = keys.save(newKey("client", hash("t6")));
         Instant before = databaseNow();
 
-        ApiKey rotated = keys.rotateWebhookSecret(saved.getId(), "whsec_next", 90.5).orElseThrow();
+        ApiKey rotated =
+                keys.rotateWebhookSecret(saved.getId(), "whsec_next", 90.5).orElseThrow();
 
         assertThat(rotated.webhookSecret()).isEqualTo("whsec_next");
         assertThat(rotated.previousWebhookSecret()).isEqualTo("whsec_current");
         assertThat(rotated.previousWebhookSecretExpiresAt())
                 .isBetween(before.plusMillis(90_500), databaseNow().plusMillis(90_500));
 
-        ApiKey withoutOverlap = keys.rotateWebhookSecret(saved.getId(), "whsec_last", 0).orElseThrow();
+        ApiKey withoutOverlap =
+                keys.rotateWebhookSecret(saved.getId(), "whsec_last", 0).orElseThrow();
         assertThat(withoutOverlap.previousWebhookSecret()).isNull();
         assertThat(withoutOverlap.previousWebhookSecretExpiresAt()).isNull();
         assertThat(keys.findById(saved.getId()).orElseThrow().webhookSecret()).isEqualTo("whsec_last");
 
         keys.revoke(saved.getId());
-        assertThat(keys.rotateWebhookSecret(saved.getId(), "whsec_revoked", 10)).as("a revoked key").isEmpty();
-        assertThat(keys.rotateWebhookSecret(UUID.randomUUID(), "whsec_unknown", 10)).isEmpty();
+        assertThat(keys.rotateWebhookSecret(saved.getId(), "whsec_revoked", 10))
+                .as("a revoked key")
+                .isEmpty();
+        assertThat(keys.rotateWebhookSecret(UUID.randomUUID(), "whsec_unknown", 10))
+                .isEmpty();
     }
 
     /**
@@ -188,7 +229,9 @@ class ApiKeyRepositoryTest {
             for (Future<ApiKey> future : futures) {
                 ApiKey rotated = future.get();
                 set.add(rotated.webhookSecret());
-                assertThat(replaced.add(rotated.previousWebhookSecret())).as("each secret is replaced once").isTrue();
+                assertThat(replaced.add(rotated.previousWebhookSecret()))
+                        .as("each secret is replaced once")
+                        .isTrue();
             }
             String last = keys.findById(saved.getId()).orElseThrow().webhookSecret();
             Set<String> expectedReplaced = new HashSet<>(set);
@@ -208,6 +251,7 @@ class ApiKeyRepositoryTest {
         ApiKey loaded = keys.findById(saved.getId()).orElseThrow();
         assertThat(loaded.webhookSecret()).isEqualTo("whsec_next");
         assertThat(loaded.previousWebhookSecret()).isEqualTo("whsec_current");
-        assertThat(loaded.previousWebhookSecretExpiresAt()).isAfter(databaseNow().plus(Duration.ofSeconds(20)));
+        assertThat(loaded.previousWebhookSecretExpiresAt())
+                .isAfter(databaseNow().plus(Duration.ofSeconds(20)));
     }
 }

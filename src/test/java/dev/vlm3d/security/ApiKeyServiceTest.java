@@ -24,7 +24,8 @@ class ApiKeyServiceTest {
     }
 
     private ApiKeyService service(String adminKey) {
-        return new ApiKeyService(db.repositories.get(ApiKeyRepository.class), new SecurityProperties(adminKey, Duration.ZERO, 5, 50));
+        return new ApiKeyService(
+                db.repositories.get(ApiKeyRepository.class), new SecurityProperties(adminKey, Duration.ZERO, 5, 50));
     }
 
     @Test
@@ -33,10 +34,18 @@ class ApiKeyServiceTest {
         CreatedApiKey created = keys.create("client", false, null);
 
         assertThat(created.token()).startsWith(ApiKeyService.TOKEN_PREFIX);
-        assertThat(db.jdbc.sql("SELECT count(*) FROM api_keys WHERE key_hash = :h").param("h", ApiKeyService.hash(created.token()))
-                .query(Integer.class).single()).isEqualTo(1);
-        assertThat(db.jdbc.sql("SELECT count(*) FROM api_keys WHERE position(convert_to(:t, 'UTF8') in key_hash) > 0")
-                .param("t", created.token()).query(Integer.class).single()).isZero();
+        assertThat(db.jdbc
+                        .sql("SELECT count(*) FROM api_keys WHERE key_hash = :h")
+                        .param("h", ApiKeyService.hash(created.token()))
+                        .query(Integer.class)
+                        .single())
+                .isEqualTo(1);
+        assertThat(db.jdbc
+                        .sql("SELECT count(*) FROM api_keys WHERE position(convert_to(:t, 'UTF8') in key_hash) > 0")
+                        .param("t", created.token())
+                        .query(Integer.class)
+                        .single())
+                .isZero();
         assertThat(keys.authenticate(created.token())).hasValueSatisfying(p -> {
             assertThat(p.admin()).isFalse();
             assertThat(p.maxQueuedJobs()).isEqualTo(5);
@@ -49,18 +58,25 @@ class ApiKeyServiceTest {
 
     @Test
     void theBootstrapAdminKeyFollowsTheConfiguredCapOnEachStart() {
-        new ApiKeyService(db.repositories.get(ApiKeyRepository.class), new SecurityProperties("capped-admin-key", Duration.ZERO, 5, 50)).ensureBootstrapAdmin();
-        assertThat(service("capped-admin-key").authenticate("capped-admin-key")).hasValueSatisfying(p ->
-                assertThat(p.maxQueuedJobs()).isEqualTo(50));
-        new ApiKeyService(db.repositories.get(ApiKeyRepository.class), new SecurityProperties("capped-admin-key", Duration.ZERO, 5, 5000)).ensureBootstrapAdmin();
-        assertThat(service("capped-admin-key").authenticate("capped-admin-key")).hasValueSatisfying(p ->
-                assertThat(p.maxQueuedJobs()).isEqualTo(5000));
+        new ApiKeyService(
+                        db.repositories.get(ApiKeyRepository.class),
+                        new SecurityProperties("capped-admin-key", Duration.ZERO, 5, 50))
+                .ensureBootstrapAdmin();
+        assertThat(service("capped-admin-key").authenticate("capped-admin-key"))
+                .hasValueSatisfying(p -> assertThat(p.maxQueuedJobs()).isEqualTo(50));
+        new ApiKeyService(
+                        db.repositories.get(ApiKeyRepository.class),
+                        new SecurityProperties("capped-admin-key", Duration.ZERO, 5, 5000))
+                .ensureBootstrapAdmin();
+        assertThat(service("capped-admin-key").authenticate("capped-admin-key"))
+                .hasValueSatisfying(p -> assertThat(p.maxQueuedJobs()).isEqualTo(5000));
     }
 
     @Test
     void rotatingTheBootstrapAdminKeyRevokesTheOldOneAndRotatingBackRestoresIt() {
         service("first-admin-key").ensureBootstrapAdmin();
-        assertThat(service("first-admin-key").authenticate("first-admin-key")).hasValueSatisfying(p -> assertThat(p.admin()).isTrue());
+        assertThat(service("first-admin-key").authenticate("first-admin-key"))
+                .hasValueSatisfying(p -> assertThat(p.admin()).isTrue());
 
         service("second-admin-key").ensureBootstrapAdmin();
         assertThat(service("second-admin-key").authenticate("first-admin-key")).isEmpty();

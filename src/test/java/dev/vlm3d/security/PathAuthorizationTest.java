@@ -24,11 +24,14 @@ import tools.jackson.databind.JsonNode;
  * and only the console's static paths and the two probes answer without a key. Raw sockets, so the server sees
  * the bytes exactly as written.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "vlm3d.security.admin-key=" + PathAuthorizationTest.ADMIN,
-        "vlm3d.security.key-cache-ttl=0s",
-        "vlm3d.worker.enabled=false",
-        "management.endpoints.web.exposure.include=health,info,prometheus,metrics,env"})
+@SpringBootTest(
+        webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {
+            "vlm3d.security.admin-key=" + PathAuthorizationTest.ADMIN,
+            "vlm3d.security.key-cache-ttl=0s",
+            "vlm3d.worker.enabled=false",
+            "management.endpoints.web.exposure.include=health,info,prometheus,metrics,env"
+        })
 class PathAuthorizationTest {
 
     static final String ADMIN = "path-test-admin-key-0123456789";
@@ -40,6 +43,7 @@ class PathAuthorizationTest {
 
     @LocalServerPort
     int port;
+
     @Autowired
     JdbcClient jdbc;
 
@@ -50,12 +54,18 @@ class PathAuthorizationTest {
     void setUp() {
         raw = new RawHttp(port);
         jdbc.sql("DELETE FROM api_keys WHERE NOT admin").update();
-        client = new ContractClient(port).send(post("/api-keys", "{\"name\":\"client\"}").token(ADMIN)).json()
-                .get("token").stringValue();
+        client = new ContractClient(port)
+                .send(post("/api-keys", "{\"name\":\"client\"}").token(ADMIN))
+                .json()
+                .get("token")
+                .stringValue();
     }
 
     private RawHttp.Response get(String target, String token) {
-        return raw.send("GET " + target + " HTTP/1.1\r\nHost: localhost" + (token == null ? "" : "\r\nAuthorization: Bearer " + token), null);
+        return raw.send(
+                "GET " + target + " HTTP/1.1\r\nHost: localhost"
+                        + (token == null ? "" : "\r\nAuthorization: Bearer " + token),
+                null);
     }
 
     private static void assertProblem(RawHttp.Response r, int status, String code) {
@@ -67,11 +77,27 @@ class PathAuthorizationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/%61ctuator/prometheus", "/a%63tuator/prometheus", "/%61ctuator/info", "/actuator/%70rometheus",
-            "/actuator/health/../prometheus", "/actuator/health/%2e%2e/prometheus", "/actuator/./prometheus",
-            "//actuator/prometheus", "/actuator//prometheus", "/actuator;x=1/prometheus", "/actuator/prometheus;jsessionid=1",
-            "/jobs/..;/actuator/prometheus", "/jobs%2f..%2factuator/prometheus", "/actuator\\prometheus",
-            "/%2e%2e/actuator/prometheus", "/jobs/%00", "/api-keys%2F", "/%6Aobs"})
+    @ValueSource(
+            strings = {
+                "/%61ctuator/prometheus",
+                "/a%63tuator/prometheus",
+                "/%61ctuator/info",
+                "/actuator/%70rometheus",
+                "/actuator/health/../prometheus",
+                "/actuator/health/%2e%2e/prometheus",
+                "/actuator/./prometheus",
+                "//actuator/prometheus",
+                "/actuator//prometheus",
+                "/actuator;x=1/prometheus",
+                "/actuator/prometheus;jsessionid=1",
+                "/jobs/..;/actuator/prometheus",
+                "/jobs%2f..%2factuator/prometheus",
+                "/actuator\\prometheus",
+                "/%2e%2e/actuator/prometheus",
+                "/jobs/%00",
+                "/api-keys%2F",
+                "/%6Aobs"
+            })
     void nonCanonicalPathsAreRefusedBeforeRoutingWhateverTheKey(String path) {
         for (String token : new String[] {client, ADMIN, null}) {
             RawHttp.Response r = get(path, token);
@@ -82,8 +108,16 @@ class PathAuthorizationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/actuator/prometheus", "/actuator/info", "/actuator/health", "/actuator/metrics",
-            "/actuator/env", "/actuator", "/api-keys"})
+    @ValueSource(
+            strings = {
+                "/actuator/prometheus",
+                "/actuator/info",
+                "/actuator/health",
+                "/actuator/metrics",
+                "/actuator/env",
+                "/actuator",
+                "/api-keys"
+            })
     void adminPathsNeedAnAdminKey(String path) {
         assertProblem(get(path, null), 401, "UNAUTHENTICATED");
         assertProblem(get(path, client), 403, "ADMIN_REQUIRED");
@@ -101,16 +135,26 @@ class PathAuthorizationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/", "/index.html", "/console/app.js", "/webjars/x/y.js", "/docs/guide.html", "/openapi.yaml"})
+    @ValueSource(
+            strings = {"/", "/index.html", "/console/app.js", "/webjars/x/y.js", "/docs/guide.html", "/openapi.yaml"})
     void consolePathsArePublic(String path) {
         RawHttp.Response r = get(path, null);
-        assertThat(r.status()).as(path + " is public: not 401/403 (" + r.text() + ")").isNotIn(401, 403);
+        assertThat(r.status())
+                .as(path + " is public: not 401/403 (" + r.text() + ")")
+                .isNotIn(401, 403);
         assertThat(r.status()).isLessThan(500);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/jobs", "/jobs/00000000-0000-0000-0000-000000000000", "/error", "/nope",
-            "/index.htm", "/openapi.yml"})
+    @ValueSource(
+            strings = {
+                "/jobs",
+                "/jobs/00000000-0000-0000-0000-000000000000",
+                "/error",
+                "/nope",
+                "/index.htm",
+                "/openapi.yml"
+            })
     void everyOtherPathNeedsAKey(String path) {
         assertProblem(get(path, null), 401, "UNAUTHENTICATED");
     }
@@ -118,15 +162,26 @@ class PathAuthorizationTest {
     @Test
     void errorIsNotAnEndpoint() {
         assertProblem(get("/error", client), 404, "NOT_FOUND");
-        assertProblem(raw.send("POST /error HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + client
-                + "\r\nContent-Type: application/json\r\nContent-Length: 2", "{}".getBytes()), 404, "NOT_FOUND");
+        assertProblem(
+                raw.send(
+                        "POST /error HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + client
+                                + "\r\nContent-Type: application/json\r\nContent-Length: 2",
+                        "{}".getBytes()),
+                404,
+                "NOT_FOUND");
     }
 
     @Test
     void malformedAuthorizationIsRefused() {
-        assertProblem(raw.send("GET /jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YTpi", null), 401, "UNAUTHENTICATED");
-        assertProblem(raw.send("GET /jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + client
-                + "\r\nAuthorization: Bearer " + ADMIN, null), 401, "UNAUTHENTICATED");
+        assertProblem(
+                raw.send("GET /jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YTpi", null), 401, "UNAUTHENTICATED");
+        assertProblem(
+                raw.send(
+                        "GET /jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + client
+                                + "\r\nAuthorization: Bearer " + ADMIN,
+                        null),
+                401,
+                "UNAUTHENTICATED");
         assertThat(get("/jobs", client).status()).isEqualTo(200);
     }
 
@@ -134,7 +189,8 @@ class PathAuthorizationTest {
     void unsupportedMethodsAreProblems() {
         for (String method : new String[] {"TRACE", "CONNECT", "FOO", "PROPFIND"}) {
             String target = method.equals("CONNECT") ? "localhost:80" : "/jobs";
-            RawHttp.Response r = raw.send(method + " " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + client, null);
+            RawHttp.Response r =
+                    raw.send(method + " " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + client, null);
             assertThat(r.status()).as(method + " " + r.text()).isIn(400, 405);
             assertThat(r.contentType()).as(method).startsWith("application/problem+json");
         }

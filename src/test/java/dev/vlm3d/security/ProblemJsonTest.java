@@ -18,8 +18,8 @@ class ProblemJsonTest {
         assertThat(response.getStatus()).isEqualTo(413);
         assertThat(response.getContentType()).isEqualTo("application/problem+json;charset=UTF-8");
         JsonNode problem = ContractClient.json().readTree(response.getContentAsString());
-        assertThat(problem.propertyNames()).containsExactlyInAnyOrder("type", "title", "status", "detail", "instance",
-                "code");
+        assertThat(problem.propertyNames())
+                .containsExactlyInAnyOrder("type", "title", "status", "detail", "instance", "code");
         assertThat(problem.get("type").stringValue()).isEqualTo("https://vlm3d.dev/problems/payload-too-large");
         assertThat(problem.get("title").stringValue()).isEqualTo("Content Too Large");
         assertThat(problem.get("status").intValue()).isEqualTo(413);

@@ -28,13 +28,14 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class ContractClient {
 
-    private static final OpenApiInteractionValidator VALIDATOR = OpenApiInteractionValidator
-            .createForSpecificationUrl(Path.of("openapi.yaml").toAbsolutePath().toUri().toString())
+    private static final OpenApiInteractionValidator VALIDATOR = OpenApiInteractionValidator.createForSpecificationUrl(
+                    Path.of("openapi.yaml").toAbsolutePath().toUri().toString())
             .build();
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final String baseUrl;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public ContractClient(int port) {
         this.baseUrl = "http://127.0.0.1:" + port;
@@ -52,8 +53,11 @@ public final class ContractClient {
         }
 
         public String header(String name) {
-            return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
-                    .flatMap(e -> e.getValue().stream()).findFirst().orElse(null);
+            return headers.entrySet().stream()
+                    .filter(e -> e.getKey().equalsIgnoreCase(name))
+                    .flatMap(e -> e.getValue().stream())
+                    .findFirst()
+                    .orElse(null);
         }
 
         public String contentType() {
@@ -127,7 +131,8 @@ public final class ContractClient {
     }
 
     public Exchange send(Call call) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(baseUrl + call.path)).timeout(Duration.ofSeconds(30));
+        HttpRequest.Builder builder =
+                HttpRequest.newBuilder(URI.create(baseUrl + call.path)).timeout(Duration.ofSeconds(30));
         if (call.token != null) builder.header("Authorization", "Bearer " + call.token);
         call.headers.forEach(builder::header);
         if (call.body != null) {
@@ -145,7 +150,8 @@ public final class ContractClient {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-        Exchange exchange = new Exchange(response.statusCode(), response.headers().map(), response.body());
+        Exchange exchange =
+                new Exchange(response.statusCode(), response.headers().map(), response.body());
         validate(call, exchange);
         return exchange;
     }
@@ -157,7 +163,8 @@ public final class ContractClient {
         if (call.path.contains("?")) {
             for (String pair : call.path.substring(call.path.indexOf('?') + 1).split("&")) {
                 String[] kv = pair.split("=", 2);
-                request.withQueryParam(kv[0], kv.length > 1 ? java.net.URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "");
+                request.withQueryParam(
+                        kv[0], kv.length > 1 ? java.net.URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "");
             }
         }
         if (call.token != null) request.withAuthorization("Bearer " + call.token);
@@ -180,26 +187,36 @@ public final class ContractClient {
                 ? VALIDATOR.validate(request.build(), response.build())
                 : VALIDATOR.validateResponse(rawPath, Request.Method.valueOf(call.method), response.build());
         assertThat(report.getMessages())
-                .as("contract violations for %s %s -> %d %s", call.method, call.path, exchange.status(), exchange.text())
+                .as(
+                        "contract violations for %s %s -> %d %s",
+                        call.method, call.path, exchange.status(), exchange.text())
                 .isEmpty();
     }
 
     /** Reads an SSE stream until it ends, returning the data of each "job" event as JSON. */
     public List<JsonNode> readEvents(String path, String token, Duration timeout) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(timeout)
-                .header("Authorization", "Bearer " + token).header("Accept", "text/event-stream").GET().build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+                .timeout(timeout)
+                .header("Authorization", "Bearer " + token)
+                .header("Accept", "text/event-stream")
+                .GET()
+                .build();
         try {
-            HttpResponse<java.util.stream.Stream<String>> response = http.send(request, HttpResponse.BodyHandlers.ofLines());
+            HttpResponse<java.util.stream.Stream<String>> response =
+                    http.send(request, HttpResponse.BodyHandlers.ofLines());
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
             // nginx in front (the chart's Ingress) passes events on at once only when told not to buffer them
-            assertThat(response.headers().firstValue("X-Accel-Buffering")).as("X-Accel-Buffering of %s", path).hasValue("no");
+            assertThat(response.headers().firstValue("X-Accel-Buffering"))
+                    .as("X-Accel-Buffering of %s", path)
+                    .hasValue("no");
             List<String> lines = response.body().collect(Collectors.toList());
             List<JsonNode> events = new java.util.ArrayList<>();
             String event = null;
             for (String line : lines) {
                 if (line.startsWith("event:")) event = line.substring(6).trim();
-                else if (line.startsWith("data:") && "job".equals(event)) events.add(JSON.readTree(line.substring(5).trim()));
+                else if (line.startsWith("data:") && "job".equals(event))
+                    events.add(JSON.readTree(line.substring(5).trim()));
                 else if (line.isEmpty()) event = null;
             }
             return events;

@@ -36,8 +36,8 @@ public final class JpaRepositories implements AutoCloseable {
      */
     public <T> T get(Class<T> repository) {
         T target = context.getBean(repository);
-        return repository.cast(Proxy.newProxyInstance(repository.getClassLoader(), new Class<?>[] {repository},
-                (proxy, method, args) -> {
+        return repository.cast(Proxy.newProxyInstance(
+                repository.getClassLoader(), new Class<?>[] {repository}, (proxy, method, args) -> {
                     if (closed) throw new IllegalStateException("the test's JPA repositories are closed");
                     try {
                         return method.invoke(target, args);
@@ -67,8 +67,8 @@ public final class JpaRepositories implements AutoCloseable {
             factory.setDataSource(dataSource);
             factory.setPackagesToScan("dev.vlm3d");
             factory.setJpaVendorAdapter(new HibernateJpaVendorAdapter());
-            factory.setJpaPropertyMap(Map.of("hibernate.hbm2ddl.auto", "validate",
-                    "hibernate.generate_statistics", "true"));
+            factory.setJpaPropertyMap(
+                    Map.of("hibernate.hbm2ddl.auto", "validate", "hibernate.generate_statistics", "true"));
             return factory;
         }
 

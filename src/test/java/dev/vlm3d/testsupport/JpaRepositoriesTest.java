@@ -14,8 +14,11 @@ class JpaRepositoriesTest {
 
     @Test
     void aColumnAnEntityMapsMissingFromTheSchemaFailsTheStart() {
-        try (HikariDataSource dataSource = TestDatabase.migratedDataSource(TestDatabase.freshSchema(JpaRepositoriesTest.class), 2)) {
-            JdbcClient.create(dataSource).sql("ALTER TABLE artifacts RENAME COLUMN sha256 TO digest").update();
+        try (HikariDataSource dataSource =
+                TestDatabase.migratedDataSource(TestDatabase.freshSchema(JpaRepositoriesTest.class), 2)) {
+            JdbcClient.create(dataSource)
+                    .sql("ALTER TABLE artifacts RENAME COLUMN sha256 TO digest")
+                    .update();
 
             assertThatThrownBy(() -> new JpaRepositories(dataSource).close())
                     .hasStackTraceContaining("missing column [sha256] in table [artifacts]");

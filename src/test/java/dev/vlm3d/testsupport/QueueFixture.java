@@ -50,13 +50,22 @@ public final class QueueFixture implements AutoCloseable {
         artifactRows = new ArtifactRows(jdbc, repositories.get(ArtifactRepository.class));
         artifacts = new PostgresArtifactStore(artifactRows);
         jdbc.sql("INSERT INTO api_keys (id, name, key_prefix, key_hash) VALUES (:id, 'test', 'test', :hash)")
-                .param("id", owner).param("hash", owner.toString().getBytes()).update();
+                .param("id", owner)
+                .param("hash", owner.toString().getBytes())
+                .update();
     }
 
     /** Short timings so lease expiry and backoff happen within a test. */
     public static QueueProperties fastProperties() {
-        return new QueueProperties(Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofMillis(200),
-                Duration.ofMillis(200), Duration.ofMillis(200), Duration.ofSeconds(1), 3, Duration.ofSeconds(1));
+        return new QueueProperties(
+                Duration.ofSeconds(2),
+                Duration.ofMillis(300),
+                Duration.ofMillis(200),
+                Duration.ofMillis(200),
+                Duration.ofMillis(200),
+                Duration.ofSeconds(1),
+                3,
+                Duration.ofSeconds(1));
     }
 
     public void clear() {
@@ -68,8 +77,11 @@ public final class QueueFixture implements AutoCloseable {
     }
 
     public Job submit(String prompt, int priority, int maxAttempts, int steps) {
-        return repository.submit(new NewJob(prompt, null, 42, null, steps, priority, Map.of(), maxAttempts, owner, null,
-                null), -1).job();
+        return repository
+                .submit(
+                        new NewJob(prompt, null, 42, null, steps, priority, Map.of(), maxAttempts, owner, null, null),
+                        -1)
+                .job();
     }
 
     public Job get(UUID id) {
@@ -78,12 +90,16 @@ public final class QueueFixture implements AutoCloseable {
 
     /** Moves a job's lease into the past, as if its worker had stopped heartbeating long ago. */
     public void expireLease(UUID id) {
-        jdbc.sql("UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = :id").param("id", id).update();
+        jdbc.sql("UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = :id")
+                .param("id", id)
+                .update();
     }
 
     /** Makes a job waiting for a retry runnable now. */
     public void makeDue(UUID id) {
-        jdbc.sql("UPDATE jobs SET run_at = now() WHERE id = :id").param("id", id).update();
+        jdbc.sql("UPDATE jobs SET run_at = now() WHERE id = :id")
+                .param("id", id)
+                .update();
     }
 
     @Override

@@ -124,7 +124,9 @@ public final class RawHttp {
     private static Response parse(byte[] data) {
         int end = headEnd(data);
         // skip interim 1xx answers (100 Continue): the final response follows them
-        while (end > 0 && data.length > 12 && new String(data, 0, 12, StandardCharsets.ISO_8859_1).matches("HTTP/1\\.[01] 1\\d\\d")) {
+        while (end > 0
+                && data.length > 12
+                && new String(data, 0, 12, StandardCharsets.ISO_8859_1).matches("HTTP/1\\.[01] 1\\d\\d")) {
             data = java.util.Arrays.copyOfRange(data, end, data.length);
             end = headEnd(data);
         }
@@ -135,7 +137,10 @@ public final class RawHttp {
         Map<String, String> headers = new LinkedHashMap<>();
         for (int i = 1; i < lines.length; i++) {
             int colon = lines[i].indexOf(':');
-            if (colon > 0) headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+            if (colon > 0)
+                headers.put(
+                        lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                        lines[i].substring(colon + 1).trim());
         }
         byte[] body = java.util.Arrays.copyOfRange(data, end, data.length);
         int rawLength = body.length;

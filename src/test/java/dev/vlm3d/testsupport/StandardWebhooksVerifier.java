@@ -19,8 +19,7 @@ public final class StandardWebhooksVerifier {
 
     private static final Duration TOLERANCE = Duration.ofMinutes(5);
 
-    private StandardWebhooksVerifier() {
-    }
+    private StandardWebhooksVerifier() {}
 
     public static boolean verify(String secret, String id, String timestamp, String body, String signatureHeader) {
         if (id == null || timestamp == null || signatureHeader == null || !secret.startsWith("whsec_")) return false;

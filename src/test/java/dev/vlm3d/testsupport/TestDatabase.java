@@ -22,6 +22,7 @@ public final class TestDatabase {
 
     /** The database the tests use on the local server. */
     public static final String LOCAL_DATABASE = "test";
+
     private static final String LOCAL_URL = "jdbc:postgresql://127.0.0.1:5432/" + LOCAL_DATABASE;
     private static final String LOCAL_USER = "postgres";
     private static String url;
@@ -29,8 +30,7 @@ public final class TestDatabase {
     private static String password;
     private static PostgreSQLContainer container;
 
-    private TestDatabase() {
-    }
+    private TestDatabase() {}
 
     /**
      * {@code local}: the local server must answer (no Testcontainers fallback). CI sets it, with
@@ -44,8 +44,11 @@ public final class TestDatabase {
     private static synchronized void init() {
         if (url != null) return;
         boolean reachable = localReachable();
-        String problem = requirementProblem(System.getenv(MODE_ENV), reachable,
-                reachable ? localMajorVersion() : -1, System.getenv(REQUIRED_MAJOR_ENV));
+        String problem = requirementProblem(
+                System.getenv(MODE_ENV),
+                reachable,
+                reachable ? localMajorVersion() : -1,
+                System.getenv(REQUIRED_MAJOR_ENV));
         if (problem != null) throw new IllegalStateException(problem);
         if (reachable) {
             url = LOCAL_URL;
@@ -74,10 +77,12 @@ public final class TestDatabase {
         }
         if (requiredMajor != null && !requiredMajor.isBlank()) {
             if (!localReachable) {
-                return REQUIRED_MAJOR_ENV + "=" + requiredMajor + " but the tests would run on Testcontainers' PostgreSQL";
+                return REQUIRED_MAJOR_ENV + "=" + requiredMajor
+                        + " but the tests would run on Testcontainers' PostgreSQL";
             }
             if (!requiredMajor.trim().equals(Integer.toString(localMajor))) {
-                return REQUIRED_MAJOR_ENV + "=" + requiredMajor + " but the server at " + LOCAL_URL + " is PostgreSQL " + localMajor;
+                return REQUIRED_MAJOR_ENV + "=" + requiredMajor + " but the server at " + LOCAL_URL + " is PostgreSQL "
+                        + localMajor;
             }
         }
         return null;
@@ -86,8 +91,9 @@ public final class TestDatabase {
     private static int localMajorVersion() {
         Properties props = new Properties();
         props.setProperty("user", LOCAL_USER);
-        try (Connection c = DriverManager.getConnection(LOCAL_URL, props); Statement s = c.createStatement();
-             java.sql.ResultSet rs = s.executeQuery("SHOW server_version_num")) {
+        try (Connection c = DriverManager.getConnection(LOCAL_URL, props);
+                Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery("SHOW server_version_num")) {
             rs.next();
             return Integer.parseInt(rs.getString(1).trim()) / 10000;
         } catch (SQLException | NumberFormatException e) {
@@ -110,7 +116,9 @@ public final class TestDatabase {
     /** A fresh, empty schema for one test class. */
     public static String freshSchema(Class<?> testClass) {
         init();
-        String schema = ("svc_" + testClass.getSimpleName() + "_" + ProcessHandle.current().pid()).toLowerCase(Locale.ROOT);
+        String schema = ("svc_" + testClass.getSimpleName() + "_"
+                        + ProcessHandle.current().pid())
+                .toLowerCase(Locale.ROOT);
         execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE", "CREATE SCHEMA " + schema);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -145,8 +153,13 @@ public final class TestDatabase {
         config.setPassword(password());
         config.setMaximumPoolSize(poolSize);
         HikariDataSource dataSource = new HikariDataSource(config);
-        Flyway.configure().dataSource(dataSource).schemas(schema).defaultSchema(schema)
-                .locations("classpath:db/migration").load().migrate();
+        Flyway.configure()
+                .dataSource(dataSource)
+                .schemas(schema)
+                .defaultSchema(schema)
+                .locations("classpath:db/migration")
+                .load()
+                .migrate();
         return dataSource;
     }
 
@@ -160,7 +173,8 @@ public final class TestDatabase {
     }
 
     private static void execute(String... statements) {
-        try (Connection c = DriverManager.getConnection(url, user, password); Statement s = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(url, user, password);
+                Statement s = c.createStatement()) {
             for (String sql : statements) s.execute(sql);
         } catch (SQLException e) {
             throw new IllegalStateException(e);

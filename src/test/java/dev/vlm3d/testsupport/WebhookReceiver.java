@@ -23,9 +23,8 @@ import java.util.function.Function;
 public final class WebhookReceiver implements AutoCloseable {
 
     /** One received request. */
-    public record Received(String id, String timestamp, String signature, String contentType, String body,
-                           Instant receivedAt) {
-    }
+    public record Received(
+            String id, String timestamp, String signature, String contentType, String body, Instant receivedAt) {}
 
     /** What to answer: status code and delay (ms) for the n-th request overall (0-based) of a given delivery. */
     public record Answer(int status, long delayMillis) {
@@ -49,11 +48,9 @@ public final class WebhookReceiver implements AutoCloseable {
     }
 
     /** Chooses the answer from the request and how many requests with its webhook-id came before it. */
-    public interface Behaviour extends Function<Call, Answer> {
-    }
+    public interface Behaviour extends Function<Call, Answer> {}
 
-    public record Call(Received request, int previousWithSameId) {
-    }
+    public record Call(Received request, int previousWithSameId) {}
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
@@ -93,17 +90,26 @@ public final class WebhookReceiver implements AutoCloseable {
     }
 
     private void handle(HttpExchange exchange) throws IOException {
-        try (exchange; InputStream in = exchange.getRequestBody()) {
+        try (exchange;
+                InputStream in = exchange.getRequestBody()) {
             String body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             Map<String, List<String>> h = exchange.getRequestHeaders();
-            Received r = new Received(first(h, "webhook-id"), first(h, "webhook-timestamp"), first(h, "webhook-signature"),
-                    first(h, "content-type"), body, Instant.now());
-            int before = (int) received.stream().filter(x -> r.id() != null && r.id().equals(x.id())).count();
+            Received r = new Received(
+                    first(h, "webhook-id"),
+                    first(h, "webhook-timestamp"),
+                    first(h, "webhook-signature"),
+                    first(h, "content-type"),
+                    body,
+                    Instant.now());
+            int before = (int) received.stream()
+                    .filter(x -> r.id() != null && r.id().equals(x.id()))
+                    .count();
             received.add(r);
             Answer answer = behaviour.apply(new Call(r, before));
             if (answer.delayMillis() > 0) {
                 synchronized (hangLock) {
-                    long until = answer.delayMillis() == Long.MAX_VALUE ? Long.MAX_VALUE
+                    long until = answer.delayMillis() == Long.MAX_VALUE
+                            ? Long.MAX_VALUE
                             : System.currentTimeMillis() + answer.delayMillis();
                     while (!closed && System.currentTimeMillis() < until) {
                         try {

@@ -66,8 +66,12 @@ class WebhookDeliveryTest {
         db.clear();
         db.jdbc.sql("TRUNCATE webhook_deliveries CASCADE").update();
         secret = WebhookSigner.newSecret();
-        db.jdbc.sql("UPDATE api_keys SET webhook_secret = :s, previous_webhook_secret = NULL, "
-                + "previous_webhook_secret_expires_at = NULL WHERE id = :id").param("s", secret).param("id", db.owner).update();
+        db.jdbc
+                .sql("UPDATE api_keys SET webhook_secret = :s, previous_webhook_secret = NULL, "
+                        + "previous_webhook_secret_expires_at = NULL WHERE id = :id")
+                .param("s", secret)
+                .param("id", db.owner)
+                .update();
         receiver.clear();
         receiver.behave(call -> Answer.ok());
     }
@@ -83,8 +87,18 @@ class WebhookDeliveryTest {
     }
 
     private static WebhookProperties properties(Duration timeout, Duration claimTimeout, Duration retryWindow) {
-        return new WebhookProperties(true, List.of("127.0.0.1/32"), timeout, claimTimeout, Duration.ofMillis(100),
-                Duration.ofMillis(400), retryWindow, Duration.ofMillis(50), 4, Duration.ZERO, Duration.ofHours(1),
+        return new WebhookProperties(
+                true,
+                List.of("127.0.0.1/32"),
+                timeout,
+                claimTimeout,
+                Duration.ofMillis(100),
+                Duration.ofMillis(400),
+                retryWindow,
+                Duration.ofMillis(50),
+                4,
+                Duration.ZERO,
+                Duration.ofHours(1),
                 Duration.ofDays(1));
     }
 
@@ -96,16 +110,31 @@ class WebhookDeliveryTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         registries.put(replica, registry);
         WebhookDeliveries deliveries = new WebhookDeliveries(db.jdbc, db.repositories.get(WebhookHistory.class));
-        WebhookDispatcher d = new WebhookDispatcher(deliveries, targets, properties,
-                new WebhookMetrics(registry, deliveries, 1), replica);
+        WebhookDispatcher d = new WebhookDispatcher(
+                deliveries, targets, properties, new WebhookMetrics(registry, deliveries, 1), replica);
         dispatchers.add(d);
         d.start();
         return d;
     }
 
     private Job submit(String url, List<String> events, Duration progressInterval) {
-        return db.repository.submit(new NewJob("a teapot", null, 1, null, 10, 0, Map.of(), 3, db.owner, null, null,
-                new NewJob.Webhook(url, events, progressInterval)), -1).job();
+        return db.repository
+                .submit(
+                        new NewJob(
+                                "a teapot",
+                                null,
+                                1,
+                                null,
+                                10,
+                                0,
+                                Map.of(),
+                                3,
+                                db.owner,
+                                null,
+                                null,
+                                new NewJob.Webhook(url, events, progressInterval)),
+                        -1)
+                .job();
     }
 
     private Job submit(List<String> events) {
@@ -121,13 +150,19 @@ class WebhookDeliveryTest {
     }
 
     private String status(UUID delivery) {
-        return db.jdbc.sql("SELECT status FROM webhook_deliveries WHERE id = :id").param("id", delivery)
-                .query(String.class).single();
+        return db.jdbc
+                .sql("SELECT status FROM webhook_deliveries WHERE id = :id")
+                .param("id", delivery)
+                .query(String.class)
+                .single();
     }
 
     private List<Map<String, Object>> attempts(UUID delivery) {
-        return db.jdbc.sql("SELECT * FROM webhook_attempts WHERE delivery_id = :id ORDER BY attempt").param("id", delivery)
-                .query().listOfRows();
+        return db.jdbc
+                .sql("SELECT * FROM webhook_attempts WHERE delivery_id = :id ORDER BY attempt")
+                .param("id", delivery)
+                .query()
+                .listOfRows();
     }
 
     private double counter(String replica, String name) {
@@ -147,19 +182,24 @@ class WebhookDeliveryTest {
 
         assertThat(types()).containsExactly("job.started", "job.progress", "job.succeeded");
         for (Received r : receiver.received()) {
-            assertThat(StandardWebhooksVerifier.verify(secret, r)).as(r.toString()).isTrue();
-            assertThat(StandardWebhooksVerifier.verify(WebhookSigner.newSecret(), r)).isFalse();
+            assertThat(StandardWebhooksVerifier.verify(secret, r))
+                    .as(r.toString())
+                    .isTrue();
+            assertThat(StandardWebhooksVerifier.verify(WebhookSigner.newSecret(), r))
+                    .isFalse();
             assertThat(r.contentType()).isEqualTo("application/json");
             assertThat(r.signature()).startsWith("v1,").doesNotContain(" ");
         }
         JsonNode progress = JSON.readTree(receiver.received().get(1).body());
-        assertThat(progress.get("data").get("id").stringValue()).isEqualTo(job.id().toString());
+        assertThat(progress.get("data").get("id").stringValue())
+                .isEqualTo(job.id().toString());
         assertThat(progress.get("data").get("progress").doubleValue()).isEqualTo(50.0);
         assertThat(progress.get("data").get("status").stringValue()).isEqualTo("RUNNING");
         assertThat(progress.get("timestamp").stringValue()).endsWith("Z");
         JsonNode done = JSON.readTree(receiver.received().get(2).body());
         assertThat(done.get("data").get("status").stringValue()).isEqualTo("SUCCEEDED");
-        assertThat(done.get("data").get("links").get("artifacts").stringValue()).isEqualTo("/jobs/" + job.id() + "/artifacts");
+        assertThat(done.get("data").get("links").get("artifacts").stringValue())
+                .isEqualTo("/jobs/" + job.id() + "/artifacts");
         await().atMost(Duration.ofSeconds(5)).until(() -> counter("a", "vlm3d.webhooks.delivered") == 3.0);
     }
 
@@ -180,7 +220,8 @@ class WebhookDeliveryTest {
         assertThat(attempts(id)).extracting(a -> a.get("status_code")).containsExactly(500, 500, 204);
         assertThat(attempts(id)).extracting(a -> a.get("error")).containsExactly("HTTP 500", "HTTP 500", null);
         // backoff: the retries did not come at once
-        assertThat(Duration.between(got.get(0).receivedAt(), got.get(2).receivedAt())).isGreaterThan(Duration.ofMillis(100));
+        assertThat(Duration.between(got.get(0).receivedAt(), got.get(2).receivedAt()))
+                .isGreaterThan(Duration.ofMillis(100));
         assertThat(receiver.received()).hasSize(3);
     }
 
@@ -216,14 +257,17 @@ class WebhookDeliveryTest {
         submit(List.of("started"));
         db.queue.claim("w1").orElseThrow();
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> receiver.received().size() == 2 && a.inFlight() + b.inFlight() == 1);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> receiver.received().size() == 2 && a.inFlight() + b.inFlight() == 1);
         WebhookDispatcher sender = a.inFlight() == 1 ? a : b;
         WebhookDispatcher survivor = sender == a ? b : a;
         sender.kill();
         UUID id = UUID.fromString(receiver.received().get(0).id());
         // the claim hides the row from the survivor until it times out: no early duplicate
         assertThat(status(id)).isEqualTo("PENDING");
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> receiver.received().size() == 2);
+        await().during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(3))
+                .until(() -> receiver.received().size() == 2);
 
         await().atMost(Duration.ofSeconds(15)).until(() -> status(id).equals("DELIVERED"));
         assertThat(receiver.received()).hasSize(3).extracting(Received::id).containsOnly(id.toString());
@@ -245,17 +289,26 @@ class WebhookDeliveryTest {
             ClaimedJob c = db.queue.claim("w").orElseThrow();
             db.queue.complete(c.lease());
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received().size() >= 2 * jobs
-                && db.jdbc.sql("SELECT count(*) FROM webhook_deliveries WHERE status = 'DELIVERED'").query(Long.class).single() == 2 * jobs);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> receiver.received().size() >= 2 * jobs
+                        && db.jdbc
+                                        .sql("SELECT count(*) FROM webhook_deliveries WHERE status = 'DELIVERED'")
+                                        .query(Long.class)
+                                        .single()
+                                == 2 * jobs);
         await().during(Duration.ofMillis(500)).until(() -> receiver.received().size() == 2 * jobs);
-        Map<String, Long> perId = receiver.received().stream().collect(Collectors.groupingBy(Received::id, Collectors.counting()));
+        Map<String, Long> perId =
+                receiver.received().stream().collect(Collectors.groupingBy(Received::id, Collectors.counting()));
         assertThat(perId).hasSize(2 * jobs);
         assertThat(perId.values()).containsOnly(1L);
-        Map<String, Long> perJobAndType = receiver.received().stream().collect(Collectors.groupingBy(
-                r -> JSON.readTree(r.body()).get("data").get("id").stringValue() + " " + type(r), Collectors.counting()));
+        Map<String, Long> perJobAndType = receiver.received().stream()
+                .collect(Collectors.groupingBy(
+                        r -> JSON.readTree(r.body()).get("data").get("id").stringValue() + " " + type(r),
+                        Collectors.counting()));
         assertThat(perJobAndType).hasSize(2 * jobs);
         // both replicas took part
-        assertThat(counter("a", "vlm3d.webhooks.delivered") + counter("b", "vlm3d.webhooks.delivered")).isEqualTo(2.0 * jobs);
+        assertThat(counter("a", "vlm3d.webhooks.delivered") + counter("b", "vlm3d.webhooks.delivered"))
+                .isEqualTo(2.0 * jobs);
     }
 
     @Test
@@ -277,8 +330,12 @@ class WebhookDeliveryTest {
         db.queue.failPermanently(first.lease(), "CONTENT_POLICY", "refused");
         db.queue.complete(second.lease());
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> db.jdbc.sql(
-                "SELECT count(*) FROM webhook_deliveries WHERE status <> 'DELIVERED'").query(Long.class).single() == 0);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> db.jdbc
+                                .sql("SELECT count(*) FROM webhook_deliveries WHERE status <> 'DELIVERED'")
+                                .query(Long.class)
+                                .single()
+                        == 0);
         await().during(Duration.ofMillis(300)).until(() -> receiver.received().size() == 6);
         Map<String, List<String>> byPath = new HashMap<>();
         for (Received r : receiver.received()) {
@@ -292,8 +349,16 @@ class WebhookDeliveryTest {
         assertThat(byPath.get(throttled.id().toString())).containsExactly("job.progress");
         // all events by default; a job cancelled while queued never started
         assertThat(byPath.get(cancelled.id().toString())).containsExactly("job.cancelled");
-        Received failed = receiver.received().stream().filter(r -> type(r).equals("job.failed")).findFirst().orElseThrow();
-        assertThat(JSON.readTree(failed.body()).get("data").get("error").get("code").stringValue()).isEqualTo("CONTENT_POLICY");
+        Received failed = receiver.received().stream()
+                .filter(r -> type(r).equals("job.failed"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(JSON.readTree(failed.body())
+                        .get("data")
+                        .get("error")
+                        .get("code")
+                        .stringValue())
+                .isEqualTo("CONTENT_POLICY");
     }
 
     @Test
@@ -303,8 +368,12 @@ class WebhookDeliveryTest {
         submit(List.of("started"));
         db.queue.claim("w").orElseThrow();
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> db.jdbc.sql(
-                "SELECT count(*) FROM webhook_deliveries WHERE status = 'FAILED'").query(Long.class).single() == 1);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> db.jdbc
+                                .sql("SELECT count(*) FROM webhook_deliveries WHERE status = 'FAILED'")
+                                .query(Long.class)
+                                .single()
+                        == 1);
         UUID id = UUID.fromString(receiver.received().get(0).id());
         assertThat(attempts(id)).isNotEmpty().allMatch(a -> Integer.valueOf(503).equals(a.get("status_code")));
         assertThat(attempts(id).size()).isEqualTo(receiver.received().size());
@@ -312,32 +381,51 @@ class WebhookDeliveryTest {
         assertThat(counter("a", "vlm3d.webhooks.delivered")).isZero();
         int sent = receiver.received().size();
         await().during(Duration.ofMillis(800)).until(() -> receiver.received().size() == sent);
-        await().atMost(Duration.ofSeconds(5)).until(() -> registries.get("a").get("vlm3d.webhooks.pending").gauge().value() == 0.0);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> registries
+                                .get("a")
+                                .get("vlm3d.webhooks.pending")
+                                .gauge()
+                                .value()
+                        == 0.0);
     }
 
     @Test
     void aTargetThatNowResolvesToAPrivateAddressIsRefusedAtDeliveryTime() {
         // accepted at submission (then public); by delivery time its name points at loopback (DNS rebinding)
-        WebhookTargets rebound = new WebhookTargets(List.of(), host -> new InetAddress[] {InetAddress.getByName("127.0.0.1")});
+        WebhookTargets rebound =
+                new WebhookTargets(List.of(), host -> new InetAddress[] {InetAddress.getByName("127.0.0.1")});
         dispatcher("a", fast(), rebound);
-        Job job = submit("http://rebinding.example:" + receiver.url("").replaceAll(".*:", "") + "/hook", List.of("started"),
+        Job job = submit(
+                "http://rebinding.example:" + receiver.url("").replaceAll(".*:", "") + "/hook",
+                List.of("started"),
                 Duration.ZERO);
         db.queue.claim("w").orElseThrow();
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> db.jdbc.sql(
-                "SELECT count(*) FROM webhook_deliveries WHERE status = 'FAILED' AND job_id = :j").param("j", job.id())
-                .query(Long.class).single() == 1);
-        String error = db.jdbc.sql("SELECT last_error FROM webhook_deliveries WHERE job_id = :j").param("j", job.id())
-                .query(String.class).single();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> db.jdbc
+                                .sql("SELECT count(*) FROM webhook_deliveries WHERE status = 'FAILED' AND job_id = :j")
+                                .param("j", job.id())
+                                .query(Long.class)
+                                .single()
+                        == 1);
+        String error = db.jdbc
+                .sql("SELECT last_error FROM webhook_deliveries WHERE job_id = :j")
+                .param("j", job.id())
+                .query(String.class)
+                .single();
         assertThat(error).contains("resolves to 127.0.0.1");
         assertThat(receiver.received()).isEmpty();
     }
 
     @Test
     void duringASecretRotationBothSecretsSignAndAfterTheOverlapOnlyTheNewOne() {
-        ApiKeyService keys = new ApiKeyService(db.repositories.get(ApiKeyRepository.class), new SecurityProperties(null, null, null, null));
+        ApiKeyService keys = new ApiKeyService(
+                db.repositories.get(ApiKeyRepository.class), new SecurityProperties(null, null, null, null));
         String old = secret;
-        String rotated = keys.rotateWebhookSecret(db.owner, Duration.ofHours(1)).orElseThrow().webhookSecret();
+        String rotated = keys.rotateWebhookSecret(db.owner, Duration.ofHours(1))
+                .orElseThrow()
+                .webhookSecret();
         dispatcher("a", fast());
         submit(List.of("started"));
         db.queue.claim("w").orElseThrow();
@@ -347,7 +435,8 @@ class WebhookDeliveryTest {
         assertThat(StandardWebhooksVerifier.verify(old, during)).isTrue();
         assertThat(StandardWebhooksVerifier.verify(rotated, during)).isTrue();
 
-        String latest = keys.rotateWebhookSecret(db.owner, Duration.ZERO).orElseThrow().webhookSecret();
+        String latest =
+                keys.rotateWebhookSecret(db.owner, Duration.ZERO).orElseThrow().webhookSecret();
         receiver.clear();
         submit(List.of("started"));
         db.queue.claim("w").orElseThrow();

@@ -28,7 +28,10 @@ class WebhookHistoryTest {
     static void setUp() {
         db = new QueueFixture(WebhookHistoryTest.class, QueueFixture.fastProperties(), 4);
         deliveries = new WebhookDeliveries(db.jdbc, db.repositories.get(WebhookHistory.class));
-        statistics = db.repositories.entityManagerFactory().unwrap(SessionFactory.class).getStatistics();
+        statistics = db.repositories
+                .entityManagerFactory()
+                .unwrap(SessionFactory.class)
+                .getStatistics();
     }
 
     @AfterAll
@@ -46,27 +49,50 @@ class WebhookHistoryTest {
         return OffsetDateTime.ofInstant(T0.plusSeconds(seconds), ZoneOffset.UTC);
     }
 
-    private UUID delivery(UUID job, String event, String status, long createdSecond, long nextSecond, Long finishedSecond,
-                          Integer lastStatus, String lastError) {
+    private UUID delivery(
+            UUID job,
+            String event,
+            String status,
+            long createdSecond,
+            long nextSecond,
+            Long finishedSecond,
+            Integer lastStatus,
+            String lastError) {
         UUID id = UUID.randomUUID();
-        db.jdbc.sql("""
+        db.jdbc
+                .sql("""
                 INSERT INTO webhook_deliveries (id, job_id, event, url, payload, status, attempts, next_attempt_at,
                                                 created_at, finished_at, last_status_code, last_error)
                 VALUES (:id, :job, :event, 'https://hooks.example.com/in', '{}', :status, 0, :next, :created, :finished,
                         :code, :error)""")
-                .param("id", id).param("job", job).param("event", event).param("status", status)
-                .param("next", at(nextSecond)).param("created", at(createdSecond))
-                .param("finished", finishedSecond == null ? null : at(finishedSecond), java.sql.Types.TIMESTAMP_WITH_TIMEZONE)
-                .param("code", lastStatus, java.sql.Types.INTEGER).param("error", lastError).update();
+                .param("id", id)
+                .param("job", job)
+                .param("event", event)
+                .param("status", status)
+                .param("next", at(nextSecond))
+                .param("created", at(createdSecond))
+                .param(
+                        "finished",
+                        finishedSecond == null ? null : at(finishedSecond),
+                        java.sql.Types.TIMESTAMP_WITH_TIMEZONE)
+                .param("code", lastStatus, java.sql.Types.INTEGER)
+                .param("error", lastError)
+                .update();
         return id;
     }
 
     private void attempt(UUID delivery, int attempt, long startedSecond, int durationMs, Integer status, String error) {
-        db.jdbc.sql("""
+        db.jdbc
+                .sql("""
                 INSERT INTO webhook_attempts (delivery_id, attempt, replica, started_at, duration_ms, status_code, error)
                 VALUES (:id, :attempt, 'host/1', :started, :duration, :code, :error)""")
-                .param("id", delivery).param("attempt", attempt).param("started", at(startedSecond))
-                .param("duration", durationMs).param("code", status, java.sql.Types.INTEGER).param("error", error).update();
+                .param("id", delivery)
+                .param("attempt", attempt)
+                .param("started", at(startedSecond))
+                .param("duration", durationMs)
+                .param("code", status, java.sql.Types.INTEGER)
+                .param("error", error)
+                .update();
     }
 
     @Test
@@ -83,7 +109,9 @@ class WebhookHistoryTest {
 
         List<WebhookDeliveries.Delivery> history = deliveries.forJob(job);
 
-        assertThat(statistics.getPrepareStatementCount()).as("the attempts, then the deliveries").isEqualTo(2);
+        assertThat(statistics.getPrepareStatementCount())
+                .as("the attempts, then the deliveries")
+                .isEqualTo(2);
         assertThat(statistics.getTransactionCount()).isZero();
         assertThat(history).extracting(WebhookDeliveries.Delivery::id).containsExactly(started, progress);
 
@@ -95,13 +123,16 @@ class WebhookHistoryTest {
         assertThat(first.nextAttemptAt()).as("none to come").isNull();
         assertThat(first.finishedAt()).isEqualTo(T0.plusSeconds(2));
         assertThat(first.lastStatusCode()).isEqualTo(200);
-        assertThat(first.attempts()).containsExactly(new WebhookDeliveries.Attempt(1, "host/1", T0.plusSeconds(1), 12, 200, null));
+        assertThat(first.attempts())
+                .containsExactly(new WebhookDeliveries.Attempt(1, "host/1", T0.plusSeconds(1), 12, 200, null));
 
         WebhookDeliveries.Delivery second = history.get(1);
         assertThat(second.nextAttemptAt()).isEqualTo(T0.plusSeconds(40));
         assertThat(second.finishedAt()).isNull();
         assertThat(second.lastError()).isEqualTo("HTTP 500");
-        assertThat(second.attempts()).extracting(WebhookDeliveries.Attempt::attempt).containsExactly(1, 2);
+        assertThat(second.attempts())
+                .extracting(WebhookDeliveries.Attempt::attempt)
+                .containsExactly(1, 2);
         assertThat(second.attempts().get(0).statusCode()).isNull();
         assertThat(second.attempts().get(0).error()).isEqualTo("connection refused");
 
@@ -115,7 +146,9 @@ class WebhookHistoryTest {
         UUID b = delivery(job, "progress", "PENDING", 7, 7, null, null, null);
 
         List<UUID> expected = a.compareTo(b) < 0 ? List.of(a, b) : List.of(b, a);
-        assertThat(deliveries.forJob(job)).extracting(WebhookDeliveries.Delivery::id).containsExactlyElementsOf(expected);
+        assertThat(deliveries.forJob(job))
+                .extracting(WebhookDeliveries.Delivery::id)
+                .containsExactlyElementsOf(expected);
     }
 
     @Test

@@ -12,8 +12,11 @@ class WebhookSignerTest {
     @Test
     void matchesTheStandardWebhooksExampleSignature() {
         // the worked example of the Standard Webhooks scheme (secret, id, timestamp, body -> signature)
-        assertThat(WebhookSigner.sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
-                1614265330L, "{\"test\": 2432232314}"))
+        assertThat(WebhookSigner.sign(
+                        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                        1614265330L,
+                        "{\"test\": 2432232314}"))
                 .isEqualTo("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     }
 
@@ -25,14 +28,20 @@ class WebhookSignerTest {
         String header = WebhookSigner.header(List.of(current, previous), "id-1", now, "{\"a\":1}");
 
         assertThat(header.split(" ")).hasSize(2).allMatch(s -> s.startsWith("v1,"));
-        assertThat(StandardWebhooksVerifier.verify(current, "id-1", Long.toString(now), "{\"a\":1}", header)).isTrue();
-        assertThat(StandardWebhooksVerifier.verify(previous, "id-1", Long.toString(now), "{\"a\":1}", header)).isTrue();
-        assertThat(StandardWebhooksVerifier.verify(WebhookSigner.newSecret(), "id-1", Long.toString(now), "{\"a\":1}", header))
+        assertThat(StandardWebhooksVerifier.verify(current, "id-1", Long.toString(now), "{\"a\":1}", header))
+                .isTrue();
+        assertThat(StandardWebhooksVerifier.verify(previous, "id-1", Long.toString(now), "{\"a\":1}", header))
+                .isTrue();
+        assertThat(StandardWebhooksVerifier.verify(
+                        WebhookSigner.newSecret(), "id-1", Long.toString(now), "{\"a\":1}", header))
                 .isFalse();
         // the id, the timestamp and the body are all covered
-        assertThat(StandardWebhooksVerifier.verify(current, "id-2", Long.toString(now), "{\"a\":1}", header)).isFalse();
-        assertThat(StandardWebhooksVerifier.verify(current, "id-1", Long.toString(now + 1), "{\"a\":1}", header)).isFalse();
-        assertThat(StandardWebhooksVerifier.verify(current, "id-1", Long.toString(now), "{\"a\":2}", header)).isFalse();
+        assertThat(StandardWebhooksVerifier.verify(current, "id-2", Long.toString(now), "{\"a\":1}", header))
+                .isFalse();
+        assertThat(StandardWebhooksVerifier.verify(current, "id-1", Long.toString(now + 1), "{\"a\":1}", header))
+                .isFalse();
+        assertThat(StandardWebhooksVerifier.verify(current, "id-1", Long.toString(now), "{\"a\":2}", header))
+                .isFalse();
     }
 
     @Test

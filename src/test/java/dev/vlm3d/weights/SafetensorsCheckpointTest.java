@@ -32,9 +32,11 @@ class SafetensorsCheckpointTest {
                     // bf16 keeps 8 mantissa bits: relative error at most 2^-9 with round-to-nearest-even
                     assertTrue(Math.abs(ref[i] - b[i]) <= Math.abs(ref[i]) * 0x1p-8f + 1e-30f, name);
                 }
-                String v5 = name.startsWith("visual.") ? "model." + name
-                        : name.startsWith("model.") ? "model.language_model." + name.substring("model.".length())
-                        : name;
+                String v5 = name.startsWith("visual.")
+                        ? "model." + name
+                        : name.startsWith("model.")
+                                ? "model.language_model." + name.substring("model.".length())
+                                : name;
                 float[] h = fp16.loadFloats(v5);
                 for (int i = 0; i < ref.length; i++) {
                     assertTrue(Math.abs(ref[i] - h[i]) <= Math.abs(ref[i]) * 0x1p-10f + 6e-8f, v5);

@@ -38,9 +38,18 @@ class DatabaseResetDuringStepTest {
     @BeforeAll
     static void setUp() {
         // a lease long enough that the held row lock below never makes the worker give its attempt up
-        db = new QueueFixture(DatabaseResetDuringStepTest.class, new QueueProperties(Duration.ofSeconds(20),
-                Duration.ofMillis(500), Duration.ofMillis(200), Duration.ofMillis(200), Duration.ofMillis(200),
-                Duration.ofSeconds(1), 3, Duration.ofMinutes(1)), 6);
+        db = new QueueFixture(
+                DatabaseResetDuringStepTest.class,
+                new QueueProperties(
+                        Duration.ofSeconds(20),
+                        Duration.ofMillis(500),
+                        Duration.ofMillis(200),
+                        Duration.ofMillis(200),
+                        Duration.ofMillis(200),
+                        Duration.ofSeconds(1),
+                        3,
+                        Duration.ofMinutes(1)),
+                6);
     }
 
     @AfterAll
@@ -59,14 +68,21 @@ class DatabaseResetDuringStepTest {
             }
         });
         ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor();
-        JobWorker worker = new JobWorker("w", "cpu", db.queue, db.artifacts, device -> generator,
-                new WorkerMetrics(new SimpleMeterRegistry()), heartbeats);
+        JobWorker worker = new JobWorker(
+                "w",
+                "cpu",
+                db.queue,
+                db.artifacts,
+                device -> generator,
+                new WorkerMetrics(new SimpleMeterRegistry()),
+                heartbeats);
         Thread thread = new Thread(worker, "reset-worker");
         thread.start();
         Job job = db.submit("reset", 0, 3, STEPS);
-        try (Connection locker = DriverManager.getConnection(TestDatabase.url(db.schema), TestDatabase.user(),
-                TestDatabase.password()); Connection admin = DriverManager.getConnection(TestDatabase.url(db.schema),
-                TestDatabase.user(), TestDatabase.password())) {
+        try (Connection locker = DriverManager.getConnection(
+                        TestDatabase.url(db.schema), TestDatabase.user(), TestDatabase.password());
+                Connection admin = DriverManager.getConnection(
+                        TestDatabase.url(db.schema), TestDatabase.user(), TestDatabase.password())) {
             assertThat(aboutToWrite.await(30, TimeUnit.SECONDS)).isTrue();
             // hold the job row so the worker's step write is in flight (waiting) when its backend is terminated
             locker.setAutoCommit(false);
@@ -75,12 +91,15 @@ class DatabaseResetDuringStepTest {
                 lock.executeQuery().close();
             }
             go.countDown();
-            int stepWriter = await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+            int stepWriter = await().atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(20))
                     .until(() -> waitingStepWriter(admin), pid -> pid > 0);
             try (PreparedStatement kill = admin.prepareStatement("SELECT pg_terminate_backend(?)")) {
                 kill.setInt(1, stepWriter);
                 try (ResultSet rs = kill.executeQuery()) {
-                    assertThat(rs.next() && rs.getBoolean(1)).as("the step writer's backend was terminated").isTrue();
+                    assertThat(rs.next() && rs.getBoolean(1))
+                            .as("the step writer's backend was terminated")
+                            .isTrue();
                 }
             }
             locker.commit();
@@ -88,14 +107,20 @@ class DatabaseResetDuringStepTest {
             go.countDown();
         }
         try {
-            await().atMost(Duration.ofSeconds(30)).until(() -> db.get(job.id()).status().isTerminal());
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> db.get(job.id()).status().isTerminal());
             Job done = db.get(job.id());
-            assertThat(done.status()).as(done.errorCode() + " " + done.errorMessage()).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(done.status())
+                    .as(done.errorCode() + " " + done.errorMessage())
+                    .isEqualTo(JobStatus.SUCCEEDED);
             assertThat(done.attempt()).as("the same attempt carried on").isEqualTo(1);
             assertThat(done.failures()).isZero();
             assertThat(done.interruptions()).isZero();
             List<StepRecord> steps = db.repository.steps(job.id());
-            assertThat(steps).extracting(StepRecord::step).containsExactlyElementsOf(IntStream.rangeClosed(1, STEPS).boxed().toList());
+            assertThat(steps)
+                    .extracting(StepRecord::step)
+                    .containsExactlyElementsOf(
+                            IntStream.rangeClosed(1, STEPS).boxed().toList());
             assertThat(generator.runs).hasSize(1);
         } finally {
             worker.requestStop();
@@ -109,7 +134,8 @@ class DatabaseResetDuringStepTest {
         try (PreparedStatement q = admin.prepareStatement("""
                 SELECT pid FROM pg_stat_activity
                 WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE jobs SET step =%' AND pid <> pg_backend_pid()
-                LIMIT 1"""); ResultSet rs = q.executeQuery()) {
+                LIMIT 1""");
+                ResultSet rs = q.executeQuery()) {
             return rs.next() ? rs.getInt(1) : 0;
         }
     }

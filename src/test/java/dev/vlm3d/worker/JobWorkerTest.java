@@ -53,8 +53,13 @@ class JobWorkerTest {
     private WorkerPool startPool(ScriptedGenerator generator, int count, String devices, Duration grace) {
         JobNotificationListener listener = new JobNotificationListener(db.dataSource, db.channels);
         listener.start();
-        WorkerPool pool = new WorkerPool(new WorkerProperties(true, count, List.of(devices.split(",")), grace),
-                db.queue, db.artifacts, device -> generator, new WorkerMetrics(meters), listener);
+        WorkerPool pool = new WorkerPool(
+                new WorkerProperties(true, count, List.of(devices.split(",")), grace),
+                db.queue,
+                db.artifacts,
+                device -> generator,
+                new WorkerMetrics(meters),
+                listener);
         pool.start();
         toClose.add(listener);
         toClose.add(pool::stop);
@@ -62,7 +67,9 @@ class JobWorkerTest {
     }
 
     private Job awaitStatus(Job job, JobStatus status, Duration timeout) {
-        await().atMost(timeout).pollInterval(Duration.ofMillis(50)).until(() -> db.get(job.id()).status() == status);
+        await().atMost(timeout)
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> db.get(job.id()).status() == status);
         return db.get(job.id());
     }
 
@@ -77,13 +84,22 @@ class JobWorkerTest {
         assertThat(done.progress()).isEqualTo(100.0);
         assertThat(done.step()).isEqualTo(20);
         assertThat(done.latestMetrics()).containsEntry("reward", 20.0);
-        assertThat(db.repository.steps(job.id())).extracting(StepRecord::step)
-                .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 20).boxed().toList());
-        assertThat(db.artifacts.list(job.id(), ArtifactKind.OUTPUT)).extracting(ArtifactInfo::name)
+        assertThat(db.repository.steps(job.id()))
+                .extracting(StepRecord::step)
+                .containsExactlyElementsOf(
+                        java.util.stream.IntStream.rangeClosed(1, 20).boxed().toList());
+        assertThat(db.artifacts.list(job.id(), ArtifactKind.OUTPUT))
+                .extracting(ArtifactInfo::name)
                 .containsExactly("model.glb", "render_000.png");
         assertThat(db.artifacts.list(job.id(), ArtifactKind.CHECKPOINT)).isEmpty();
-        assertThat(generator.runs).singleElement().satisfies(r -> assertThat(r.device()).isIn("gpu0", "gpu1"));
-        assertThat(meters.get("vlm3d.jobs.completed").tag("outcome", "succeeded").counter().count()).isEqualTo(1.0);
+        assertThat(generator.runs)
+                .singleElement()
+                .satisfies(r -> assertThat(r.device()).isIn("gpu0", "gpu1"));
+        assertThat(meters.get("vlm3d.jobs.completed")
+                        .tag("outcome", "succeeded")
+                        .counter()
+                        .count())
+                .isEqualTo(1.0);
         assertThat(meters.get("vlm3d.jobs.step.duration").timer().count()).isEqualTo(20);
     }
 
@@ -107,8 +123,9 @@ class JobWorkerTest {
 
     @Test
     void transientFailureIsRetriedThenSucceeds() {
-        ScriptedGenerator generator = new ScriptedGenerator(1).failing((request, attempt) -> attempt == 1
-                ? GenerationException.transientFailure("CUDA_OOM", "out of memory", null) : null);
+        ScriptedGenerator generator = new ScriptedGenerator(1)
+                .failing((request, attempt) ->
+                        attempt == 1 ? GenerationException.transientFailure("CUDA_OOM", "out of memory", null) : null);
         startPool(generator, 1, "cpu", Duration.ofSeconds(5));
         Job job = db.submit("flaky", 0, 3, 5);
 
@@ -117,13 +134,18 @@ class JobWorkerTest {
         assertThat(done.attempt()).isEqualTo(2);
         assertThat(done.failures()).isEqualTo(1);
         assertThat(done.errorCode()).isNull();
-        assertThat(meters.get("vlm3d.jobs.completed").tag("outcome", "retried").counter().count()).isEqualTo(1.0);
+        assertThat(meters.get("vlm3d.jobs.completed")
+                        .tag("outcome", "retried")
+                        .counter()
+                        .count())
+                .isEqualTo(1.0);
     }
 
     @Test
     void transientFailuresUpToMaxAttemptsEndFailed() {
-        ScriptedGenerator generator = new ScriptedGenerator(1).failing((request, attempt) ->
-                GenerationException.transientFailure("DEVICE_LOST", "gpu fell off the bus", null));
+        ScriptedGenerator generator = new ScriptedGenerator(1)
+                .failing((request, attempt) ->
+                        GenerationException.transientFailure("DEVICE_LOST", "gpu fell off the bus", null));
         startPool(generator, 1, "cpu", Duration.ofSeconds(5));
         Job job = db.submit("doomed", 0, 3, 5);
 
@@ -136,8 +158,9 @@ class JobWorkerTest {
 
     @Test
     void permanentFailureFailsAtOnce() {
-        ScriptedGenerator generator = new ScriptedGenerator(1).failing((request, attempt) ->
-                GenerationException.permanentFailure("PROMPT_REJECTED", "the models cannot take this prompt", null));
+        ScriptedGenerator generator = new ScriptedGenerator(1)
+                .failing((request, attempt) -> GenerationException.permanentFailure(
+                        "PROMPT_REJECTED", "the models cannot take this prompt", null));
         startPool(generator, 1, "cpu", Duration.ofSeconds(5));
         Job job = db.submit("bad", 0, 5, 5);
 
@@ -161,7 +184,9 @@ class JobWorkerTest {
         assertThat(released.status()).isEqualTo(JobStatus.QUEUED);
         assertThat(released.failures()).isZero();
         assertThat(released.checkpointStep()).isNotNull().isGreaterThanOrEqualTo(5);
-        assertThat(first.runs).singleElement().satisfies(r -> assertThat(r.outcome()).isEqualTo(GenerationOutcome.STOPPED_FOR_SHUTDOWN));
+        assertThat(first.runs)
+                .singleElement()
+                .satisfies(r -> assertThat(r.outcome()).isEqualTo(GenerationOutcome.STOPPED_FOR_SHUTDOWN));
 
         ScriptedGenerator second = new ScriptedGenerator(1);
         startPool(second, 1, "gpu1", Duration.ofSeconds(5));
@@ -172,8 +197,10 @@ class JobWorkerTest {
             assertThat(r.startStep()).isEqualTo(released.checkpointStep());
             assertThat(r.device()).isEqualTo("gpu1");
         });
-        assertThat(db.repository.steps(job.id())).extracting(StepRecord::step)
-                .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 40).boxed().toList());
+        assertThat(db.repository.steps(job.id()))
+                .extracting(StepRecord::step)
+                .containsExactlyElementsOf(
+                        java.util.stream.IntStream.rangeClosed(1, 40).boxed().toList());
     }
 
     @Test
@@ -198,13 +225,18 @@ class JobWorkerTest {
         assertThat(done.attempt()).isEqualTo(2);
 
         resume.countDown();
-        await().atMost(Duration.ofSeconds(5)).until(() ->
-                meters.find("vlm3d.jobs.completed").tag("outcome", "lease_lost").counter() != null);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> meters.find("vlm3d.jobs.completed")
+                                .tag("outcome", "lease_lost")
+                                .counter()
+                        != null);
         Job after = db.get(job.id());
         assertThat(after.status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(after.attempt()).isEqualTo(2);
-        assertThat(db.repository.steps(job.id())).allSatisfy(s -> assertThat(s.attempt()).isEqualTo(2));
-        assertThat(db.artifacts.list(job.id(), ArtifactKind.OUTPUT)).allSatisfy(a -> assertThat(a.attempt()).isEqualTo(2));
+        assertThat(db.repository.steps(job.id()))
+                .allSatisfy(s -> assertThat(s.attempt()).isEqualTo(2));
+        assertThat(db.artifacts.list(job.id(), ArtifactKind.OUTPUT))
+                .allSatisfy(a -> assertThat(a.attempt()).isEqualTo(2));
     }
 
     @Test
@@ -222,7 +254,8 @@ class JobWorkerTest {
         assertThat(hung.await(5, TimeUnit.SECONDS)).isTrue();
 
         // stall timeout 1 s + lease 2 s: the lease lapses although the worker process is alive
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> !db.queue.rescueExpiredLeases().isEmpty());
         Job rescued = db.get(job.id());
         assertThat(rescued.status()).isEqualTo(JobStatus.QUEUED);
@@ -230,18 +263,29 @@ class JobWorkerTest {
         assertThat(rescued.errorCode()).isNull();
 
         release.countDown();
-        await().atMost(Duration.ofSeconds(5)).until(() ->
-                meters.find("vlm3d.jobs.completed").tag("outcome", "lease_lost").counter() != null);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> meters.find("vlm3d.jobs.completed")
+                                .tag("outcome", "lease_lost")
+                                .counter()
+                        != null);
         Job done = awaitStatus(job, JobStatus.SUCCEEDED, Duration.ofSeconds(10));
-        assertThat(done.attempt()).as("the same worker claimed it again once free").isEqualTo(2);
-        assertThat(db.repository.steps(job.id())).allSatisfy(s -> assertThat(s.attempt()).isEqualTo(2));
+        assertThat(done.attempt())
+                .as("the same worker claimed it again once free")
+                .isEqualTo(2);
+        assertThat(db.repository.steps(job.id()))
+                .allSatisfy(s -> assertThat(s.attempt()).isEqualTo(2));
     }
 
     @Test
     void withoutAnEngineNoWorkerStartsAndJobsStayQueued() throws Exception {
         JobNotificationListener listener = new JobNotificationListener(db.dataSource, db.channels);
-        WorkerPool pool = new WorkerPool(new WorkerProperties(true, 2, List.of("cpu"), Duration.ofSeconds(1)),
-                db.queue, db.artifacts, null, new WorkerMetrics(meters), listener);
+        WorkerPool pool = new WorkerPool(
+                new WorkerProperties(true, 2, List.of("cpu"), Duration.ofSeconds(1)),
+                db.queue,
+                db.artifacts,
+                null,
+                new WorkerMetrics(meters),
+                listener);
         pool.start();
         toClose.add(pool::stop);
         Job job = db.submit("waits for an engine");

@@ -20,11 +20,10 @@ public class ScriptedGenerator implements JobGenerator {
         void beforeStep(GenerationRequest request, GenerationContext context, int step) throws Exception;
     }
 
-    public record Run(java.util.UUID jobId, int attempt, String device, int startStep, GenerationOutcome outcome) {
-    }
+    public record Run(java.util.UUID jobId, int attempt, String device, int startStep, GenerationOutcome outcome) {}
 
     private final long stepMillis;
-    private volatile StepHook hook = (r, c, s) -> { };
+    private volatile StepHook hook = (r, c, s) -> {};
     private volatile BiFunction<GenerationRequest, Integer, Exception> failure = (r, attempt) -> null;
     public final List<Run> runs = new CopyOnWriteArrayList<>();
 
@@ -63,7 +62,10 @@ public class ScriptedGenerator implements JobGenerator {
         for (int step = start + 1; step <= request.totalSteps(); step++) {
             hook.beforeStep(request, context, step);
             Thread.sleep(stepMillis);
-            context.reportStep(step, request.totalSteps(), "generating",
+            context.reportStep(
+                    step,
+                    request.totalSteps(),
+                    "generating",
                     Map.of("reward", (double) step, "sds_loss", 1.0 / step, "lambda_vlm", 300.0 - step));
             StopSignal stop = context.stopRequested();
             if (stop == StopSignal.CANCEL || stop == StopSignal.LEASE_LOST) {
@@ -79,7 +81,8 @@ public class ScriptedGenerator implements JobGenerator {
         return record(request, context, start, GenerationOutcome.SUCCEEDED);
     }
 
-    private GenerationOutcome record(GenerationRequest request, GenerationContext context, int start, GenerationOutcome outcome) {
+    private GenerationOutcome record(
+            GenerationRequest request, GenerationContext context, int start, GenerationOutcome outcome) {
         runs.add(new Run(request.jobId(), request.attempt(), context.device(), start, outcome));
         return outcome;
     }

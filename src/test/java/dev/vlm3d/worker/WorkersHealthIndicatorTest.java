@@ -15,8 +15,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.health.contributor.Health;
-import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 /** What health says about workers: off, on without an engine, on with one; and the models it shows as wired. */
 class WorkersHealthIndicatorTest {
@@ -35,9 +35,13 @@ class WorkersHealthIndicatorTest {
 
     private Health health(boolean enabled, boolean withEngine) {
         JobNotificationListener listener = new JobNotificationListener(db.dataSource, db.channels);
-        WorkerPool pool = new WorkerPool(new WorkerProperties(enabled, 1, List.of("gpu0"), Duration.ofSeconds(1)), db.queue,
-                db.artifacts, withEngine ? device -> (request, context) -> null : null,
-                new WorkerMetrics(new SimpleMeterRegistry()), listener);
+        WorkerPool pool = new WorkerPool(
+                new WorkerProperties(enabled, 1, List.of("gpu0"), Duration.ofSeconds(1)),
+                db.queue,
+                db.artifacts,
+                withEngine ? device -> (request, context) -> null : null,
+                new WorkerMetrics(new SimpleMeterRegistry()),
+                listener);
         pool.start();
         try {
             return new WorkersHealthIndicator(pool, listener, Map.of("vlm_dir", "/models/vlm")).health();
@@ -50,7 +54,8 @@ class WorkersHealthIndicatorTest {
     void withoutAnEngineHealthIsUnknownWithEngineUnavailable() {
         Health health = health(true, false);
         assertThat(health.getStatus()).isEqualTo(Status.UNKNOWN);
-        assertThat(health.getDetails()).containsEntry("engine", WorkerPool.ENGINE_UNAVAILABLE)
+        assertThat(health.getDetails())
+                .containsEntry("engine", WorkerPool.ENGINE_UNAVAILABLE)
                 .containsEntry("vlm_dir", "/models/vlm");
     }
 
@@ -89,9 +94,12 @@ class WorkersHealthIndicatorTest {
                 .withBean(ArtifactStore.class, () -> db.artifacts)
                 .withBean(JobNotificationListener.class, () -> new JobNotificationListener(db.dataSource, db.channels))
                 .withBean(MeterRegistry.class, SimpleMeterRegistry::new);
-        runner.withBean(JobGeneratorFactory.class, () -> factory).run(context ->
-                assertThat(context.getBean(WorkersHealthIndicator.class).health().getDetails())
-                        .containsEntry("vlm_dir", "/models/vlm").containsEntry("diffusion_dir", "/models/mvdream"));
+        runner.withBean(JobGeneratorFactory.class, () -> factory)
+                .run(context -> assertThat(context.getBean(WorkersHealthIndicator.class)
+                                .health()
+                                .getDetails())
+                        .containsEntry("vlm_dir", "/models/vlm")
+                        .containsEntry("diffusion_dir", "/models/mvdream"));
         runner.run(context -> {
             Health health = context.getBean(WorkersHealthIndicator.class).health();
             assertThat(health.getDetails()).containsOnlyKeys("enabled", "notifications");

@@ -15,8 +15,7 @@ import javax.imageio.stream.ImageOutputStream;
 /** Looping animated GIF through the JDK's own ImageIO GIF writer (no extra dependency). */
 public final class AnimatedGifWriter {
 
-    private AnimatedGifWriter() {
-    }
+    private AnimatedGifWriter() {}
 
     public static void write(List<BufferedImage> frames, int delayMillis, OutputStream stream) throws IOException {
         ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();

@@ -63,7 +63,9 @@ public final class AssetExporter {
                 IsosurfaceExtractor.Extraction surface = surface(run);
                 if (surface.mesh().vertexCount() == 0) {
                     return new ExportResult.EmptyMesh("the optimized density has no surface at the export threshold "
-                            + (config.autoThreshold() ? "auto (σ = " + surface.threshold() + ")" : config.isoThreshold())
+                            + (config.autoThreshold()
+                                    ? "auto (σ = " + surface.threshold() + ")"
+                                    : config.isoThreshold())
                             + " after " + run.currentStep() + " steps");
                 }
                 out.addAll(writeMesh(surface.mesh(), directory));
@@ -89,7 +91,8 @@ public final class AssetExporter {
             extraction = new IsosurfaceExtractor(config).extractWithThreshold(run.field(), manager);
         }
         if (config.autoThreshold()) {
-            LOG.info("automatic isosurface threshold: σ = {} (the mean density of the lattice points above 1e-5)",
+            LOG.info(
+                    "automatic isosurface threshold: σ = {} (the mean density of the lattice points above 1e-5)",
                     String.format(Locale.ROOT, "%.4g", extraction.threshold()));
         }
         return extraction;
@@ -105,7 +108,8 @@ public final class AssetExporter {
         try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(obj))) {
             ObjWriter.write(mesh, o);
         }
-        return List.of(new ExportedArtifact(MODEL_GLB, glb, "model/gltf-binary"),
+        return List.of(
+                new ExportedArtifact(MODEL_GLB, glb, "model/gltf-binary"),
                 new ExportedArtifact(MODEL_OBJ, obj, "model/obj"));
     }
 
@@ -158,7 +162,8 @@ public final class AssetExporter {
         try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(png))) {
             CurveWriter.writePlot(run.history(), o);
         }
-        return List.of(new ExportedArtifact(CURVES_JSON, json, "application/json"),
+        return List.of(
+                new ExportedArtifact(CURVES_JSON, json, "application/json"),
                 new ExportedArtifact(CURVES_CSV, csv, "text/csv"),
                 new ExportedArtifact(CURVES_PNG, png, "image/png"));
     }

@@ -25,19 +25,41 @@ import javax.imageio.ImageIO;
  */
 public final class CurveWriter {
 
-    private static final String[] COLUMNS = {"step", "total_loss", "guidance_loss", "reward", "orientation_loss",
-        "lambda_vlm", "lambda_orient", "resolution", "batch_size", "step_ms", "peak_memory_mb", "samples"};
+    private static final String[] COLUMNS = {
+        "step",
+        "total_loss",
+        "guidance_loss",
+        "reward",
+        "orientation_loss",
+        "lambda_vlm",
+        "lambda_orient",
+        "resolution",
+        "batch_size",
+        "step_ms",
+        "peak_memory_mb",
+        "samples"
+    };
     /** Columns written as integers. */
-    private static final java.util.Set<String> INTEGERS = java.util.Set.of("step", "resolution", "batch_size",
-            "samples");
+    private static final java.util.Set<String> INTEGERS =
+            java.util.Set.of("step", "resolution", "batch_size", "samples");
 
-    private CurveWriter() {
-    }
+    private CurveWriter() {}
 
     private static double[] row(StepReport r) {
-        return new double[] {r.step(), r.totalLoss(), r.guidanceLoss(), r.reward(), r.orientationLoss(),
-            r.lambdaVlm(), r.lambdaOrient(), r.resolution(), r.batchSize(), r.timing().totalMs(), memoryMb(r),
-            r.samples()};
+        return new double[] {
+            r.step(),
+            r.totalLoss(),
+            r.guidanceLoss(),
+            r.reward(),
+            r.orientationLoss(),
+            r.lambdaVlm(),
+            r.lambdaOrient(),
+            r.resolution(),
+            r.batchSize(),
+            r.timing().totalMs(),
+            memoryMb(r),
+            r.samples()
+        };
     }
 
     private static double memoryMb(StepReport r) {
@@ -80,8 +102,10 @@ public final class CurveWriter {
                     line.append(',');
                 }
                 if (!Double.isNaN(v[c])) {
-                    line.append(INTEGERS.contains(COLUMNS[c]) ? Long.toString((long) v[c])
-                            : String.format(Locale.ROOT, "%.6g", v[c]));
+                    line.append(
+                            INTEGERS.contains(COLUMNS[c])
+                                    ? Long.toString((long) v[c])
+                                    : String.format(Locale.ROOT, "%.6g", v[c]));
                 }
             }
             w.write(line.append('\n').toString());
@@ -102,27 +126,61 @@ public final class CurveWriter {
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, width, panel * 3);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        drawPanel(g, history, 0, width, panel, "loss",
-                List.of(StepReport::totalLoss, StepReport::guidanceLoss,
-                        r -> r.orientationLoss() * r.lambdaOrient()),
+        drawPanel(
+                g,
+                history,
+                0,
+                width,
+                panel,
+                "loss",
+                List.of(StepReport::totalLoss, StepReport::guidanceLoss, r -> r.orientationLoss() * r.lambdaOrient()),
                 List.of("total", "guidance", "λ_orient·orient"),
-                List.of(Color.BLACK, new Color(0x1f77b4), new Color(0x2ca02c)), false);
-        drawPanel(g, history, panel, width, panel, "reward", List.of(StepReport::reward), List.of("reward"),
-                List.of(new Color(0xd62728)), false);
-        String source = history.isEmpty() ? "" : switch (history.get(0).memory().source()) {
-            case DEVICE_USED -> " (device memory in use)";
-            case PEAK_RSS -> " (peak resident set)";
-            case RSS -> " (resident set after the step)";
-            case NONE -> "";
-        };
-        drawPanel(g, history, 2 * panel, width, panel, "peak memory per step, MB" + source,
-                List.of(CurveWriter::memoryMb), List.of("peak"), List.of(new Color(0x9467bd)), true);
+                List.of(Color.BLACK, new Color(0x1f77b4), new Color(0x2ca02c)),
+                false);
+        drawPanel(
+                g,
+                history,
+                panel,
+                width,
+                panel,
+                "reward",
+                List.of(StepReport::reward),
+                List.of("reward"),
+                List.of(new Color(0xd62728)),
+                false);
+        String source = history.isEmpty()
+                ? ""
+                : switch (history.get(0).memory().source()) {
+                    case DEVICE_USED -> " (device memory in use)";
+                    case PEAK_RSS -> " (peak resident set)";
+                    case RSS -> " (resident set after the step)";
+                    case NONE -> "";
+                };
+        drawPanel(
+                g,
+                history,
+                2 * panel,
+                width,
+                panel,
+                "peak memory per step, MB" + source,
+                List.of(CurveWriter::memoryMb),
+                List.of("peak"),
+                List.of(new Color(0x9467bd)),
+                true);
         g.dispose();
         ImageIO.write(image, "png", stream);
     }
 
-    private static void drawPanel(Graphics2D g, List<StepReport> history, int top, int width, int height,
-            String title, List<ToDoubleFunction<StepReport>> series, List<String> names, List<Color> colors,
+    private static void drawPanel(
+            Graphics2D g,
+            List<StepReport> history,
+            int top,
+            int width,
+            int height,
+            String title,
+            List<ToDoubleFunction<StepReport>> series,
+            List<String> names,
+            List<Color> colors,
             boolean fromZero) {
         int left = 70;
         int right = width - 20;
@@ -170,7 +228,8 @@ public final class CurveWriter {
                     px = -1;
                     continue;
                 }
-                int x = left + (int) Math.round((double) (r.step() - firstStep) / (lastStep - firstStep) * (right - left));
+                int x = left
+                        + (int) Math.round((double) (r.step() - firstStep) / (lastStep - firstStep) * (right - left));
                 int y = plotBottom - (int) Math.round((v - minY) / (maxY - minY) * (plotBottom - plotTop));
                 if (px >= 0) {
                     g.drawLine(px, py, x, y);

@@ -18,6 +18,5 @@ public sealed interface ExportResult {
      *
      * @param reason the threshold and the step, for the job's error and the CLI's message
      */
-    record EmptyMesh(String reason) implements ExportResult {
-    }
+    record EmptyMesh(String reason) implements ExportResult {}
 }

@@ -9,5 +9,4 @@ import java.nio.file.Path;
  * @param path        where it was written
  * @param contentType MIME type
  */
-public record ExportedArtifact(String name, Path path, String contentType) {
-}
+public record ExportedArtifact(String name, Path path, String contentType) {}

@@ -19,8 +19,7 @@ public final class GlbWriter {
     private static final int CHUNK_JSON = 0x4E4F534A;
     private static final int CHUNK_BIN = 0x004E4942;
 
-    private GlbWriter() {
-    }
+    private GlbWriter() {}
 
     public static void write(Mesh mesh, OutputStream out) throws IOException {
         int nv = mesh.vertexCount();

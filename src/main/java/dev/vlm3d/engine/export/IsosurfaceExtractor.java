@@ -29,8 +29,7 @@ public final class IsosurfaceExtractor {
     }
 
     /** A mesh before colouring, the box its last pass was extracted in, and the level it was extracted at. */
-    record Geometry(Mesh mesh, double[] lo, double[] hi, float threshold) {
-    }
+    record Geometry(Mesh mesh, double[] lo, double[] hi, float threshold) {}
 
     /** threestudio's "auto" level: the mean σ of the full-box lattice points above this. */
     private static final float AUTO_EPS = 1e-5f;
@@ -49,13 +48,13 @@ public final class IsosurfaceExtractor {
         double[] lo = g.lo();
         double[] hi = g.hi();
         double spacing = Math.max(hi[0] - lo[0], Math.max(hi[1] - lo[1], hi[2] - lo[2])) / (config.isoResolution() - 1);
-        return new Extraction(g.mesh().withColors(compositeAlbedo(field, manager, g.mesh(), 2 * spacing,
-                COLOR_SAMPLES)), g.threshold());
+        return new Extraction(
+                g.mesh().withColors(compositeAlbedo(field, manager, g.mesh(), 2 * spacing, COLOR_SAMPLES)),
+                g.threshold());
     }
 
     /** A coloured mesh and the density level it was extracted at. */
-    public record Extraction(Mesh mesh, float threshold) {
-    }
+    public record Extraction(Mesh mesh, float threshold) {}
 
     /**
      * The cleaned level set of the full box, then (coarse to fine) of the box around it, at the configured level or,
@@ -81,8 +80,8 @@ public final class IsosurfaceExtractor {
                 lo[d] = Math.max(-1, mn[d] - grow);
                 hi[d] = Math.min(1, mx[d] + grow);
             }
-            mesh = clean(MarchingTetrahedra.extract(density.at(lattice(lo, hi)), config.isoResolution(), lo, hi,
-                    threshold));
+            mesh = clean(
+                    MarchingTetrahedra.extract(density.at(lattice(lo, hi)), config.isoResolution(), lo, hi, threshold));
         }
         return new Geometry(mesh, lo, hi, threshold);
     }

@@ -14,8 +14,7 @@ public final class MarchingTetrahedra {
 
     private static final int[][] TETRAHEDRA = kuhnTetrahedra();
 
-    private MarchingTetrahedra() {
-    }
+    private MarchingTetrahedra() {}
 
     /**
      * @param values  n³ samples, index {@code (i·n + j)·n + k} for the point {@code lo + (i, j, k)·(hi − lo)/(n − 1)}
@@ -56,8 +55,16 @@ public final class MarchingTetrahedra {
         return new Mesh(positions.toArray(), triangles.toArray(), null);
     }
 
-    private static void polygonise(int[] tet, float[] values, int n, double[] lo, double[] spacing, float level,
-            FloatList positions, IntList triangles, Map<Long, Integer> edgeVertex) {
+    private static void polygonise(
+            int[] tet,
+            float[] values,
+            int n,
+            double[] lo,
+            double[] spacing,
+            float level,
+            FloatList positions,
+            IntList triangles,
+            Map<Long, Integer> edgeVertex) {
         int[] in = new int[4];
         int[] out = new int[4];
         int ni = 0;
@@ -90,8 +97,19 @@ public final class MarchingTetrahedra {
     }
 
     /** Adds the triangle, flipped if needed so that its normal points from the inside corners to the outside ones. */
-    private static void emit(int a, int b, int c, int[] in, int ni, int[] out, int no, int n, double[] lo,
-            double[] spacing, FloatList positions, IntList triangles) {
+    private static void emit(
+            int a,
+            int b,
+            int c,
+            int[] in,
+            int ni,
+            int[] out,
+            int no,
+            int n,
+            double[] lo,
+            double[] spacing,
+            FloatList positions,
+            IntList triangles) {
         if (a == b || b == c || a == c) {
             return;
         }
@@ -135,8 +153,16 @@ public final class MarchingTetrahedra {
         return new double[] {lo[0] + i * spacing[0], lo[1] + j * spacing[1], lo[2] + k * spacing[2]};
     }
 
-    private static int vertex(int p, int q, float[] values, int n, double[] lo, double[] spacing, float level,
-            FloatList positions, Map<Long, Integer> edgeVertex) {
+    private static int vertex(
+            int p,
+            int q,
+            float[] values,
+            int n,
+            double[] lo,
+            double[] spacing,
+            float level,
+            FloatList positions,
+            Map<Long, Integer> edgeVertex) {
         long key = Math.min(p, q) * (long) Integer.MAX_VALUE + Math.max(p, q);
         Integer existing = edgeVertex.get(key);
         if (existing != null) {
@@ -149,8 +175,8 @@ public final class MarchingTetrahedra {
         double[] a = latticePoint(p, n, lo, spacing);
         double[] b = latticePoint(q, n, lo, spacing);
         int id = positions.size() / 3;
-        positions.add((float) (a[0] + t * (b[0] - a[0])), (float) (a[1] + t * (b[1] - a[1])),
-                (float) (a[2] + t * (b[2] - a[2])));
+        positions.add((float) (a[0] + t * (b[0] - a[0])), (float) (a[1] + t * (b[1] - a[1])), (float)
+                (a[2] + t * (b[2] - a[2])));
         edgeVertex.put(key, id);
         return id;
     }

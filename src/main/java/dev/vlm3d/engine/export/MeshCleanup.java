@@ -3,8 +3,7 @@ package dev.vlm3d.engine.export;
 /** Connected-component filtering (threestudio's remove_outliers). */
 public final class MeshCleanup {
 
-    private MeshCleanup() {
-    }
+    private MeshCleanup() {}
 
     /** Drops components (connected through shared vertices) with fewer faces than {@code fraction} × the largest. */
     public static Mesh removeSmallComponents(Mesh mesh, double fraction) {

@@ -10,8 +10,7 @@ import java.util.Locale;
 /** Wavefront OBJ with per-vertex colours ({@code v x y z r g b}), y-up like the GLB. */
 public final class ObjWriter {
 
-    private ObjWriter() {
-    }
+    private ObjWriter() {}
 
     public static void write(Mesh mesh, OutputStream stream) throws IOException {
         BufferedWriter out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8));
@@ -21,8 +20,15 @@ public final class ObjWriter {
         out.write("# vlm3d-server isosurface, y-up\n");
         for (int v = 0; v < mesh.vertexCount(); v++) {
             if (c != null) {
-                out.write(String.format(Locale.ROOT, "v %.6f %.6f %.6f %.4f %.4f %.4f%n", p[v * 3], p[v * 3 + 1],
-                        p[v * 3 + 2], c[v * 3], c[v * 3 + 1], c[v * 3 + 2]));
+                out.write(String.format(
+                        Locale.ROOT,
+                        "v %.6f %.6f %.6f %.4f %.4f %.4f%n",
+                        p[v * 3],
+                        p[v * 3 + 1],
+                        p[v * 3 + 2],
+                        c[v * 3],
+                        c[v * 3 + 1],
+                        c[v * 3 + 2]));
             } else {
                 out.write(String.format(Locale.ROOT, "v %.6f %.6f %.6f%n", p[v * 3], p[v * 3 + 1], p[v * 3 + 2]));
             }

@@ -26,8 +26,12 @@ public final class ViewRenderer {
     private final VolumeRenderer renderer;
     private final NDManager manager;
 
-    public ViewRenderer(NerfField field, EnvironmentBackground background, OccupancyGrid grid,
-            VolumeRenderer renderer, NDManager manager) {
+    public ViewRenderer(
+            NerfField field,
+            EnvironmentBackground background,
+            OccupancyGrid grid,
+            VolumeRenderer renderer,
+            NDManager manager) {
         this.field = field;
         this.background = background;
         this.grid = grid;
@@ -49,8 +53,13 @@ public final class ViewRenderer {
             for (int start = 0; start < rays; start += chunk) {
                 int end = Math.min(rays, start + chunk);
                 try (NDScope inner = new NDScope()) {
-                    RenderOutput out = renderer.render(field, background, grid, all.slice(start, end),
-                            new int[] {1, 1, end - start}, RenderOptions.evaluation(true));
+                    RenderOutput out = renderer.render(
+                            field,
+                            background,
+                            grid,
+                            all.slice(start, end),
+                            new int[] {1, 1, end - start},
+                            RenderOptions.evaluation(true));
                     copy(out.rgb(), rgb, start * 3);
                     copy(out.normal(), normal, start * 3);
                     copy(out.opacity(), opacity, start);

@@ -59,9 +59,9 @@ public final class BiasFreeMlp {
             }
         }
         NDArray last = weights.get(weights.size() - 1);
-        NDArray g = last.transpose(1, 0);                                   // [1, h_{L-1}]
+        NDArray g = last.transpose(1, 0); // [1, h_{L-1}]
         for (int i = weights.size() - 2; i >= 0; i--) {
-            g = g.mul(masks.get(i)).matMul(weights.get(i).transpose(1, 0));  // [N, h_{i-1}]
+            g = g.mul(masks.get(i)).matMul(weights.get(i).transpose(1, 0)); // [N, h_{i-1}]
         }
         return new NDList(h, g);
     }

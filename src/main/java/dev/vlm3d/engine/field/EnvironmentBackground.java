@@ -31,16 +31,18 @@ public final class EnvironmentBackground {
         NDArray y = d.get(":, 1");
         NDArray z = d.get(":, 2");
         NDArray c0 = x.zerosLike().add(0.28209479177387814);
-        return NDArrays.stack(new ai.djl.ndarray.NDList(
-                c0,
-                y.mul(-0.48860251190291987),
-                z.mul(0.48860251190291987),
-                x.mul(-0.48860251190291987),
-                x.mul(y).mul(1.0925484305920792),
-                y.mul(z).mul(-1.0925484305920792),
-                z.square().mul(0.94617469575755997).sub(0.31539156525251999),
-                x.mul(z).mul(-1.0925484305920792),
-                x.square().sub(y.square()).mul(0.54627421529603959)), 1);
+        return NDArrays.stack(
+                new ai.djl.ndarray.NDList(
+                        c0,
+                        y.mul(-0.48860251190291987),
+                        z.mul(0.48860251190291987),
+                        x.mul(-0.48860251190291987),
+                        x.mul(y).mul(1.0925484305920792),
+                        y.mul(z).mul(-1.0925484305920792),
+                        z.square().mul(0.94617469575755997).sub(0.31539156525251999),
+                        x.mul(z).mul(-1.0925484305920792),
+                        x.square().sub(y.square()).mul(0.54627421529603959)),
+                1);
     }
 
     public List<Parameter> parameters() {

@@ -13,8 +13,16 @@ package dev.vlm3d.engine.field;
  * @param blobStd             magic3d blob radius (paper: 0.5)
  * @param backgroundHidden    width of the two hidden layers of the background MLP (paper: 16)
  */
-public record FieldConfig(int levels, int featuresPerLevel, int log2TableSize, int baseResolution,
-        int finestResolution, int hiddenDim, float blobScale, float blobStd, int backgroundHidden) {
+public record FieldConfig(
+        int levels,
+        int featuresPerLevel,
+        int log2TableSize,
+        int baseResolution,
+        int finestResolution,
+        int hiddenDim,
+        float blobScale,
+        float blobStd,
+        int backgroundHidden) {
 
     public static FieldConfig paper() {
         return new FieldConfig(16, 2, 19, 16, 4096, 64, 10f, 0.5f, 16);

@@ -43,16 +43,16 @@ public final class HashGridEncoding {
     private final long totalRows;
     private final NDArray table;
     // constants, created once in the parameter manager (libtorch-owned, see nn.Scalars)
-    private final NDArray scaleTensor;        // [L, 1] S_l
-    private final NDArray halfScale;          // [L, 1, 1] dq/dx = S_l / 2
-    private final NDArray coefficients;       // [L, 3] int64: (1, R, R²) dense, (1, πy, πz) hashed
-    private final NDArray tableSizeLong;      // [L] int64
-    private final NDArray tableSizeInt;       // [L, 1] int32
-    private final NDArray cornerOffsets;      // [L, 8] int32: (Σ_d c_d·coef_d) mod T_l
-    private final NDArray rowOffsets;         // [L, 1] int32: first row of level l in the table
+    private final NDArray scaleTensor; // [L, 1] S_l
+    private final NDArray halfScale; // [L, 1, 1] dq/dx = S_l / 2
+    private final NDArray coefficients; // [L, 3] int64: (1, R, R²) dense, (1, πy, πz) hashed
+    private final NDArray tableSizeLong; // [L] int64
+    private final NDArray tableSizeInt; // [L, 1] int32
+    private final NDArray cornerOffsets; // [L, 8] int32: (Σ_d c_d·coef_d) mod T_l
+    private final NDArray rowOffsets; // [L, 1] int32: first row of level l in the table
     private final NDArray one;
     private final NDArray half;
-    private final NDArray slopes;             // [2]: d(1 − f)/df, df/df
+    private final NDArray slopes; // [2]: d(1 − f)/df, df/df
 
     public HashGridEncoding(FieldConfig config, NDManager manager, DataType dtype) {
         this.levels = config.levels();
@@ -104,8 +104,10 @@ public final class HashGridEncoding {
         table = manager.randomUniform(-1e-4f, 1e-4f, new Shape(totalRows, featuresPerLevel), DataType.FLOAT32)
                 .toType(dtype, false);
         table.setRequiresGradient(true);
-        scaleTensor = Scalars.owned(manager.create(scales, new Shape(levels, 1))).toType(dtype, false);
-        halfScale = Scalars.owned(manager.create(halfScales, new Shape(levels, 1, 1))).toType(dtype, false);
+        scaleTensor =
+                Scalars.owned(manager.create(scales, new Shape(levels, 1))).toType(dtype, false);
+        halfScale = Scalars.owned(manager.create(halfScales, new Shape(levels, 1, 1)))
+                .toType(dtype, false);
         coefficients = Scalars.owned(manager.create(coef, new Shape(levels, 3)));
         tableSizeLong = Scalars.owned(manager.create(tableSizes, new Shape(levels)));
         tableSizeInt = Scalars.owned(manager.create(sizes, new Shape(levels, 1)));
@@ -139,16 +141,21 @@ public final class HashGridEncoding {
         return Lifetimes.scoped(() -> {
             Corners c = corners(x);
             long n = x.getShape().get(0);
-            NDArray features = c.weights().expandDims(2).matMul(c.values()).reshape(n, (long) levels * featuresPerLevel);
+            NDArray features =
+                    c.weights().expandDims(2).matMul(c.values()).reshape(n, (long) levels * featuresPerLevel);
             // d w_c / d f_k: the corner weight with the k-th factor replaced by its slope (−1 or +1)
             NDArray dx = outer(c.z(), c.y(), slopes.broadcast(c.x().getShape()));
             NDArray dy = outer(c.z(), slopes.broadcast(c.y().getShape()), c.x());
             NDArray dz = outer(slopes.broadcast(c.z().getShape()), c.y(), c.x());
-            NDArray dWeights = NDArrays.stack(new NDList(dx, dy, dz), 3);            // [N,L,8,3]
+            NDArray dWeights = NDArrays.stack(new NDList(dx, dy, dz), 3); // [N,L,8,3]
             // d f / d x = S_l / 2 inside the box (the clamp's gradient, as torch defines it, outside)
-            NDArray inBox = c.unclamped().gte(0).logicalAnd(c.unclamped().lte(1)).toType(x.getDataType(), false);
-            NDArray jacobian = c.values().transpose(0, 1, 3, 2).matMul(dWeights)  // [N,L,F,3]
-                    .mul(halfScale.expandDims(0)).mul(inBox.expandDims(1).expandDims(1))
+            NDArray inBox =
+                    c.unclamped().gte(0).logicalAnd(c.unclamped().lte(1)).toType(x.getDataType(), false);
+            NDArray jacobian = c.values()
+                    .transpose(0, 1, 3, 2)
+                    .matMul(dWeights) // [N,L,F,3]
+                    .mul(halfScale.expandDims(0))
+                    .mul(inBox.expandDims(1).expandDims(1))
                     .reshape(n, (long) levels * featuresPerLevel, 3);
             return new NDList(features, jacobian);
         });
@@ -164,15 +171,20 @@ public final class HashGridEncoding {
      */
     private Corners corners(NDArray x) {
         long n = x.getShape().get(0);
-        NDArray unclamped = x.add(one).mul(half);                                     // [N,3]
-        NDArray p = unclamped.clip(0, 1).expandDims(1);                               // [N,1,3]
-        NDArray q = p.mul(scaleTensor.expandDims(0)).add(half);                        // [N,L,3]
+        NDArray unclamped = x.add(one).mul(half); // [N,3]
+        NDArray p = unclamped.clip(0, 1).expandDims(1); // [N,1,3]
+        NDArray q = p.mul(scaleTensor.expandDims(0)).add(half); // [N,L,3]
         NDArray cell = q.floor();
         NDArray frac = q.sub(cell);
-        NDArray base = cell.toType(DataType.INT64, false).mul(coefficients.expandDims(0)).sum(new int[] {2})
-                .mod(tableSizeLong.expandDims(0));                                    // [N,L] int64
-        NDArray index = base.toType(DataType.INT32, false).expandDims(2).add(cornerOffsets.expandDims(0))
-                .mod(tableSizeInt.expandDims(0)).add(rowOffsets.expandDims(0));       // [N,L,8] int32
+        NDArray base = cell.toType(DataType.INT64, false)
+                .mul(coefficients.expandDims(0))
+                .sum(new int[] {2})
+                .mod(tableSizeLong.expandDims(0)); // [N,L] int64
+        NDArray index = base.toType(DataType.INT32, false)
+                .expandDims(2)
+                .add(cornerOffsets.expandDims(0))
+                .mod(tableSizeInt.expandDims(0))
+                .add(rowOffsets.expandDims(0)); // [N,L,8] int32
         // F.embedding: its CPU backward is deterministic, unlike advanced indexing's parallel index_put_ accumulate,
         // whose run-to-run rounding noise Adam (eps 1e-15) amplifies into full learning-rate steps
         NDArray values = JniUtils.embedding((PtNDArray) index, (PtNDArray) table, false); // [N,L,8,F]
@@ -180,13 +192,13 @@ public final class HashGridEncoding {
         NDArray fx = axisFactors(frac, 0);
         NDArray fy = axisFactors(frac, 1);
         NDArray fz = axisFactors(frac, 2);
-        NDArray weights = outer(fz, fy, fx);                                           // [N,L,8]
+        NDArray weights = outer(fz, fy, fx); // [N,L,8]
         return new Corners(values, weights, fx, fy, fz, unclamped);
     }
 
     private NDArray axisFactors(NDArray frac, int axis) {
-        NDArray f = frac.get(new NDIndex(":, :, {}", axis)).expandDims(2);             // [N,L,1]
-        return one.sub(f).concat(f, 2);                                                // [N,L,2]
+        NDArray f = frac.get(new NDIndex(":, :, {}", axis)).expandDims(2); // [N,L,1]
+        return one.sub(f).concat(f, 2); // [N,L,2]
     }
 
     /** w[c] = z[c₂]·y[c₁]·x[c₀] with c = c₀ + 2c₁ + 4c₂, from three [N,L,2] factors → [N,L,8]. */
@@ -194,11 +206,13 @@ public final class HashGridEncoding {
         Shape s = z.getShape();
         long n = s.get(0);
         long l = s.get(1);
-        return z.reshape(n, l, 2, 1, 1).mul(y.reshape(n, l, 1, 2, 1)).mul(x.reshape(n, l, 1, 1, 2)).reshape(n, l, 8);
+        return z.reshape(n, l, 2, 1, 1)
+                .mul(y.reshape(n, l, 1, 2, 1))
+                .mul(x.reshape(n, l, 1, 1, 2))
+                .reshape(n, l, 8);
     }
 
-    private record Corners(NDArray values, NDArray weights, NDArray x, NDArray y, NDArray z, NDArray unclamped) {
-    }
+    private record Corners(NDArray values, NDArray weights, NDArray x, NDArray y, NDArray z, NDArray unclamped) {}
 
     public NDArray table() {
         return table;

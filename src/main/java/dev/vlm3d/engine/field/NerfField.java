@@ -28,7 +28,7 @@ public final class NerfField {
     private final BiasFreeMlp featureNetwork;
     // constants of the blob bias b(x) = scale·(1 − ‖x‖/std), libtorch-owned (see nn.Scalars)
     private final NDArray blobScale;
-    private final NDArray blobSlope;   // −scale/std
+    private final NDArray blobSlope; // −scale/std
     private final NDArray tiny;
     private final NDArray normEps;
 
@@ -57,8 +57,8 @@ public final class NerfField {
         return Lifetimes.scoped(() -> {
             NDArray enc = encoding.encode(x);
             NDArray raw = densityNetwork.forward(enc).squeeze(1);
-            return new NDList(Activation.softPlus(raw.add(blob(x, radius(x)))),
-                    Activation.sigmoid(featureNetwork.forward(enc)));
+            return new NDList(
+                    Activation.softPlus(raw.add(blob(x, radius(x)))), Activation.sigmoid(featureNetwork.forward(enc)));
         });
     }
 
@@ -92,8 +92,8 @@ public final class NerfField {
     private Density densityWithGradient(NDArray x, NDArray enc, NDArray jacobian) {
         NDList mlp = densityNetwork.forwardWithInputGradient(enc);
         NDArray raw = mlp.get(0).squeeze(1);
-        NDArray dRawDEnc = mlp.get(1);                                                   // [N, D]
-        NDArray dRawDx = dRawDEnc.expandDims(1).matMul(jacobian).squeeze(1);             // [N, 3]
+        NDArray dRawDEnc = mlp.get(1); // [N, D]
+        NDArray dRawDx = dRawDEnc.expandDims(1).matMul(jacobian).squeeze(1); // [N, 3]
         NDArray r = radius(x);
         NDArray pre = raw.add(blob(x, r));
         NDArray dBlobDx = x.div(r.expandDims(1)).mul(blobSlope);
@@ -101,8 +101,7 @@ public final class NerfField {
         return new Density(Activation.softPlus(pre), gradient);
     }
 
-    private record Density(NDArray sigma, NDArray gradient) {
-    }
+    private record Density(NDArray sigma, NDArray gradient) {}
 
     private NDArray normalize(NDArray gradient) {
         NDArray length = gradient.square().sum(new int[] {1}, true).sqrt().maximum(normEps);
@@ -128,7 +127,8 @@ public final class NerfField {
 
     static void addAll(List<Parameter> list, String prefix, ParameterGroup group, BiasFreeMlp mlp) {
         for (int i = 0; i < mlp.weights().size(); i++) {
-            list.add(new Parameter(prefix + "layers." + i + ".weight", group, mlp.weights().get(i)));
+            list.add(new Parameter(
+                    prefix + "layers." + i + ".weight", group, mlp.weights().get(i)));
         }
     }
 

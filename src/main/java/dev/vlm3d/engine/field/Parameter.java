@@ -9,5 +9,4 @@ import ai.djl.ndarray.NDArray;
  * @param group optimizer group, see {@link ParameterGroup}
  * @param array leaf NDArray with requiresGradient set
  */
-public record Parameter(String name, ParameterGroup group, NDArray array) {
-}
+public record Parameter(String name, ParameterGroup group, NDArray array) {}

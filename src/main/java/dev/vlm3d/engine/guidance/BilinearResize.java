@@ -12,8 +12,7 @@ import dev.vlm3d.nn.Scalars;
  */
 public final class BilinearResize {
 
-    private BilinearResize() {
-    }
+    private BilinearResize() {}
 
     /** The [out, in] row-weight matrix: source coordinate (dst+0.5)·in/out − 0.5, clamped at 0 from below. */
     public static float[] weights(int in, int out) {
@@ -43,10 +42,10 @@ public final class BilinearResize {
         }
         NDManager m = image.getManager();
         // libtorch-owned copies: the backward of matMul reads these after this method returns (see Scalars)
-        NDArray rowsT = Scalars.owned(m.create(weights(h, outH), new Shape(outH, h)).transpose()
-                .toType(image.getDataType(), false));
-        NDArray colsT = Scalars.owned(m.create(weights(w, outW), new Shape(outW, w)).transpose()
-                .toType(image.getDataType(), false));
+        NDArray rowsT = Scalars.owned(
+                m.create(weights(h, outH), new Shape(outH, h)).transpose().toType(image.getDataType(), false));
+        NDArray colsT = Scalars.owned(
+                m.create(weights(w, outW), new Shape(outW, w)).transpose().toType(image.getDataType(), false));
         // out = R·img·Cᵀ, written as ((imgᵀ·Rᵀ)ᵀ)·Cᵀ so that the image is the left operand throughout
         return image.transpose(0, 1, 3, 2).matMul(rowsT).transpose(0, 1, 3, 2).matMul(colsT);
     }

@@ -7,8 +7,7 @@ package dev.vlm3d.engine.guidance;
  */
 public final class CameraCondition {
 
-    private CameraCondition() {
-    }
+    private CameraCondition() {}
 
     /** {@code c2w} holds B row-major 4×4 matrices; returns B rows of 16 values. */
     public static float[] rows(float[] c2w) {

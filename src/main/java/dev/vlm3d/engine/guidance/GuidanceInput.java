@@ -13,6 +13,11 @@ import ai.djl.ndarray.NDArray;
  * @param globalStep  current step (0-based), drives timestep annealing
  * @param maxSteps    total steps of the run
  */
-public record GuidanceInput(NDArray rgb, NDArray c2w, float[] elevationDeg, float[] azimuthDeg,
-        float[] cameraDistance, int globalStep, int maxSteps) {
-}
+public record GuidanceInput(
+        NDArray rgb,
+        NDArray c2w,
+        float[] elevationDeg,
+        float[] azimuthDeg,
+        float[] cameraDistance,
+        int globalStep,
+        int maxSteps) {}

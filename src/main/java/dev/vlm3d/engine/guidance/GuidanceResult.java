@@ -9,5 +9,4 @@ import java.util.Map;
  * @param lossValue the value to report on curves (e.g. the SDS loss as the reference code logs it)
  * @param stats     extra per-step numbers for the record, e.g. "timestep", "grad_norm"
  */
-public record GuidanceResult(NDArray loss, double lossValue, Map<String, Double> stats) {
-}
+public record GuidanceResult(NDArray loss, double lossValue, Map<String, Double> stats) {}

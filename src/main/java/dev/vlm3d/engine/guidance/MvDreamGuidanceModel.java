@@ -33,9 +33,12 @@ public final class MvDreamGuidanceModel implements GuidanceModel {
         NDManager manager = NDManager.newBaseManager(device);
         try {
             DataType frozen = options != null ? options.frozenDataType() : DataType.FLOAT32;
-            int chunk = options != null ? options.attentionQueryChunk() : SdsOptions.mvdream().attentionQueryChunk();
+            int chunk = options != null
+                    ? options.attentionQueryChunk()
+                    : SdsOptions.mvdream().attentionQueryChunk();
             MvDreamPipeline pipeline = MvDreamPipeline.load(folder, manager, DataType.FLOAT32, frozen, chunk);
-            SdsOptions chosen = options != null ? options
+            SdsOptions chosen = options != null
+                    ? options
                     : pipeline.unet().hasCameraEmbedding() ? SdsOptions.mvdream() : SdsOptions.stableDiffusion();
             NoiseSchedule schedule = NoiseSchedule.fromSchedulerConfig(pipeline.schedulerConfig());
             return new MvDreamGuidanceModel(manager, pipeline, new ScoreDistillation(pipeline, schedule, chosen));
@@ -56,7 +59,8 @@ public final class MvDreamGuidanceModel implements GuidanceModel {
      * each step's timestep and noise from {@code noise}.
      */
     public SdsGuidance forPrompt(String prompt, String negativePrompt, SdsNoise noise) {
-        String negative = negativePrompt != null ? negativePrompt : sds.options().defaultNegativePrompt();
+        String negative =
+                negativePrompt != null ? negativePrompt : sds.options().defaultNegativePrompt();
         return new SdsGuidance(sds, manager.newSubManager(), prompt, negative, noise);
     }
 

@@ -26,8 +26,8 @@ public final class NoiseSchedule {
                     betas[i] = roots[i] * roots[i];
                 }
             }
-            case "linear" -> System.arraycopy(linspace(betaStart, betaEnd, numTrainTimesteps), 0, betas, 0,
-                    numTrainTimesteps);
+            case "linear" ->
+                System.arraycopy(linspace(betaStart, betaEnd, numTrainTimesteps), 0, betas, 0, numTrainTimesteps);
             default -> throw new IllegalArgumentException("unsupported beta_schedule " + betaSchedule);
         }
         alphasCumprod = new double[numTrainTimesteps];
@@ -41,13 +41,17 @@ public final class NoiseSchedule {
     /** Reads beta_start, beta_end, num_train_timesteps and beta_schedule from a diffusers scheduler config. */
     public static NoiseSchedule fromSchedulerConfig(Path schedulerConfigJson) {
         try {
-            JsonObject c = JsonParser.parseString(Files.readString(schedulerConfigJson)).getAsJsonObject();
-            String prediction = c.has("prediction_type") ? c.get("prediction_type").getAsString() : "epsilon";
+            JsonObject c = JsonParser.parseString(Files.readString(schedulerConfigJson))
+                    .getAsJsonObject();
+            String prediction =
+                    c.has("prediction_type") ? c.get("prediction_type").getAsString() : "epsilon";
             if (!prediction.equals("epsilon")) {
-                throw new IllegalArgumentException("only epsilon-prediction models are supported, config says "
-                        + prediction);
+                throw new IllegalArgumentException(
+                        "only epsilon-prediction models are supported, config says " + prediction);
             }
-            return new NoiseSchedule(c.get("beta_start").getAsDouble(), c.get("beta_end").getAsDouble(),
+            return new NoiseSchedule(
+                    c.get("beta_start").getAsDouble(),
+                    c.get("beta_end").getAsDouble(),
                     c.get("num_train_timesteps").getAsInt(),
                     c.has("beta_schedule") ? c.get("beta_schedule").getAsString() : "scaled_linear");
         } catch (IOException e) {

@@ -34,8 +34,7 @@ import java.util.function.Supplier;
 public final class ScoreDistillation {
 
     /** Outputs of one step. {@code loss} lives in the renders' manager; the diagnostics are detached. */
-    public record Step(NDArray loss, int timestep, Map<String, NDArray> diagnostics) {
-    }
+    public record Step(NDArray loss, int timestep, Map<String, NDArray> diagnostics) {}
 
     private final MvDreamPipeline pipeline;
     private final NoiseSchedule schedule;
@@ -86,8 +85,12 @@ public final class ScoreDistillation {
      */
     public int[] timestepRange(long globalStep, double horizonScale) {
         int steps = schedule.numTrainTimesteps();
-        StepRamp min = horizonScale == 1.0 ? options.minStepPercent() : options.minStepPercent().stretched(horizonScale);
-        StepRamp max = horizonScale == 1.0 ? options.maxStepPercent() : options.maxStepPercent().stretched(horizonScale);
+        StepRamp min = horizonScale == 1.0
+                ? options.minStepPercent()
+                : options.minStepPercent().stretched(horizonScale);
+        StepRamp max = horizonScale == 1.0
+                ? options.maxStepPercent()
+                : options.maxStepPercent().stretched(horizonScale);
         return new int[] {min.truncatedAt(globalStep, steps), max.truncatedAt(globalStep, steps)};
     }
 
@@ -133,13 +136,16 @@ public final class ScoreDistillation {
             int size = imageSize();
             NDArray image = BilinearResize.resize(rgb.transpose(0, 3, 1, 2), size, size);
             NDArray x = image.mul(Scalars.like(image, 2)).sub(1);
-            NDArray z0 = pipeline.vae().posterior(x).sample(epsVae)
+            NDArray z0 = pipeline.vae()
+                    .posterior(x)
+                    .sample(epsVae)
                     .mul(Scalars.like(image, pipeline.vae().config().scalingFactor()));
-            NDArray target = withoutGrad(() -> target(z0.stopGradient(), t, eps, c2w, cond, uncond, batch, views,
-                    diag));
+            NDArray target =
+                    withoutGrad(() -> target(z0.stopGradient(), t, eps, c2w, cond, uncond, batch, views, diag));
             loss = z0.sub(target).square().sum().mul(Scalars.like(z0, 0.5 / batch));
             diag.put("latents", z0.stopGradient());
-            NDArray gradLatents = withoutGrad(() -> z0.stopGradient().sub(target).div(batch));
+            NDArray gradLatents =
+                    withoutGrad(() -> z0.stopGradient().sub(target).div(batch));
             diag.put("grad_latents", gradLatents);
             diag.put("grad_norm", withoutGrad(() -> gradLatents.norm()));
             NDScope.unregister(loss);
@@ -149,8 +155,16 @@ public final class ScoreDistillation {
         return new Step(loss, t, diag);
     }
 
-    private NDArray target(NDArray z0, int t, NDArray eps, float[] c2w, NDArray cond, NDArray uncond, int batch,
-            int views, Map<String, NDArray> diag) {
+    private NDArray target(
+            NDArray z0,
+            int t,
+            NDArray eps,
+            float[] c2w,
+            NDArray cond,
+            NDArray uncond,
+            int batch,
+            int views,
+            Map<String, NDArray> diag) {
         NDManager m = z0.getManager();
         NDArray noisy = z0.mul(schedule.sqrtAlphaCumprod(t)).add(eps.mul(schedule.sqrtOneMinusAlphaCumprod(t)));
         diag.put("latents_noisy", noisy);
@@ -169,8 +183,14 @@ public final class ScoreDistillation {
         long[] steps = new long[2 * batch];
         java.util.Arrays.fill(steps, t);
         NDArray input = NDArrays.concat(new NDList(noisy, noisy), 0);
-        NDArray out = unet.forward(input.toType(unetType, false), m.create(steps),
-                context.toType(unetType, false), camera, views, null).toType(DataType.FLOAT32, false);
+        NDArray out = unet.forward(
+                        input.toType(unetType, false),
+                        m.create(steps),
+                        context.toType(unetType, false),
+                        camera,
+                        views,
+                        null)
+                .toType(DataType.FLOAT32, false);
         NDArray text = out.get("0:" + batch);
         NDArray unc = out.get(batch + ":");
         diag.put("noise_pred_text", text);
@@ -189,7 +209,8 @@ public final class ScoreDistillation {
         diag.put("latents_recon_nocfg", reconText);
         int groups = batch / views;
         NDArray flat = recon.reshape(groups, -1);
-        NDArray factor = unbiasedStd(reconText.reshape(groups, -1)).add(1e-8f)
+        NDArray factor = unbiasedStd(reconText.reshape(groups, -1))
+                .add(1e-8f)
                 .div(unbiasedStd(flat).add(1e-8f));
         diag.put("rescale_factor", factor.reshape(groups));
         float r = (float) options.reconStdRescale();

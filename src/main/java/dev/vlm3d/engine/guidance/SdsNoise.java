@@ -19,8 +19,7 @@ public interface SdsNoise {
      * Called by the guidance before the draws of each step; a source whose draws derive from the step
      * ({@link #stepSeeded}) restarts there, a sequence ({@link #seeded}) ignores it.
      */
-    default void startStep(int step) {
-    }
+    default void startStep(int step) {}
 
     /** The run's source: each step's draws from (seed, step), so a resumed run draws what the uninterrupted one did. */
     static SdsNoise stepSeeded(long seed) {

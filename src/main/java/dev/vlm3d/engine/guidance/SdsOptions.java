@@ -18,12 +18,23 @@ import ai.djl.ndarray.types.DataType;
  * @param imageSize         side the renders are resized to before encoding (threestudio's guidance
  *                          {@code image_size}); ≤ 0 derives it from the folder (UNet latent size × VAE factor)
  */
-public record SdsOptions(Form form, double guidanceScale, double reconStdRescale, int viewsPerGroup,
-        StepRamp minStepPercent, StepRamp maxStepPercent, DataType frozenDataType, int attentionQueryChunk,
-        String defaultNegativePrompt, int imageSize) {
+public record SdsOptions(
+        Form form,
+        double guidanceScale,
+        double reconStdRescale,
+        int viewsPerGroup,
+        StepRamp minStepPercent,
+        StepRamp maxStepPercent,
+        DataType frozenDataType,
+        int attentionQueryChunk,
+        String defaultNegativePrompt,
+        int imageSize) {
 
     /** The two SDS surrogates. */
-    public enum Form { X0_RECONSTRUCTION, DREAMFUSION }
+    public enum Form {
+        X0_RECONSTRUCTION,
+        DREAMFUSION
+    }
 
     /** The quality negatives of MVDream-threestudio's mvdream-sd21-shading.yaml, verbatim. */
     public static final String MVDREAM_NEGATIVE_PROMPT = "ugly, bad anatomy, blurry, pixelated obscure, unnatural "
@@ -32,28 +43,73 @@ public record SdsOptions(Form form, double guidanceScale, double reconStdRescale
 
     /** MVDream-sd21(-shading): CFG 50, rescale 0.5, 4 views, t range annealed from [980, 980] to [20, 500]. */
     public static SdsOptions mvdream() {
-        return new SdsOptions(Form.X0_RECONSTRUCTION, 50.0, 0.5, 4, new StepRamp(0, 0.98, 0.02, 8000),
-                new StepRamp(0, 0.98, 0.50, 8000), DataType.FLOAT32, 1024, MVDREAM_NEGATIVE_PROMPT, 0);
+        return new SdsOptions(
+                Form.X0_RECONSTRUCTION,
+                50.0,
+                0.5,
+                4,
+                new StepRamp(0, 0.98, 0.02, 8000),
+                new StepRamp(0, 0.98, 0.50, 8000),
+                DataType.FLOAT32,
+                1024,
+                MVDREAM_NEGATIVE_PROMPT,
+                0);
     }
 
     /** threestudio dreamfusion-sd: CFG 100, w(t) = 1 − ᾱ_t, t ∈ [20, 980], empty negative prompt. */
     public static SdsOptions stableDiffusion() {
-        return new SdsOptions(Form.DREAMFUSION, 100.0, 0.0, 1, StepRamp.constant(0.02), StepRamp.constant(0.98),
-                DataType.FLOAT32, 1024, "", 0);
+        return new SdsOptions(
+                Form.DREAMFUSION,
+                100.0,
+                0.0,
+                1,
+                StepRamp.constant(0.02),
+                StepRamp.constant(0.98),
+                DataType.FLOAT32,
+                1024,
+                "",
+                0);
     }
 
     public SdsOptions withFrozenDataType(DataType type) {
-        return new SdsOptions(form, guidanceScale, reconStdRescale, viewsPerGroup, minStepPercent, maxStepPercent,
-                type, attentionQueryChunk, defaultNegativePrompt, imageSize);
+        return new SdsOptions(
+                form,
+                guidanceScale,
+                reconStdRescale,
+                viewsPerGroup,
+                minStepPercent,
+                maxStepPercent,
+                type,
+                attentionQueryChunk,
+                defaultNegativePrompt,
+                imageSize);
     }
 
     public SdsOptions withGuidanceScale(double scale) {
-        return new SdsOptions(form, scale, reconStdRescale, viewsPerGroup, minStepPercent, maxStepPercent,
-                frozenDataType, attentionQueryChunk, defaultNegativePrompt, imageSize);
+        return new SdsOptions(
+                form,
+                scale,
+                reconStdRescale,
+                viewsPerGroup,
+                minStepPercent,
+                maxStepPercent,
+                frozenDataType,
+                attentionQueryChunk,
+                defaultNegativePrompt,
+                imageSize);
     }
 
     public SdsOptions withImageSize(int size) {
-        return new SdsOptions(form, guidanceScale, reconStdRescale, viewsPerGroup, minStepPercent, maxStepPercent,
-                frozenDataType, attentionQueryChunk, defaultNegativePrompt, size);
+        return new SdsOptions(
+                form,
+                guidanceScale,
+                reconStdRescale,
+                viewsPerGroup,
+                minStepPercent,
+                maxStepPercent,
+                frozenDataType,
+                attentionQueryChunk,
+                defaultNegativePrompt,
+                size);
     }
 }

@@ -10,26 +10,39 @@ package dev.vlm3d.engine.render;
  * @param distance      distance from the origin
  * @param lightPosition point light position (world)
  */
-public record Camera(double[] c2w, double fovyDeg, double elevationDeg, double azimuthDeg, double distance,
-        double[] lightPosition) {
+public record Camera(
+        double[] c2w, double fovyDeg, double elevationDeg, double azimuthDeg, double distance, double[] lightPosition) {
 
     /** The camera on a sphere around the origin looking at it (threestudio's c2w construction, up = +z). */
-    public static Camera orbit(double elevationDeg, double azimuthDeg, double distance, double fovyDeg,
-            double[] lightPosition) {
+    public static Camera orbit(
+            double elevationDeg, double azimuthDeg, double distance, double fovyDeg, double[] lightPosition) {
         double e = Math.toRadians(elevationDeg);
         double a = Math.toRadians(azimuthDeg);
-        double[] p = {distance * Math.cos(e) * Math.cos(a), distance * Math.cos(e) * Math.sin(a),
-                distance * Math.sin(e)};
+        double[] p = {distance * Math.cos(e) * Math.cos(a), distance * Math.cos(e) * Math.sin(a), distance * Math.sin(e)
+        };
         double[] lookat = normalize(new double[] {-p[0], -p[1], -p[2]});
         double[] right = normalize(cross(lookat, new double[] {0, 0, 1}));
         double[] up = normalize(cross(right, lookat));
         double[] m = {
-            right[0], up[0], -lookat[0], p[0],
-            right[1], up[1], -lookat[1], p[1],
-            right[2], up[2], -lookat[2], p[2],
-            0, 0, 0, 1};
-        return new Camera(m, fovyDeg, elevationDeg, azimuthDeg, distance,
-                lightPosition == null ? p.clone() : lightPosition);
+            right[0],
+            up[0],
+            -lookat[0],
+            p[0],
+            right[1],
+            up[1],
+            -lookat[1],
+            p[1],
+            right[2],
+            up[2],
+            -lookat[2],
+            p[2],
+            0,
+            0,
+            0,
+            1
+        };
+        return new Camera(
+                m, fovyDeg, elevationDeg, azimuthDeg, distance, lightPosition == null ? p.clone() : lightPosition);
     }
 
     public double[] position() {

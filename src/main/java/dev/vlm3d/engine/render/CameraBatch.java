@@ -89,7 +89,10 @@ public record CameraBatch(List<Camera> views, int height, int width) {
             }
         }
         Shape shape = new Shape(n, 3);
-        return new NDArray[] {manager.create(o, shape).toType(dtype, false), manager.create(d, shape).toType(dtype, false),
-                manager.create(l, shape).toType(dtype, false)};
+        return new NDArray[] {
+            manager.create(o, shape).toType(dtype, false),
+            manager.create(d, shape).toType(dtype, false),
+            manager.create(l, shape).toType(dtype, false)
+        };
     }
 }

@@ -23,10 +23,24 @@ import java.util.List;
  * @param evalDistance       evaluation camera distance, absolute (3.0)
  * @param evalFovyDeg        evaluation FOV (40)
  */
-public record CameraConfig(List<Integer> resolutions, List<Integer> batchSizes, List<Integer> milestones,
-        int viewsPerGroup, float distanceMin, float distanceMax, boolean relativeRadius, float fovyMinDeg,
-        float fovyMaxDeg, float elevationMinDeg, float elevationMaxDeg, float lightDistanceMin,
-        float lightDistanceMax, float lightPerturb, float evalElevationDeg, float evalDistance, float evalFovyDeg) {
+public record CameraConfig(
+        List<Integer> resolutions,
+        List<Integer> batchSizes,
+        List<Integer> milestones,
+        int viewsPerGroup,
+        float distanceMin,
+        float distanceMax,
+        boolean relativeRadius,
+        float fovyMinDeg,
+        float fovyMaxDeg,
+        float elevationMinDeg,
+        float elevationMaxDeg,
+        float lightDistanceMin,
+        float lightDistanceMax,
+        float lightPerturb,
+        float evalElevationDeg,
+        float evalDistance,
+        float evalFovyDeg) {
 
     public CameraConfig {
         resolutions = List.copyOf(resolutions);
@@ -43,16 +57,47 @@ public record CameraConfig(List<Integer> resolutions, List<Integer> batchSizes, 
     }
 
     public static CameraConfig paper() {
-        return new CameraConfig(List.of(64, 256), List.of(8, 4), List.of(5000), 4, 0.8f, 1.0f, true, 15f, 60f,
-                0f, 30f, 0.8f, 1.5f, 1.0f, 15f, 3.0f, 40f);
+        return new CameraConfig(
+                List.of(64, 256),
+                List.of(8, 4),
+                List.of(5000),
+                4,
+                0.8f,
+                1.0f,
+                true,
+                15f,
+                60f,
+                0f,
+                30f,
+                0.8f,
+                1.5f,
+                1.0f,
+                15f,
+                3.0f,
+                40f);
     }
 
     /** The same sampler with other training phases (render sizes, views per step, milestones). */
-    public CameraConfig withPhases(List<Integer> newResolutions, List<Integer> newBatchSizes,
-            List<Integer> newMilestones) {
-        return new CameraConfig(newResolutions, newBatchSizes, newMilestones, viewsPerGroup, distanceMin, distanceMax,
-                relativeRadius, fovyMinDeg, fovyMaxDeg, elevationMinDeg, elevationMaxDeg, lightDistanceMin,
-                lightDistanceMax, lightPerturb, evalElevationDeg, evalDistance, evalFovyDeg);
+    public CameraConfig withPhases(
+            List<Integer> newResolutions, List<Integer> newBatchSizes, List<Integer> newMilestones) {
+        return new CameraConfig(
+                newResolutions,
+                newBatchSizes,
+                newMilestones,
+                viewsPerGroup,
+                distanceMin,
+                distanceMax,
+                relativeRadius,
+                fovyMinDeg,
+                fovyMaxDeg,
+                elevationMinDeg,
+                elevationMaxDeg,
+                lightDistanceMin,
+                lightDistanceMax,
+                lightPerturb,
+                evalElevationDeg,
+                evalDistance,
+                evalFovyDeg);
     }
 
     private int phase(int step) {

@@ -45,8 +45,11 @@ public final class CameraSampler {
                 double azimuth = (offset + k) / n * 360.0 - 180.0;
                 Camera c = Camera.orbit(elevation, azimuth, distance, fovy, null);
                 double[] p = c.position();
-                double[] dir = Camera.normalize(new double[] {p[0] + noise[0] * config.lightPerturb(),
-                        p[1] + noise[1] * config.lightPerturb(), p[2] + noise[2] * config.lightPerturb()});
+                double[] dir = Camera.normalize(new double[] {
+                    p[0] + noise[0] * config.lightPerturb(),
+                    p[1] + noise[1] * config.lightPerturb(),
+                    p[2] + noise[2] * config.lightPerturb()
+                });
                 double[] light = {dir[0] * lightDistance, dir[1] * lightDistance, dir[2] * lightDistance};
                 views.add(new Camera(c.c2w(), fovy, elevation, azimuth, distance, light));
             }
@@ -59,8 +62,8 @@ public final class CameraSampler {
         List<Camera> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             double azimuth = 360.0 * i / count;
-            out.add(Camera.orbit(config.evalElevationDeg(), azimuth, config.evalDistance(), config.evalFovyDeg(),
-                    null));
+            out.add(Camera.orbit(
+                    config.evalElevationDeg(), azimuth, config.evalDistance(), config.evalFovyDeg(), null));
         }
         return out;
     }

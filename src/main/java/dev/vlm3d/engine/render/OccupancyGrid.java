@@ -28,9 +28,9 @@ public final class OccupancyGrid {
     private final NDManager manager;
     private final int resolution;
     private final RenderConfig config;
-    private float[] values;     // host copy of the occupancy, the source of truth for updates
-    private NDArray occupancy;  // [R³] float32, EMA of σ·step
-    private NDArray binary;     // [R³] bool
+    private float[] values; // host copy of the occupancy, the source of truth for updates
+    private NDArray occupancy; // [R³] float32, EMA of σ·step
+    private NDArray binary; // [R³] bool
     private float meanOccupancy;
 
     public OccupancyGrid(RenderConfig config, NDManager manager) {
@@ -51,8 +51,8 @@ public final class OccupancyGrid {
      * @param seed the run's seed; with {@code step} it fixes which cells are drawn and where they are sampled
      */
     public void update(NerfField field, int step, long seed) {
-        SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + (step + 1L) * 0xD1B54A32D192ED03L
-                ^ STREAM);
+        SplittableRandom rng =
+                new SplittableRandom(seed * 0x9E3779B97F4A7C15L + (step + 1L) * 0xD1B54A32D192ED03L ^ STREAM);
         int[] cells = step < config.occupancyWarmupSteps() ? allCells() : sampledCells(rng);
         float[] occ = evaluate(field, cells, rng);
         float[] next = values.clone();
@@ -121,9 +121,12 @@ public final class OccupancyGrid {
             for (int start = 0; start < cells.length; start += chunk) {
                 int end = Math.min(cells.length, start + chunk);
                 try (NDScope scope = new NDScope()) {
-                    NDArray points = manager.create(java.util.Arrays.copyOfRange(x, start * 3, end * 3),
-                            new Shape(end - start, 3)).toType(field.dtype(), false);
-                    float[] sigma = field.density(points).toType(DataType.FLOAT32, false).toFloatArray();
+                    NDArray points = manager.create(
+                                    java.util.Arrays.copyOfRange(x, start * 3, end * 3), new Shape(end - start, 3))
+                            .toType(field.dtype(), false);
+                    float[] sigma = field.density(points)
+                            .toType(DataType.FLOAT32, false)
+                            .toFloatArray();
                     for (int k = 0; k < sigma.length; k++) {
                         occ[start + k] = sigma[k] * step;
                     }
@@ -164,10 +167,16 @@ public final class OccupancyGrid {
 
     /** Occupied flag per world position [..., 3] → bool [...]. */
     public NDArray occupied(NDArray x) {
-        NDArray cell = x.add(1).mul(resolution / 2.0).floor().maximum(0).minimum(resolution - 1)
+        NDArray cell = x.add(1)
+                .mul(resolution / 2.0)
+                .floor()
+                .maximum(0)
+                .minimum(resolution - 1)
                 .toType(DataType.INT64, false);
-        NDArray linear = cell.get("..., 0").mul((long) resolution * resolution)
-                .add(cell.get("..., 1").mul(resolution)).add(cell.get("..., 2"));
+        NDArray linear = cell.get("..., 0")
+                .mul((long) resolution * resolution)
+                .add(cell.get("..., 1").mul(resolution))
+                .add(cell.get("..., 2"));
         return binary.get(linear);
     }
 
@@ -183,8 +192,8 @@ public final class OccupancyGrid {
     /** The state {@link #occupancyValues} returned; the binary grid follows from it as after an update. */
     public void restore(float[] restored) {
         if (restored.length != values.length) {
-            throw new IllegalArgumentException("occupancy grid of " + restored.length + " cells, expected "
-                    + values.length);
+            throw new IllegalArgumentException(
+                    "occupancy grid of " + restored.length + " cells, expected " + values.length);
         }
         boolean updated = false;
         for (float v : restored) {
@@ -196,7 +205,8 @@ public final class OccupancyGrid {
             // the state before the first refresh: nothing evaluated yet, everything may be rendered
             values = restored.clone();
             meanOccupancy = config.occupancyThreshold();
-            replace(manager.zeros(new Shape(values.length), DataType.FLOAT32),
+            replace(
+                    manager.zeros(new Shape(values.length), DataType.FLOAT32),
                     manager.ones(new Shape(values.length), DataType.BOOLEAN));
         }
     }

@@ -21,7 +21,8 @@ public record RayBatch(NDArray origins, NDArray directions, NDArray lights, NDAr
         NDArray[] rays = batch.rays(manager, dtype);
         long n = rays[0].getShape().get(0);
         NDArray jitter = jittered
-                ? manager.randomUniform(0f, 1f, new Shape(n, 1), DataType.FLOAT32).toType(dtype, false)
+                ? manager.randomUniform(0f, 1f, new Shape(n, 1), DataType.FLOAT32)
+                        .toType(dtype, false)
                 : manager.zeros(new Shape(n, 1), dtype);
         return new RayBatch(rays[0], rays[1], rays[2], jitter);
     }

@@ -26,16 +26,48 @@ import ai.djl.Device;
  *                             the density sharpens; this bound keeps the peak flat over a run. 0 picks the device's
  *                             default ({@link #chunkSamples(Device)})
  */
-public record RenderConfig(int samplesPerRay, int occupancyResolution, int occupancyEvery, float occupancyDecay,
-        float occupancyThreshold, float earlyStopEps, float backgroundRandomProb, int ambientOnlySteps,
-        float albedoProb, float texturelessProb, int chunkRays, int occupancyWarmupSteps, int chunkSamples) {
+public record RenderConfig(
+        int samplesPerRay,
+        int occupancyResolution,
+        int occupancyEvery,
+        float occupancyDecay,
+        float occupancyThreshold,
+        float earlyStopEps,
+        float backgroundRandomProb,
+        int ambientOnlySteps,
+        float albedoProb,
+        float texturelessProb,
+        int chunkRays,
+        int occupancyWarmupSteps,
+        int chunkSamples) {
 
     /** The same with the device's default sample budget. */
-    public RenderConfig(int samplesPerRay, int occupancyResolution, int occupancyEvery, float occupancyDecay,
-            float occupancyThreshold, float earlyStopEps, float backgroundRandomProb, int ambientOnlySteps,
-            float albedoProb, float texturelessProb, int chunkRays, int occupancyWarmupSteps) {
-        this(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold, earlyStopEps,
-                backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays, occupancyWarmupSteps,
+    public RenderConfig(
+            int samplesPerRay,
+            int occupancyResolution,
+            int occupancyEvery,
+            float occupancyDecay,
+            float occupancyThreshold,
+            float earlyStopEps,
+            float backgroundRandomProb,
+            int ambientOnlySteps,
+            float albedoProb,
+            float texturelessProb,
+            int chunkRays,
+            int occupancyWarmupSteps) {
+        this(
+                samplesPerRay,
+                occupancyResolution,
+                occupancyEvery,
+                occupancyDecay,
+                occupancyThreshold,
+                earlyStopEps,
+                backgroundRandomProb,
+                ambientOnlySteps,
+                albedoProb,
+                texturelessProb,
+                chunkRays,
+                occupancyWarmupSteps,
                 0);
     }
 
@@ -43,11 +75,30 @@ public record RenderConfig(int samplesPerRay, int occupancyResolution, int occup
     public static final int NERFACC_WARMUP_STEPS = 256;
 
     /** The same with nerfacc's occupancy warm-up of {@value #NERFACC_WARMUP_STEPS} steps. */
-    public RenderConfig(int samplesPerRay, int occupancyResolution, int occupancyEvery, float occupancyDecay,
-            float occupancyThreshold, float earlyStopEps, float backgroundRandomProb, int ambientOnlySteps,
-            float albedoProb, float texturelessProb, int chunkRays) {
-        this(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold, earlyStopEps,
-                backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays,
+    public RenderConfig(
+            int samplesPerRay,
+            int occupancyResolution,
+            int occupancyEvery,
+            float occupancyDecay,
+            float occupancyThreshold,
+            float earlyStopEps,
+            float backgroundRandomProb,
+            int ambientOnlySteps,
+            float albedoProb,
+            float texturelessProb,
+            int chunkRays) {
+        this(
+                samplesPerRay,
+                occupancyResolution,
+                occupancyEvery,
+                occupancyDecay,
+                occupancyThreshold,
+                earlyStopEps,
+                backgroundRandomProb,
+                ambientOnlySteps,
+                albedoProb,
+                texturelessProb,
+                chunkRays,
                 NERFACC_WARMUP_STEPS);
     }
 
@@ -89,33 +140,88 @@ public record RenderConfig(int samplesPerRay, int occupancyResolution, int occup
     }
 
     public RenderConfig withChunkRays(int rays) {
-        return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
-                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, rays, occupancyWarmupSteps,
+        return new RenderConfig(
+                samplesPerRay,
+                occupancyResolution,
+                occupancyEvery,
+                occupancyDecay,
+                occupancyThreshold,
+                earlyStopEps,
+                backgroundRandomProb,
+                ambientOnlySteps,
+                albedoProb,
+                texturelessProb,
+                rays,
+                occupancyWarmupSteps,
                 chunkSamples);
     }
 
     public RenderConfig withSamplesPerRay(int samples) {
-        return new RenderConfig(samples, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
-                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays, occupancyWarmupSteps,
+        return new RenderConfig(
+                samples,
+                occupancyResolution,
+                occupancyEvery,
+                occupancyDecay,
+                occupancyThreshold,
+                earlyStopEps,
+                backgroundRandomProb,
+                ambientOnlySteps,
+                albedoProb,
+                texturelessProb,
+                chunkRays,
+                occupancyWarmupSteps,
                 chunkSamples);
     }
 
     public RenderConfig withOccupancyWarmupSteps(int steps) {
-        return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
-                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays, steps,
+        return new RenderConfig(
+                samplesPerRay,
+                occupancyResolution,
+                occupancyEvery,
+                occupancyDecay,
+                occupancyThreshold,
+                earlyStopEps,
+                backgroundRandomProb,
+                ambientOnlySteps,
+                albedoProb,
+                texturelessProb,
+                chunkRays,
+                steps,
                 chunkSamples);
     }
 
     public RenderConfig withAmbientOnlySteps(int steps) {
-        return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
-                earlyStopEps, backgroundRandomProb, steps, albedoProb, texturelessProb, chunkRays,
-                occupancyWarmupSteps, chunkSamples);
+        return new RenderConfig(
+                samplesPerRay,
+                occupancyResolution,
+                occupancyEvery,
+                occupancyDecay,
+                occupancyThreshold,
+                earlyStopEps,
+                backgroundRandomProb,
+                steps,
+                albedoProb,
+                texturelessProb,
+                chunkRays,
+                occupancyWarmupSteps,
+                chunkSamples);
     }
 
     public RenderConfig withChunkSamples(int samples) {
-        return new RenderConfig(samplesPerRay, occupancyResolution, occupancyEvery, occupancyDecay, occupancyThreshold,
-                earlyStopEps, backgroundRandomProb, ambientOnlySteps, albedoProb, texturelessProb, chunkRays,
-                occupancyWarmupSteps, samples);
+        return new RenderConfig(
+                samplesPerRay,
+                occupancyResolution,
+                occupancyEvery,
+                occupancyDecay,
+                occupancyThreshold,
+                earlyStopEps,
+                backgroundRandomProb,
+                ambientOnlySteps,
+                albedoProb,
+                texturelessProb,
+                chunkRays,
+                occupancyWarmupSteps,
+                samples);
     }
 
     public double stepSize() {

@@ -12,6 +12,5 @@ import ai.djl.ndarray.NDArray;
  * @param orientationLoss scalar Σ stopgrad(w)·max(0, n·d)² / #rays with opacity > 0, or null without normals
  * @param samples         number of samples evaluated (after pruning)
  */
-public record RenderOutput(NDArray rgb, NDArray opacity, NDArray depth, NDArray normal, NDArray orientationLoss,
-        long samples) {
-}
+public record RenderOutput(
+        NDArray rgb, NDArray opacity, NDArray depth, NDArray normal, NDArray orientationLoss, long samples) {}

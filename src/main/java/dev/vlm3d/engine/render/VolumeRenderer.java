@@ -52,8 +52,13 @@ public final class VolumeRenderer {
      *
      * @param batchShape {B, H, W} with B·H·W = R
      */
-    public RenderOutput render(NerfField field, EnvironmentBackground background, OccupancyGrid grid, RayBatch rays,
-            int[] batchShape, RenderOptions options) {
+    public RenderOutput render(
+            NerfField field,
+            EnvironmentBackground background,
+            OccupancyGrid grid,
+            RayBatch rays,
+            int[] batchShape,
+            RenderOptions options) {
         Chunk c = renderChunk(field, background, grid, rays, options, null);
         NDArray orientation = null;
         if (c.orientationSum() != null) {
@@ -63,9 +68,13 @@ public final class VolumeRenderer {
         int b = batchShape[0];
         int h = batchShape[1];
         int w = batchShape[2];
-        return new RenderOutput(c.rgb().reshape(b, h, w, 3), c.opacity().reshape(b, h, w, 1),
-                c.depth().reshape(b, h, w, 1), c.normal() == null ? null : c.normal().reshape(b, h, w, 3),
-                orientation, c.samples());
+        return new RenderOutput(
+                c.rgb().reshape(b, h, w, 3),
+                c.opacity().reshape(b, h, w, 1),
+                c.depth().reshape(b, h, w, 1),
+                c.normal() == null ? null : c.normal().reshape(b, h, w, 3),
+                orientation,
+                c.samples());
     }
 
     /**
@@ -74,13 +83,18 @@ public final class VolumeRenderer {
      * @return the images [B, H, W, 3] (outside any graph), the per-chunk sample masks that pass 2 reuses, and the
      *         number of rays with opacity > 0 (the orientation loss's denominator)
      */
-    public ImagePass renderImages(NerfField field, EnvironmentBackground background, OccupancyGrid grid,
-            RayBatch rays, int[] batchShape, RenderOptions options) {
+    public ImagePass renderImages(
+            NerfField field,
+            EnvironmentBackground background,
+            OccupancyGrid grid,
+            RayBatch rays,
+            int[] batchShape,
+            RenderOptions options) {
         long n = rays.size();
         long chunk = chunkRays(rays);
         // the images need normals only to shade; the orientation loss is pass 2's (it recomputes them with gradient)
-        RenderOptions imageOptions = new RenderOptions(options.shading(), options.diffuseRatio(), false,
-                options.solidBackground());
+        RenderOptions imageOptions =
+                new RenderOptions(options.shading(), options.diffuseRatio(), false, options.solidBackground());
         List<NDArray> masks = new ArrayList<>();
         NDList rgbParts = new NDList();
         NDArray hits = null;
@@ -92,7 +106,8 @@ public final class VolumeRenderer {
                 RayBatch part = rays.slice(start, Math.min(n, start + chunk));
                 NDList kept = Lifetimes.scoped(() -> {
                     Chunk c = renderChunk(field, background, grid, part, imageOptions, null);
-                    NDArray hit = c.opacity().gt(0).toType(DataType.FLOAT32, false).sum();
+                    NDArray hit =
+                            c.opacity().gt(0).toType(DataType.FLOAT32, false).sum();
                     samples[0] += c.samples();
                     return new NDList(c.rgb(), c.keep(), hit);
                 });
@@ -101,8 +116,8 @@ public final class VolumeRenderer {
                 hits = hits == null ? kept.get(2) : hits.add(kept.get(2));
             }
             NDArray rgb = rgbParts.size() == 1 ? rgbParts.get(0) : NDArrays.concat(rgbParts);
-            return new ImagePass(rgb.reshape(batchShape[0], batchShape[1], batchShape[2], 3), masks,
-                    hits.getFloat(), samples[0]);
+            return new ImagePass(
+                    rgb.reshape(batchShape[0], batchShape[1], batchShape[2], 3), masks, hits.getFloat(), samples[0]);
         } finally {
             JniUtils.setGradMode(grad);
         }
@@ -115,8 +130,15 @@ public final class VolumeRenderer {
      * @param rgbGradient dL/drgb [B, H, W, 3] (or [R, 3]) at pass 1's images
      * @return the orientation loss Σ stopgrad(w)·max(0, n·d)² / #hit rays (NaN without normals)
      */
-    public double backpropagate(NerfField field, EnvironmentBackground background, OccupancyGrid grid, RayBatch rays,
-            RenderOptions options, ImagePass images, NDArray rgbGradient, double lambdaOrient,
+    public double backpropagate(
+            NerfField field,
+            EnvironmentBackground background,
+            OccupancyGrid grid,
+            RayBatch rays,
+            RenderOptions options,
+            ImagePass images,
+            NDArray rgbGradient,
+            double lambdaOrient,
             GradientCollector collector) {
         long n = rays.size();
         long chunk = chunkRays(rays);
@@ -129,17 +151,26 @@ public final class VolumeRenderer {
         for (long start = 0; start < n; start += chunk, index++) {
             NDArray mask = images.keepMasks().get(index);
             // the chunk's rays in ranges of at most `budget` surviving samples: pass 1 knows each ray's count
-            long[] perRay = mask.toType(DataType.INT64, false).sum(new int[] {1}).toLongArray();
+            long[] perRay =
+                    mask.toType(DataType.INT64, false).sum(new int[] {1}).toLongArray();
             for (long[] range : rayRanges(perRay, budget)) {
                 long from = start + range[0];
                 long to = start + range[1];
                 try (NDScope scope = new NDScope()) {
-                    Chunk c = renderChunk(field, background, grid, rays.slice(from, to), options,
+                    Chunk c = renderChunk(
+                            field,
+                            background,
+                            grid,
+                            rays.slice(from, to),
+                            options,
                             mask.get(range[0] + ":" + range[1]));
-                    NDArray surrogate = c.rgb().mul(gradient.get(from + ":" + to)).sum();
+                    NDArray surrogate =
+                            c.rgb().mul(gradient.get(from + ":" + to)).sum();
                     if (c.orientationSum() != null) {
                         anyOrientation = true;
-                        orientation += c.orientationSum().toType(DataType.FLOAT64, false).getDouble();
+                        orientation += c.orientationSum()
+                                .toType(DataType.FLOAT64, false)
+                                .getDouble();
                         if (orientScale != 0) {
                             surrogate = surrogate.add(c.orientationSum().mul(Scalars.like(surrogate, orientScale)));
                         }
@@ -159,8 +190,7 @@ public final class VolumeRenderer {
      * @param hitRays   rays with opacity > 0
      * @param samples   surviving samples over all rays
      */
-    public record ImagePass(NDArray rgb, List<NDArray> keepMasks, float hitRays, long samples) {
-    }
+    public record ImagePass(NDArray rgb, List<NDArray> keepMasks, float hitRays, long samples) {}
 
     /**
      * Consecutive ray ranges [from, to) covering {@code samplesPerRay}, each holding at most {@code budget} samples
@@ -190,8 +220,13 @@ public final class VolumeRenderer {
     }
 
     /** One chunk of rays, start to end; {@code knownKeep} skips the pruning with pass 1's mask. */
-    private Chunk renderChunk(NerfField field, EnvironmentBackground background, OccupancyGrid grid, RayBatch rays,
-            RenderOptions options, NDArray knownKeep) {
+    private Chunk renderChunk(
+            NerfField field,
+            EnvironmentBackground background,
+            OccupancyGrid grid,
+            RayBatch rays,
+            RenderOptions options,
+            NDArray knownKeep) {
         NDManager manager = rays.origins().getManager();
         DataType dtype = field.dtype();
         NDArray origins = rays.origins();
@@ -201,20 +236,26 @@ public final class VolumeRenderer {
         int slots = config.samplesPerRay() + 1;
 
         // ray / box [-1,1]^3 slab test; nothing here is on the gradient path
-        NDArray safeDir = directions.abs().maximum(1e-9).mul(directions.gte(0).toType(dtype, false).mul(2).sub(1));
+        NDArray safeDir = directions
+                .abs()
+                .maximum(1e-9)
+                .mul(directions.gte(0).toType(dtype, false).mul(2).sub(1));
         NDArray inv = safeDir.pow(-1);
         NDArray t0 = origins.neg().sub(1).mul(inv);
         NDArray t1 = origins.neg().add(1).mul(inv);
         NDArray tNear = t0.minimum(t1).max(new int[] {1}).maximum(0);
         NDArray tFar = t0.maximum(t1).min(new int[] {1});
         NDArray jitter = rays.jitter();
-        NDArray first = tNear.expandDims(1).div(step).sub(jitter).floor();                  // [R,1]
-        NDArray k = manager.arange(0, slots, 1, DataType.FLOAT32).toType(dtype, false).expandDims(0);
-        NDArray tMid = first.add(k).add(jitter).mul(step).add(step / 2);                   // [R,K]
-        NDArray flatPositions = origins.expandDims(1).add(directions.expandDims(1).mul(tMid.expandDims(2)))
+        NDArray first = tNear.expandDims(1).div(step).sub(jitter).floor(); // [R,1]
+        NDArray k = manager.arange(0, slots, 1, DataType.FLOAT32)
+                .toType(dtype, false)
+                .expandDims(0);
+        NDArray tMid = first.add(k).add(jitter).mul(step).add(step / 2); // [R,K]
+        NDArray flatPositions = origins.expandDims(1)
+                .add(directions.expandDims(1).mul(tMid.expandDims(2)))
                 .reshape(n * slots, 3);
-        NDArray keep = knownKeep != null ? knownKeep
-                : prune(field, grid, flatPositions, tMid, tNear, tFar, n, slots, step);
+        NDArray keep =
+                knownKeep != null ? knownKeep : prune(field, grid, flatPositions, tMid, tNear, tFar, n, slots, step);
 
         NDArray keptIdx = keep.flatten().nonzero().reshape(-1);
         long kept = keptIdx.getShape().get(0);
@@ -224,8 +265,11 @@ public final class VolumeRenderer {
         NDArray sigma = sample.get(0);
         NDArray albedo = sample.get(1);
         NDArray normals = normalsOn ? sample.get(2) : null;
-        NDArray rayOfSample = manager.arange(0, n, 1, DataType.INT64).expandDims(1)
-                .broadcast(new Shape(n, slots)).flatten().get(keptIdx);
+        NDArray rayOfSample = manager.arange(0, n, 1, DataType.INT64)
+                .expandDims(1)
+                .broadcast(new Shape(n, slots))
+                .flatten()
+                .get(keptIdx);
         NDArray color = shade(albedo, normals, x, normalsOn ? rays.lights().get(rayOfSample) : null, options);
 
         NDArray sigmaDense = scatterToLattice(sigma, keep, n, slots);
@@ -233,17 +277,18 @@ public final class VolumeRenderer {
         NDArray tau = sigmaDense.mul(Scalars.like(sigmaDense, step));
         NDArray transmittance = tau.cumSum(1).sub(tau).neg().exp();
         NDArray alpha = tau.neg().exp().neg().add(1);
-        NDArray weights = transmittance.mul(alpha);                                          // [R,K]
-        NDArray colorDense = scatterToLattice(color, keep, n, slots);                       // [R,K,3]
-        NDArray opacity = weights.sum(new int[] {1}, true);                                  // [R,1]
+        NDArray weights = transmittance.mul(alpha); // [R,K]
+        NDArray colorDense = scatterToLattice(color, keep, n, slots); // [R,K,3]
+        NDArray opacity = weights.sum(new int[] {1}, true); // [R,1]
         NDArray depth = weights.mul(tMid).sum(new int[] {1}, true);
-        NDArray rgbForeground = weights.expandDims(2).mul(colorDense).sum(new int[] {1});   // [R,3]
+        NDArray rgbForeground = weights.expandDims(2).mul(colorDense).sum(new int[] {1}); // [R,3]
 
         NDArray bgColor = background.forward(directions);
         if (options.solidBackground() != null) {
             // the released code renders network·0 + colour: the background network gets a zero gradient, not none,
             // so AdamW still steps it (momentum, weight decay); see docs/paper-vs-code.md
-            NDArray solid = Scalars.owned(manager.create(options.solidBackground())).toType(dtype, false);
+            NDArray solid =
+                    Scalars.owned(manager.create(options.solidBackground())).toType(dtype, false);
             bgColor = bgColor.mul(Scalars.like(bgColor, 0)).add(solid.expandDims(0));
         }
         NDArray rgb = rgbForeground.add(bgColor.mul(opacity.neg().add(1)));
@@ -262,8 +307,16 @@ public final class VolumeRenderer {
     }
 
     /** Visibility pruning without gradient: candidates whose transmittance and alpha pass the thresholds. */
-    private NDArray prune(NerfField field, OccupancyGrid grid, NDArray flatPositions, NDArray tMid, NDArray tNear,
-            NDArray tFar, long n, int slots, double step) {
+    private NDArray prune(
+            NerfField field,
+            OccupancyGrid grid,
+            NDArray flatPositions,
+            NDArray tMid,
+            NDArray tNear,
+            NDArray tFar,
+            long n,
+            int slots,
+            double step) {
         boolean grad = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try {
@@ -275,26 +328,34 @@ public final class VolumeRenderer {
             NDArray tau = sigmaDense.mul(step);
             NDArray transmittance = tau.cumSum(1).sub(tau).neg().exp();
             NDArray alpha = tau.neg().exp().neg().add(1);
-            return candidate.logicalAnd(transmittance.gte(config.earlyStopEps()))
+            return candidate
+                    .logicalAnd(transmittance.gte(config.earlyStopEps()))
                     .logicalAnd(alpha.gte(grid.alphaThreshold()));
         } finally {
             JniUtils.setGradMode(grad);
         }
     }
 
-    private record Chunk(NDArray rgb, NDArray opacity, NDArray depth, NDArray normal, NDArray orientationSum,
-            NDArray keep, long samples) {
-    }
+    private record Chunk(
+            NDArray rgb,
+            NDArray opacity,
+            NDArray depth,
+            NDArray normal,
+            NDArray orientationSum,
+            NDArray keep,
+            long samples) {}
 
     private NDArray shade(NDArray albedo, NDArray normals, NDArray x, NDArray lights, RenderOptions options) {
         if (options.shading() == ShadingMode.ALBEDO) {
             return albedo;
         }
         NDArray toLight = lights.sub(x);
-        NDArray lightDir = toLight.div(toLight.square().sum(new int[] {1}, true).sqrt().maximum(1e-12));
+        NDArray lightDir =
+                toLight.div(toLight.square().sum(new int[] {1}, true).sqrt().maximum(1e-12));
         float r = options.diffuseRatio();
         NDArray cosine = normals.mul(lightDir).sum(new int[] {1}, true);
-        NDArray shade = cosine.maximum(Scalars.like(cosine, 0)).mul(Scalars.like(cosine, r))
+        NDArray shade = cosine.maximum(Scalars.like(cosine, 0))
+                .mul(Scalars.like(cosine, r))
                 .add(Scalars.like(cosine, 1 - r)); // [N,1]
         if (options.shading() == ShadingMode.TEXTURELESS) {
             return shade.broadcast(new Shape(albedo.getShape().get(0), 3));

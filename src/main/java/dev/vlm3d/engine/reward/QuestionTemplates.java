@@ -36,8 +36,7 @@ public final class QuestionTemplates {
             + "Considering both criteria, answer 'Yes' only if BOTH are reasonably met. Otherwise, answer 'No'. "
             + "Respond strictly with only 'Yes' or 'No'.";
 
-    private QuestionTemplates() {
-    }
+    private QuestionTemplates() {}
 
     public static String question(RewardOptions.QuestionTemplate template, String prompt) {
         String format = switch (template) {

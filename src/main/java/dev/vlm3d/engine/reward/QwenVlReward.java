@@ -131,9 +131,11 @@ public final class QwenVlReward implements RewardModel {
             NDArray reward = DifferentiableCast.cast(r, rgb.getDataType());
             double yes = zYes.toType(DataType.FLOAT64, false).getDouble();
             double no = zNo.toType(DataType.FLOAT64, false).getDouble();
-            return new RewardResult(reward, reward.toType(DataType.FLOAT64, false).getDouble(),
-                    Map.of("z_yes", yes, "z_no", no, "views", (double) out.gridThw().length,
-                            "prompt_tokens", (double) out.inputIds().length));
+            return new RewardResult(
+                    reward,
+                    reward.toType(DataType.FLOAT64, false).getDouble(),
+                    Map.of("z_yes", yes, "z_no", no, "views", (double) out.gridThw().length, "prompt_tokens", (double)
+                            out.inputIds().length));
         }
 
         @Override

@@ -10,7 +10,10 @@ package dev.vlm3d.engine.reward;
  */
 public record RewardOptions(QuestionTemplate question, boolean singleView, Form form) {
 
-    public enum Form { LOGIT_DIFFERENCE, PROBABILITY }
+    public enum Form {
+        LOGIT_DIFFERENCE,
+        PROBABILITY
+    }
 
     public enum QuestionTemplate {
         /** The selected content + geometry question (the paper's default; released prompt_type 2). */

@@ -9,5 +9,4 @@ import java.util.Map;
  * @param value  r as a number, for curves (z_yes − z_no, or p_yes − p_no in probability form)
  * @param stats  extra per-step numbers, e.g. "z_yes", "z_no"
  */
-public record RewardResult(NDArray reward, double value, Map<String, Double> stats) {
-}
+public record RewardResult(NDArray reward, double value, Map<String, Double> stats) {}

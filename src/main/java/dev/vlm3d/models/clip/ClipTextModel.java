@@ -28,8 +28,12 @@ public final class ClipTextModel implements AutoCloseable {
      * legacy {@code text_model.} name prefix). */
     public static ClipTextModel load(Path folder, NDManager manager, DataType computeType) {
         ClipTextConfig config = ClipTextConfig.load(folder.resolve("config.json"));
-        WeightMap weights = WeightMap.load(folder, manager, computeType,
-                name -> !name.endsWith("position_ids") && !name.startsWith("text_projection"), "text_model.");
+        WeightMap weights = WeightMap.load(
+                folder,
+                manager,
+                computeType,
+                name -> !name.endsWith("position_ids") && !name.startsWith("text_projection"),
+                "text_model.");
         return new ClipTextModel(config, weights);
     }
 
@@ -53,8 +57,8 @@ public final class ClipTextModel implements AutoCloseable {
             x = layer(x, "encoder.layers." + i + ".", mask, batch, seq);
             states[i + 1] = x;
         }
-        states[config.numLayers() + 1] = Layers.layerNorm(x, w.get("final_layer_norm.weight"),
-                w.get("final_layer_norm.bias"), config.layerNormEps());
+        states[config.numLayers() + 1] = Layers.layerNorm(
+                x, w.get("final_layer_norm.weight"), w.get("final_layer_norm.bias"), config.layerNormEps());
         return states;
     }
 
@@ -82,7 +86,8 @@ public final class ClipTextModel implements AutoCloseable {
         NDArray k = heads(Layers.linear(x, w.get(p + "k_proj.weight"), w.get(p + "k_proj.bias")), batch, seq);
         NDArray v = heads(Layers.linear(x, w.get(p + "v_proj.weight"), w.get(p + "v_proj.bias")), batch, seq);
         NDArray o = Layers.attention(q, k, v, mask, Math.pow(d, -0.5), 0)
-                .transpose(0, 2, 1, 3).reshape(batch, seq, (long) heads * d);
+                .transpose(0, 2, 1, 3)
+                .reshape(batch, seq, (long) heads * d);
         return Layers.linear(o, w.get(p + "out_proj.weight"), w.get(p + "out_proj.bias"));
     }
 
@@ -108,7 +113,6 @@ public final class ClipTextModel implements AutoCloseable {
         }
         return manager.create(m, new Shape(seq, seq)).toType(type, false);
     }
-
 
     @Override
     public void close() {

@@ -38,8 +38,7 @@ public final class ClipTokenizer {
     private static final String END_OF_WORD = "</w>";
 
     /** A tokenized prompt: the fixed-length ids and how many ids (with SOT/EOT) it had before truncation. */
-    public record Encoding(long[] ids, int untruncatedLength) {
-    }
+    public record Encoding(long[] ids, int untruncatedLength) {}
 
     private final Map<String, Integer> vocab;
     private final Map<String, Integer> mergeRanks;
@@ -51,8 +50,13 @@ public final class ClipTokenizer {
     private final List<String> addedTokens;
     private final Map<String, List<Integer>> cache = new ConcurrentHashMap<>();
 
-    private ClipTokenizer(Map<String, Integer> vocab, Map<String, Integer> mergeRanks, String startToken,
-            String endToken, String padToken, int maxLength) {
+    private ClipTokenizer(
+            Map<String, Integer> vocab,
+            Map<String, Integer> mergeRanks,
+            String startToken,
+            String endToken,
+            String padToken,
+            int maxLength) {
         this.vocab = vocab;
         this.mergeRanks = mergeRanks;
         this.byteSymbols = byteToUnicode();
@@ -70,7 +74,8 @@ public final class ClipTokenizer {
     public static ClipTokenizer load(Path folder) {
         try {
             Map<String, Integer> vocab = new HashMap<>();
-            JsonObject v = JsonParser.parseString(Files.readString(folder.resolve("vocab.json"))).getAsJsonObject();
+            JsonObject v = JsonParser.parseString(Files.readString(folder.resolve("vocab.json")))
+                    .getAsJsonObject();
             for (Map.Entry<String, JsonElement> e : v.entrySet()) {
                 vocab.put(e.getKey(), e.getValue().getAsInt());
             }
@@ -90,9 +95,11 @@ public final class ClipTokenizer {
             String bos = tokenString(special, config, "bos_token", "<|startoftext|>");
             String eos = tokenString(special, config, "eos_token", "<|endoftext|>");
             String pad = tokenString(special, config, "pad_token", eos);
-            int maxLength = config.has("model_max_length") && config.get("model_max_length").isJsonPrimitive()
-                    && config.get("model_max_length").getAsDouble() < 1e6
-                    ? config.get("model_max_length").getAsInt() : 77;
+            int maxLength = config.has("model_max_length")
+                            && config.get("model_max_length").isJsonPrimitive()
+                            && config.get("model_max_length").getAsDouble() < 1e6
+                    ? config.get("model_max_length").getAsInt()
+                    : 77;
             return new ClipTokenizer(vocab, ranks, bos, eos, pad, maxLength);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read tokenizer from " + folder, e);
@@ -100,7 +107,8 @@ public final class ClipTokenizer {
     }
 
     private static JsonObject readJson(Path p) throws IOException {
-        return Files.isRegularFile(p) ? JsonParser.parseString(Files.readString(p)).getAsJsonObject()
+        return Files.isRegularFile(p)
+                ? JsonParser.parseString(Files.readString(p)).getAsJsonObject()
                 : new JsonObject();
     }
 
@@ -156,7 +164,9 @@ public final class ClipTokenizer {
 
     /** The content token ids of a text, without SOT/EOT, padding or truncation. */
     public List<Integer> tokenize(String text) {
-        String normalized = WHITESPACE.matcher(Normalizer.normalize(text, Normalizer.Form.NFC)).replaceAll(" ")
+        String normalized = WHITESPACE
+                .matcher(Normalizer.normalize(text, Normalizer.Form.NFC))
+                .replaceAll(" ")
                 .toLowerCase(Locale.ROOT);
         List<Integer> out = new ArrayList<>();
         int pos = 0;
@@ -214,7 +224,9 @@ public final class ClipTokenizer {
             String b = symbols.get(best + 1);
             List<String> merged = new ArrayList<>(symbols.size());
             for (int i = 0; i < symbols.size(); i++) {
-                if (i + 1 < symbols.size() && symbols.get(i).equals(a) && symbols.get(i + 1).equals(b)) {
+                if (i + 1 < symbols.size()
+                        && symbols.get(i).equals(a)
+                        && symbols.get(i + 1).equals(b)) {
                     merged.add(a + b);
                     i++;
                 } else {

@@ -1,6 +1,5 @@
 package dev.vlm3d.models.mvdream;
 
-import dev.vlm3d.nn.Lifetimes;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -10,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.vlm3d.models.mvdream.UNetConfig.Naming;
 import dev.vlm3d.nn.Convolutions;
 import dev.vlm3d.nn.Layers;
+import dev.vlm3d.nn.Lifetimes;
 import dev.vlm3d.weights.WeightMap;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -74,13 +74,18 @@ public final class MultiViewUNet implements AutoCloseable {
      * @param probe     receives intermediate tensors under the reference's LDM names (t_emb, emb, h_input_blocks_K,
      *                  h_middle_block, h_output_blocks_K), or null
      */
-    public NDArray forward(NDArray x, NDArray timesteps, NDArray context, NDArray camera, int numFrames,
+    public NDArray forward(
+            NDArray x,
+            NDArray timesteps,
+            NDArray context,
+            NDArray camera,
+            int numFrames,
             BiConsumer<String, NDArray> probe) {
         if (x.getShape().get(0) % numFrames != 0) {
-            throw new IllegalArgumentException("batch " + x.getShape().get(0) + " is not a multiple of numFrames "
-                    + numFrames);
+            throw new IllegalArgumentException(
+                    "batch " + x.getShape().get(0) + " is not a multiple of numFrames " + numFrames);
         }
-        BiConsumer<String, NDArray> tap = probe != null ? probe : (n, a) -> { };
+        BiConsumer<String, NDArray> tap = probe != null ? probe : (n, a) -> {};
         Names names = names();
         NDArray tEmb = timestepEmbedding(timesteps, config.modelChannels()).toType(x.getDataType(), false);
         tap.accept("t_emb", tEmb);
@@ -145,11 +150,15 @@ public final class MultiViewUNet implements AutoCloseable {
     static NDArray timestepEmbedding(NDArray timesteps, int dim) {
         NDManager m = timesteps.getManager();
         int half = dim / 2;
-        NDArray freqs = m.arange(0, half, 1, DataType.FLOAT32).mul((float) -Math.log(10000)).div(half).exp();
+        NDArray freqs = m.arange(0, half, 1, DataType.FLOAT32)
+                .mul((float) -Math.log(10000))
+                .div(half)
+                .exp();
         NDArray args = timesteps.toType(DataType.FLOAT32, false).reshape(-1, 1).mul(freqs.reshape(1, half));
         NDArray emb = NDArrays.concat(new NDList(args.cos(), args.sin()), 1);
         if (dim % 2 == 1) {
-            emb = NDArrays.concat(new NDList(emb, m.zeros(new Shape(emb.getShape().get(0), 1))), 1);
+            emb = NDArrays.concat(
+                    new NDList(emb, m.zeros(new Shape(emb.getShape().get(0), 1))), 1);
         }
         return emb;
     }
@@ -183,7 +192,9 @@ public final class MultiViewUNet implements AutoCloseable {
         long c = x.getShape().get(1);
         long hh = x.getShape().get(2);
         long ww = x.getShape().get(3);
-        NDArray h = groupNorm(x, p + ".norm", TRANSFORMER_NORM_EPS).reshape(n, c, hh * ww).transpose(0, 2, 1);
+        NDArray h = groupNorm(x, p + ".norm", TRANSFORMER_NORM_EPS)
+                .reshape(n, c, hh * ww)
+                .transpose(0, 2, 1);
         h = linearOrConv1x1(h, p + ".proj_in");
         for (int d = 0; d < config.transformerDepth(); d++) {
             h = transformerBlock(h, context, p + ".transformer_blocks." + d, heads, numFrames);
@@ -218,7 +229,8 @@ public final class MultiViewUNet implements AutoCloseable {
         k = k.reshape(n, lk, heads, d).transpose(0, 2, 1, 3);
         v = v.reshape(n, lk, heads, d).transpose(0, 2, 1, 3);
         NDArray o = Layers.attention(q, k, v, null, Math.pow(d, -0.5), attentionQueryChunk)
-                .transpose(0, 2, 1, 3).reshape(n, lq, inner);
+                .transpose(0, 2, 1, 3)
+                .reshape(n, lq, inner);
         return Layers.linear(o, w.get(p + ".to_out.0.weight"), w.get(p + ".to_out.0.bias"));
     }
 
@@ -259,9 +271,19 @@ public final class MultiViewUNet implements AutoCloseable {
     private record ResNames(String norm1, String conv1, String embProj, String norm2, String conv2, String skip) {
         static ResNames of(String p, Naming naming) {
             return naming == Naming.LDM
-                    ? new ResNames(p + ".in_layers.0", p + ".in_layers.2", p + ".emb_layers.1", p + ".out_layers.0",
-                            p + ".out_layers.3", p + ".skip_connection")
-                    : new ResNames(p + ".norm1", p + ".conv1", p + ".time_emb_proj", p + ".norm2", p + ".conv2",
+                    ? new ResNames(
+                            p + ".in_layers.0",
+                            p + ".in_layers.2",
+                            p + ".emb_layers.1",
+                            p + ".out_layers.0",
+                            p + ".out_layers.3",
+                            p + ".skip_connection")
+                    : new ResNames(
+                            p + ".norm1",
+                            p + ".conv1",
+                            p + ".time_emb_proj",
+                            p + ".norm2",
+                            p + ".conv2",
                             p + ".conv_shortcut");
         }
     }
@@ -285,8 +307,9 @@ public final class MultiViewUNet implements AutoCloseable {
         }
 
         ResNames downRes(int level, int j) {
-            return ResNames.of(ldm() ? "input_blocks." + inputIndex(level, j) + ".0"
-                    : "down_blocks." + level + ".resnets." + j, config.naming());
+            return ResNames.of(
+                    ldm() ? "input_blocks." + inputIndex(level, j) + ".0" : "down_blocks." + level + ".resnets." + j,
+                    config.naming());
         }
 
         String downAttn(int level, int j) {
@@ -294,7 +317,8 @@ public final class MultiViewUNet implements AutoCloseable {
         }
 
         String downsample(int level) {
-            return ldm() ? "input_blocks." + inputIndex(level, config.numResBlocks()) + ".0.op"
+            return ldm()
+                    ? "input_blocks." + inputIndex(level, config.numResBlocks()) + ".0.op"
                     : "down_blocks." + level + ".downsamplers.0.conv";
         }
 
@@ -311,7 +335,8 @@ public final class MultiViewUNet implements AutoCloseable {
         }
 
         ResNames upRes(int r, int i) {
-            return ResNames.of(ldm() ? "output_blocks." + outputIndex(r, i) + ".0" : "up_blocks." + r + ".resnets." + i,
+            return ResNames.of(
+                    ldm() ? "output_blocks." + outputIndex(r, i) + ".0" : "up_blocks." + r + ".resnets." + i,
                     config.naming());
         }
 
@@ -322,7 +347,8 @@ public final class MultiViewUNet implements AutoCloseable {
         String upsample(int r) {
             int level = config.levels() - 1 - r;
             int slot = config.attentionAtLevel()[level] ? 2 : 1;
-            return ldm() ? "output_blocks." + outputIndex(r, config.numResBlocks()) + "." + slot + ".conv"
+            return ldm()
+                    ? "output_blocks." + outputIndex(r, config.numResBlocks()) + "." + slot + ".conv"
                     : "up_blocks." + r + ".upsamplers.0.conv";
         }
 

@@ -14,19 +14,26 @@ import java.nio.file.Path;
  *
  * @param imageSize the pixel size the UNet works at (its latent size times the VAE's downscale factor)
  */
-public record MvDreamPipeline(ClipTokenizer tokenizer, ClipTextModel textEncoder, VaeEncoder vae, MultiViewUNet unet,
-        Path schedulerConfig, int imageSize) implements AutoCloseable {
+public record MvDreamPipeline(
+        ClipTokenizer tokenizer,
+        ClipTextModel textEncoder,
+        VaeEncoder vae,
+        MultiViewUNet unet,
+        Path schedulerConfig,
+        int imageSize)
+        implements AutoCloseable {
 
     /**
      * @param encoderType  dtype of the VAE encoder (on the gradient path; float32 recommended)
      * @param frozenType   dtype of the UNet and the text encoder (float32, or float16 on a GPU)
      * @param attentionQueryChunk queries per attention block in the UNet (≤ 0: none)
      */
-    public static MvDreamPipeline load(Path folder, NDManager manager, DataType encoderType, DataType frozenType,
-            int attentionQueryChunk) {
+    public static MvDreamPipeline load(
+            Path folder, NDManager manager, DataType encoderType, DataType frozenType, int attentionQueryChunk) {
         for (String part : new String[] {"unet", "vae", "text_encoder", "tokenizer", "scheduler"}) {
             if (!Files.isDirectory(folder.resolve(part))) {
-                throw new IllegalArgumentException(folder + " has no " + part + "/ folder (expected a diffusers layout)");
+                throw new IllegalArgumentException(
+                        folder + " has no " + part + "/ folder (expected a diffusers layout)");
             }
         }
         ClipTokenizer tokenizer = ClipTokenizer.load(folder.resolve("tokenizer"));
@@ -37,8 +44,8 @@ public record MvDreamPipeline(ClipTokenizer tokenizer, ClipTextModel textEncoder
             vae = VaeEncoder.load(folder.resolve("vae"), manager, encoderType);
             MultiViewUNet unet = MultiViewUNet.load(folder.resolve("unet"), manager, frozenType, attentionQueryChunk);
             int imageSize = unet.config().sampleSize() * vae.config().downscaleFactor();
-            return new MvDreamPipeline(tokenizer, text, vae, unet, folder.resolve("scheduler/scheduler_config.json"),
-                    imageSize);
+            return new MvDreamPipeline(
+                    tokenizer, text, vae, unet, folder.resolve("scheduler/scheduler_config.json"), imageSize);
         } catch (RuntimeException e) {
             if (text != null) {
                 text.close();

@@ -22,12 +22,28 @@ import java.nio.file.Path;
  * @param cameraDim       width of the camera condition (0: no camera embedding, a plain SD UNet)
  * @param sampleSize      the latent side the model was trained at
  */
-public record UNetConfig(Naming naming, int inChannels, int outChannels, int modelChannels, int[] levelChannels,
-        int numResBlocks, boolean[] attentionAtLevel, int headChannels, int[] headsAtLevel, int contextDim,
-        int cameraDim, int transformerDepth, int sampleSize, int normGroups, float resnetEps) {
+public record UNetConfig(
+        Naming naming,
+        int inChannels,
+        int outChannels,
+        int modelChannels,
+        int[] levelChannels,
+        int numResBlocks,
+        boolean[] attentionAtLevel,
+        int headChannels,
+        int[] headsAtLevel,
+        int contextDim,
+        int cameraDim,
+        int transformerDepth,
+        int sampleSize,
+        int normGroups,
+        float resnetEps) {
 
     /** Which checkpoint naming scheme the weights use. */
-    public enum Naming { LDM, DIFFUSERS }
+    public enum Naming {
+        LDM,
+        DIFFUSERS
+    }
 
     public static UNetConfig load(Path configJson) {
         try {
@@ -63,9 +79,22 @@ public record UNetConfig(Naming naming, int inChannels, int outChannels, int mod
         if (headChannels <= 0 && numHeads <= 0) {
             throw new IllegalArgumentException("UNet config sets neither num_head_channels nor num_heads");
         }
-        return new UNetConfig(Naming.LDM, intOr(c, "in_channels", 4), intOr(c, "out_channels", 4), model, widths,
-                c.get("num_res_blocks").getAsInt(), attn, headChannels, heads, c.get("context_dim").getAsInt(),
-                intOr(c, "camera_dim", 0), intOr(c, "transformer_depth", 1), intOr(c, "image_size", 32), 32, 1e-5f);
+        return new UNetConfig(
+                Naming.LDM,
+                intOr(c, "in_channels", 4),
+                intOr(c, "out_channels", 4),
+                model,
+                widths,
+                c.get("num_res_blocks").getAsInt(),
+                attn,
+                headChannels,
+                heads,
+                c.get("context_dim").getAsInt(),
+                intOr(c, "camera_dim", 0),
+                intOr(c, "transformer_depth", 1),
+                intOr(c, "image_size", 32),
+                32,
+                1e-5f);
     }
 
     private static UNetConfig fromDiffusers(JsonObject c) {
@@ -85,8 +114,10 @@ public record UNetConfig(Naming naming, int inChannels, int outChannels, int mod
         }
         // diffusers' SD 2 configs put the head COUNT into attention_head_dim (a known naming slip it keeps for
         // compatibility); num_attention_heads, when present, wins
-        JsonElement headsJson = c.has("num_attention_heads") && !c.get("num_attention_heads").isJsonNull()
-                ? c.get("num_attention_heads") : c.get("attention_head_dim");
+        JsonElement headsJson =
+                c.has("num_attention_heads") && !c.get("num_attention_heads").isJsonNull()
+                        ? c.get("num_attention_heads")
+                        : c.get("attention_head_dim");
         int[] heads = new int[widths.length];
         if (headsJson.isJsonArray()) {
             heads = ints(headsJson.getAsJsonArray());
@@ -94,15 +125,30 @@ public record UNetConfig(Naming naming, int inChannels, int outChannels, int mod
             java.util.Arrays.fill(heads, headsJson.getAsInt());
         }
         JsonElement depth = c.get("transformer_layers_per_block");
-        int transformerDepth = depth == null || depth.isJsonNull() ? 1
+        int transformerDepth = depth == null || depth.isJsonNull()
+                ? 1
                 : depth.isJsonArray() ? depth.getAsJsonArray().get(0).getAsInt() : depth.getAsInt();
-        int camera = c.has("camera_dim") && !c.get("camera_dim").isJsonNull() ? c.get("camera_dim").getAsInt() : 0;
+        int camera = c.has("camera_dim") && !c.get("camera_dim").isJsonNull()
+                ? c.get("camera_dim").getAsInt()
+                : 0;
         if (camera > 0) {
             throw new IllegalArgumentException("a camera embedding is only supported with the LDM-named UNet");
         }
-        return new UNetConfig(Naming.DIFFUSERS, intOr(c, "in_channels", 4), intOr(c, "out_channels", 4), widths[0],
-                widths, intOr(c, "layers_per_block", 2), attn, -1, heads, c.get("cross_attention_dim").getAsInt(), 0,
-                transformerDepth, intOr(c, "sample_size", 64), intOr(c, "norm_num_groups", 32),
+        return new UNetConfig(
+                Naming.DIFFUSERS,
+                intOr(c, "in_channels", 4),
+                intOr(c, "out_channels", 4),
+                widths[0],
+                widths,
+                intOr(c, "layers_per_block", 2),
+                attn,
+                -1,
+                heads,
+                c.get("cross_attention_dim").getAsInt(),
+                0,
+                transformerDepth,
+                intOr(c, "sample_size", 64),
+                intOr(c, "norm_num_groups", 32),
                 c.has("norm_eps") ? c.get("norm_eps").getAsFloat() : 1e-5f);
     }
 
@@ -132,8 +178,8 @@ public record UNetConfig(Naming naming, int inChannels, int outChannels, int mod
             ok = e.isJsonPrimitive() && e.getAsString().equals(supported);
         }
         if (!ok) {
-            throw new IllegalArgumentException("unsupported UNet config: " + key + " = " + e + " (supported: "
-                    + supported + ")");
+            throw new IllegalArgumentException(
+                    "unsupported UNet config: " + key + " = " + e + " (supported: " + supported + ")");
         }
     }
 

@@ -9,8 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The encoder-side fields of a diffusers {@code AutoencoderKL} config.json. */
-public record VaeConfig(int inChannels, int[] blockOutChannels, int layersPerBlock, int normNumGroups,
-        int latentChannels, double scalingFactor, int sampleSize) {
+public record VaeConfig(
+        int inChannels,
+        int[] blockOutChannels,
+        int layersPerBlock,
+        int normNumGroups,
+        int latentChannels,
+        double scalingFactor,
+        int sampleSize) {
 
     public static VaeConfig load(Path configJson) {
         try {
@@ -24,8 +30,12 @@ public record VaeConfig(int inChannels, int[] blockOutChannels, int layersPerBlo
             if (!act.equals("silu") && !act.equals("swish")) {
                 throw new IllegalArgumentException("unsupported VAE act_fn " + act);
             }
-            return new VaeConfig(intOr(c, "in_channels", 3), blocks, intOr(c, "layers_per_block", 1),
-                    intOr(c, "norm_num_groups", 32), intOr(c, "latent_channels", 4),
+            return new VaeConfig(
+                    intOr(c, "in_channels", 3),
+                    blocks,
+                    intOr(c, "layers_per_block", 1),
+                    intOr(c, "norm_num_groups", 32),
+                    intOr(c, "latent_channels", 4),
                     c.has("scaling_factor") ? c.get("scaling_factor").getAsDouble() : 0.18215,
                     intOr(c, "sample_size", 256));
         } catch (IOException e) {

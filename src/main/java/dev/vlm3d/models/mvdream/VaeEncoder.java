@@ -1,11 +1,11 @@
 package dev.vlm3d.models.mvdream;
 
-import dev.vlm3d.nn.Lifetimes;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.vlm3d.nn.Convolutions;
 import dev.vlm3d.nn.Layers;
+import dev.vlm3d.nn.Lifetimes;
 import dev.vlm3d.nn.Scalars;
 import dev.vlm3d.weights.WeightMap;
 import java.nio.file.Path;
@@ -39,8 +39,8 @@ public final class VaeEncoder implements AutoCloseable {
     /** Loads {@code config.json} and the encoder/quant_conv tensors of a {@code vae/} folder. */
     public static VaeEncoder load(Path folder, NDManager manager, DataType computeType) {
         VaeConfig config = VaeConfig.load(folder.resolve("config.json"));
-        WeightMap w = WeightMap.load(folder, manager, computeType,
-                n -> n.startsWith("encoder.") || n.startsWith("quant_conv."), null);
+        WeightMap w = WeightMap.load(
+                folder, manager, computeType, n -> n.startsWith("encoder.") || n.startsWith("quant_conv."), null);
         return new VaeEncoder(config, w);
     }
 

@@ -9,8 +9,7 @@ public final class AntialiasedBicubic {
 
     private static final double A = -0.5;
 
-    private AntialiasedBicubic() {
-    }
+    private AntialiasedBicubic() {}
 
     /** Row-major [out][in] weights, in float64. */
     public static double[][] matrix(int in, int out) {

@@ -7,8 +7,7 @@ package dev.vlm3d.models.qwen25vl;
  */
 public final class MropePositions {
 
-    private MropePositions() {
-    }
+    private MropePositions() {}
 
     /** @return [3][S] */
     public static long[][] of(long[] ids, long imagePadId, int[][] gridThw, int mergeSize) {
@@ -34,8 +33,8 @@ public final class MropePositions {
             int tokens = g[0] * lh * lw;
             for (int k = 0; k < tokens; k++) {
                 if (i + k >= ids.length || ids[i + k] != imagePadId) {
-                    throw new IllegalArgumentException("image " + (image - 1) + " needs " + tokens
-                            + " consecutive image-pad tokens");
+                    throw new IllegalArgumentException(
+                            "image " + (image - 1) + " needs " + tokens + " consecutive image-pad tokens");
                 }
                 int t = k / (lh * lw);
                 int inFrame = k % (lh * lw);
@@ -47,8 +46,7 @@ public final class MropePositions {
             i += tokens;
         }
         if (image != gridThw.length) {
-            throw new IllegalArgumentException("prompt has " + image + " image runs for " + gridThw.length
-                    + " images");
+            throw new IllegalArgumentException("prompt has " + image + " image runs for " + gridThw.length + " images");
         }
         return pos;
     }

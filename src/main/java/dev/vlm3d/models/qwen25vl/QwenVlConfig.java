@@ -18,13 +18,22 @@ import java.nio.file.Path;
  * {@code rope_parameters}, {@code in_channels}). Class defaults of transformers are never used as fallbacks for
  * sizes, because they differ from the checkpoints (vision hidden 3584, rms eps 1e-5); a missing size is an error.
  */
-public record QwenVlConfig(Vision vision, Text text, int imageTokenId, int visionStartTokenId,
-        int visionEndTokenId) {
+public record QwenVlConfig(Vision vision, Text text, int imageTokenId, int visionStartTokenId, int visionEndTokenId) {
 
     /** Vision tower ({@code vision_config}). */
-    public record Vision(int depth, int hiddenSize, int numHeads, int intermediateSize, int outHiddenSize,
-            int patchSize, int temporalPatchSize, int spatialMergeSize, int inChannels, int windowSize,
-            int[] fullAttentionBlocks, double ropeTheta) {
+    public record Vision(
+            int depth,
+            int hiddenSize,
+            int numHeads,
+            int intermediateSize,
+            int outHiddenSize,
+            int patchSize,
+            int temporalPatchSize,
+            int spatialMergeSize,
+            int inChannels,
+            int windowSize,
+            int[] fullAttentionBlocks,
+            double ropeTheta) {
 
         public int headDim() {
             return hiddenSize / numHeads;
@@ -51,14 +60,22 @@ public record QwenVlConfig(Vision vision, Text text, int imageTokenId, int visio
     }
 
     /** Qwen2 decoder. */
-    public record Text(int numLayers, int hiddenSize, int numHeads, int numKvHeads, int headDim,
-            int intermediateSize, int vocabSize, double rmsNormEps, double ropeTheta, int[] mropeSection,
-            boolean tieWordEmbeddings) {
-    }
+    public record Text(
+            int numLayers,
+            int hiddenSize,
+            int numHeads,
+            int numKvHeads,
+            int headDim,
+            int intermediateSize,
+            int vocabSize,
+            double rmsNormEps,
+            double ropeTheta,
+            int[] mropeSection,
+            boolean tieWordEmbeddings) {}
 
     public static QwenVlConfig read(Path configJsonOrFolder) {
-        Path file = Files.isDirectory(configJsonOrFolder) ? configJsonOrFolder.resolve("config.json")
-                : configJsonOrFolder;
+        Path file =
+                Files.isDirectory(configJsonOrFolder) ? configJsonOrFolder.resolve("config.json") : configJsonOrFolder;
         try {
             return parse(JsonParser.parseString(Files.readString(file)).getAsJsonObject());
         } catch (IOException e) {
@@ -68,7 +85,8 @@ public record QwenVlConfig(Vision vision, Text text, int imageTokenId, int visio
 
     public static QwenVlConfig parse(JsonObject root) {
         JsonObject textJson = root.has("text_config") && root.get("text_config").isJsonObject()
-                ? root.getAsJsonObject("text_config") : root;
+                ? root.getAsJsonObject("text_config")
+                : root;
         JsonObject visionJson = root.getAsJsonObject("vision_config");
         if (visionJson == null) {
             throw new WeightsException("config.json has no vision_config");
@@ -95,14 +113,18 @@ public record QwenVlConfig(Vision vision, Text text, int imageTokenId, int visio
         if (rope == null || !rope.has("mrope_section")) {
             throw new WeightsException("config.json has no mrope_section (rope_scaling / rope_parameters)");
         }
-        double theta = rope.has("rope_theta") ? rope.get("rope_theta").getAsDouble()
-                : textJson.has("rope_theta") ? textJson.get("rope_theta").getAsDouble()
-                : root.has("rope_theta") ? root.get("rope_theta").getAsDouble() : Double.NaN;
+        double theta = rope.has("rope_theta")
+                ? rope.get("rope_theta").getAsDouble()
+                : textJson.has("rope_theta")
+                        ? textJson.get("rope_theta").getAsDouble()
+                        : root.has("rope_theta") ? root.get("rope_theta").getAsDouble() : Double.NaN;
         if (Double.isNaN(theta)) {
             throw new WeightsException("config.json has no rope_theta");
         }
-        boolean tied = textJson.has("tie_word_embeddings") ? textJson.get("tie_word_embeddings").getAsBoolean()
-                : root.has("tie_word_embeddings") && root.get("tie_word_embeddings").getAsBoolean();
+        boolean tied = textJson.has("tie_word_embeddings")
+                ? textJson.get("tie_word_embeddings").getAsBoolean()
+                : root.has("tie_word_embeddings")
+                        && root.get("tie_word_embeddings").getAsBoolean();
         if (root.has("tie_word_embeddings") && root != textJson) {
             tied = root.get("tie_word_embeddings").getAsBoolean();
         }
@@ -112,7 +134,8 @@ public record QwenVlConfig(Vision vision, Text text, int imageTokenId, int visio
                 heads,
                 requireInt(textJson, "num_key_value_heads"),
                 textJson.has("head_dim") && !textJson.get("head_dim").isJsonNull()
-                        ? textJson.get("head_dim").getAsInt() : hidden / heads,
+                        ? textJson.get("head_dim").getAsInt()
+                        : hidden / heads,
                 requireInt(textJson, "intermediate_size"),
                 requireInt(textJson, "vocab_size"),
                 requireDouble(textJson, "rms_norm_eps"),
@@ -133,8 +156,8 @@ public record QwenVlConfig(Vision vision, Text text, int imageTokenId, int visio
             sectionSum += s;
         }
         if (sectionSum * 2 != text.headDim()) {
-            throw new WeightsException("mrope_section sums to " + sectionSum + " but head_dim/2 is "
-                    + text.headDim() / 2);
+            throw new WeightsException(
+                    "mrope_section sums to " + sectionSum + " but head_dim/2 is " + text.headDim() / 2);
         }
         if (text.numHeads() % text.numKvHeads() != 0) {
             throw new WeightsException("num_attention_heads must be a multiple of num_key_value_heads");
@@ -164,7 +187,8 @@ public record QwenVlConfig(Vision vision, Text text, int imageTokenId, int visio
     }
 
     private static double ropeTheta(JsonObject vision, double fallback) {
-        if (vision.has("rope_parameters") && vision.get("rope_parameters").isJsonObject()
+        if (vision.has("rope_parameters")
+                && vision.get("rope_parameters").isJsonObject()
                 && vision.getAsJsonObject("rope_parameters").has("rope_theta")) {
             return vision.getAsJsonObject("rope_parameters").get("rope_theta").getAsDouble();
         }

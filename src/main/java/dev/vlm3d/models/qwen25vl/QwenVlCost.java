@@ -22,12 +22,16 @@ import java.util.Locale;
 public final class QwenVlCost {
 
     /** Sizes of one call. */
-    public record Estimate(long parameters, long weightBytes, long activationBytes, long visionTokens,
-            long sequenceLength, double forwardFlops, double backwardFlops) {
-    }
+    public record Estimate(
+            long parameters,
+            long weightBytes,
+            long activationBytes,
+            long visionTokens,
+            long sequenceLength,
+            double forwardFlops,
+            double backwardFlops) {}
 
-    private QwenVlCost() {
-    }
+    private QwenVlCost() {}
 
     /** {linear, attention} forward FLOPs of one text layer computing {@code rows} rows over a sequence of s. */
     private static double[] textLayerFlops(QwenVlConfig.Text t, long rows, long s) {
@@ -56,8 +60,10 @@ public final class QwenVlCost {
 
     /** Parameter count of a checkpoint with this config (the tied head counted once). */
     public static long parameterCount(QwenVlConfig config) {
-        return visionMatrixParameters(config.vision()) + visionNormParameters(config.vision())
-                + textMatrixParameters(config.text()) + textNormParameters(config.text());
+        return visionMatrixParameters(config.vision())
+                + visionNormParameters(config.vision())
+                + textMatrixParameters(config.text())
+                + textNormParameters(config.text());
     }
 
     private static long visionMatrixParameters(QwenVlConfig.Vision v) {
@@ -86,13 +92,13 @@ public final class QwenVlCost {
         return (long) t.numLayers() * 2 * t.hiddenSize() + t.hiddenSize();
     }
 
-    public static Estimate estimate(QwenVlConfig config, int views, int height, int width, int textTokens,
-            QwenVlPrecision precision) {
+    public static Estimate estimate(
+            QwenVlConfig config, int views, int height, int width, int textTokens, QwenVlPrecision precision) {
         QwenVlConfig.Vision v = config.vision();
         QwenVlConfig.Text t = config.text();
         int factor = v.patchSize() * v.spatialMergeSize();
-        int[] resized = SmartResize.resize(height, width, factor, SmartResize.DEFAULT_MIN_PIXELS,
-                SmartResize.DEFAULT_MAX_PIXELS);
+        int[] resized = SmartResize.resize(
+                height, width, factor, SmartResize.DEFAULT_MIN_PIXELS, SmartResize.DEFAULT_MAX_PIXELS);
         int[][] grids = new int[views][];
         for (int i = 0; i < views; i++) {
             grids[i] = new int[] {1, resized[0] / v.patchSize(), resized[1] / v.patchSize()};
@@ -108,7 +114,8 @@ public final class QwenVlCost {
         long s = imageTokens + 2L * views + textTokens;
 
         long actBytes = precision.activations() == ai.djl.ndarray.types.DataType.FLOAT64 ? 8 : 4;
-        long matBytes = precision.matrices() == ai.djl.ndarray.types.DataType.FLOAT64 ? 8
+        long matBytes = precision.matrices() == ai.djl.ndarray.types.DataType.FLOAT64
+                ? 8
                 : precision.matrices() == ai.djl.ndarray.types.DataType.FLOAT16 ? 2 : 4;
         long weightBytes = (visionMatrixParameters(v) + textMatrixParameters(t)) * matBytes
                 + (visionNormParameters(v) + textNormParameters(t)) * actBytes;
@@ -177,15 +184,23 @@ public final class QwenVlCost {
         Estimate e = estimate(config, views, height, width, text, precision);
         double gib = 1024.0 * 1024 * 1024;
         System.out.printf(Locale.ROOT, "config            %s%n", args[0]);
-        System.out.printf(Locale.ROOT, "input             %d views of %dx%d, %d text tokens, %s%n", views, height,
-                width, text, precision);
+        System.out.printf(
+                Locale.ROOT,
+                "input             %d views of %dx%d, %d text tokens, %s%n",
+                views,
+                height,
+                width,
+                text,
+                precision);
         System.out.printf(Locale.ROOT, "parameters        %,d%n", e.parameters());
-        System.out.printf(Locale.ROOT, "vision patches    %,d; sequence length %,d%n", e.visionTokens(),
-                e.sequenceLength());
+        System.out.printf(
+                Locale.ROOT, "vision patches    %,d; sequence length %,d%n", e.visionTokens(), e.sequenceLength());
         System.out.printf(Locale.ROOT, "weights           %.2f GiB%n", e.weightBytes() / gib);
-        System.out.printf(Locale.ROOT, "activations kept  %.2f GiB (for d reward / d pixels)%n",
-                e.activationBytes() / gib);
-        System.out.printf(Locale.ROOT, "total             %.2f GiB + transient buffers (~one block)%n",
+        System.out.printf(
+                Locale.ROOT, "activations kept  %.2f GiB (for d reward / d pixels)%n", e.activationBytes() / gib);
+        System.out.printf(
+                Locale.ROOT,
+                "total             %.2f GiB + transient buffers (~one block)%n",
                 (e.weightBytes() + e.activationBytes()) / gib);
         System.out.printf(Locale.ROOT, "FLOPs forward     %.3e%n", e.forwardFlops());
         System.out.printf(Locale.ROOT, "FLOPs fwd+bwd     %.3e%n", e.forwardFlops() + e.backwardFlops());

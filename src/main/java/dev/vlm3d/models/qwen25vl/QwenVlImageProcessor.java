@@ -25,6 +25,7 @@ public final class QwenVlImageProcessor {
 
     /** OpenAI CLIP statistics, used when a folder has no preprocessor_config.json. */
     private static final double[] CLIP_MEAN = {0.48145466, 0.4578275, 0.40821073};
+
     private static final double[] CLIP_STD = {0.26862954, 0.26130258, 0.27577711};
 
     /** Output of {@link #process}: patch rows of all images and each image's (t, h, w) patch grid. */
@@ -48,8 +49,14 @@ public final class QwenVlImageProcessor {
     private final long minPixels;
     private final long maxPixels;
 
-    public QwenVlImageProcessor(int patchSize, int temporalPatchSize, int mergeSize, double[] mean, double[] std,
-            long minPixels, long maxPixels) {
+    public QwenVlImageProcessor(
+            int patchSize,
+            int temporalPatchSize,
+            int mergeSize,
+            double[] mean,
+            double[] std,
+            long minPixels,
+            long maxPixels) {
         this.patchSize = patchSize;
         this.temporalPatchSize = temporalPatchSize;
         this.mergeSize = mergeSize;
@@ -89,8 +96,8 @@ public final class QwenVlImageProcessor {
                 throw new UncheckedIOException("cannot read " + file, e);
             }
         }
-        return new QwenVlImageProcessor(vision.patchSize(), vision.temporalPatchSize(), vision.spatialMergeSize(),
-                mean, std, min, max);
+        return new QwenVlImageProcessor(
+                vision.patchSize(), vision.temporalPatchSize(), vision.spatialMergeSize(), mean, std, min, max);
     }
 
     private static double[] doubles(JsonArray a) {
@@ -161,7 +168,8 @@ public final class QwenVlImageProcessor {
         NDManager m = image.getManager();
         NDArray y = image;
         if (outW != w) {
-            NDArray awT = constant(m, AntialiasedBicubic.matrix(w, outW), image.getDataType()).transpose();
+            NDArray awT = constant(m, AntialiasedBicubic.matrix(w, outW), image.getDataType())
+                    .transpose();
             y = y.matMul(awT);
         }
         if (outH != h) {
@@ -195,8 +203,8 @@ public final class QwenVlImageProcessor {
             frames.add(batch);
         }
         NDArray stacked = NDArrays.stack(frames, 1);
-        NDArray blocks = stacked.reshape(b, temporalPatchSize, c, gh / mergeSize, mergeSize, patchSize,
-                gw / mergeSize, mergeSize, patchSize);
+        NDArray blocks = stacked.reshape(
+                b, temporalPatchSize, c, gh / mergeSize, mergeSize, patchSize, gw / mergeSize, mergeSize, patchSize);
         // axes: 0 b, 1 t, 2 c, 3 bh, 4 mh, 5 py, 6 bw, 7 mw, 8 px → (b, bh, bw, mh, mw, c, t, py, px)
         NDArray ordered = blocks.transpose(0, 3, 6, 4, 7, 2, 1, 5, 8);
         return ordered.reshape(b * gh * gw, (long) c * temporalPatchSize * patchSize * patchSize);

@@ -15,9 +15,13 @@ import java.util.List;
 public final class QwenVlModel implements AutoCloseable {
 
     /** Everything one forward produced; arrays live in the images' manager. */
-    public record Output(long[] inputIds, int[][] gridThw, long[][] positionIds, NDArray pixelValues,
-            NDArray imageEmbeds, NDArray logitsLast) {
-    }
+    public record Output(
+            long[] inputIds,
+            int[][] gridThw,
+            long[][] positionIds,
+            NDArray pixelValues,
+            NDArray imageEmbeds,
+            NDArray logitsLast) {}
 
     private final QwenVlConfig config;
     private final QwenVlPrecision precision;
@@ -28,8 +32,13 @@ public final class QwenVlModel implements AutoCloseable {
     private final QwenVlVision vision;
     private final QwenVlText text;
 
-    private QwenVlModel(QwenVlConfig config, QwenVlPrecision precision, NDManager manager, QwenVlWeights weights,
-            QwenVlTokenizer tokenizer, QwenVlImageProcessor processor) {
+    private QwenVlModel(
+            QwenVlConfig config,
+            QwenVlPrecision precision,
+            NDManager manager,
+            QwenVlWeights weights,
+            QwenVlTokenizer tokenizer,
+            QwenVlImageProcessor processor) {
         this.config = config;
         this.precision = precision;
         this.manager = manager;
@@ -57,8 +66,8 @@ public final class QwenVlModel implements AutoCloseable {
         try {
             QwenVlWeights weights = QwenVlWeights.load(modelDir, manager, precision);
             tokenizer = QwenVlTokenizer.load(tokenizerDir);
-            Path preprocessorDir = Files.isRegularFile(tokenizerDir.resolve("preprocessor_config.json"))
-                    ? tokenizerDir : modelDir;
+            Path preprocessorDir =
+                    Files.isRegularFile(tokenizerDir.resolve("preprocessor_config.json")) ? tokenizerDir : modelDir;
             QwenVlImageProcessor processor = QwenVlImageProcessor.load(preprocessorDir, config.vision());
             checkTokenIds(config, tokenizer);
             return new QwenVlModel(config, precision, manager, weights, tokenizer, processor);
@@ -72,7 +81,8 @@ public final class QwenVlModel implements AutoCloseable {
     }
 
     private static void checkTokenIds(QwenVlConfig config, QwenVlTokenizer tokenizer) {
-        if (tokenizer.imagePadId() != config.imageTokenId() || tokenizer.visionStartId() != config.visionStartTokenId()
+        if (tokenizer.imagePadId() != config.imageTokenId()
+                || tokenizer.visionStartId() != config.visionStartTokenId()
                 || tokenizer.visionEndId() != config.visionEndTokenId()) {
             throw new IllegalStateException("tokenizer and config.json disagree on the vision token ids");
         }
@@ -131,10 +141,14 @@ public final class QwenVlModel implements AutoCloseable {
     }
 
     /** As above with another image processor (e.g. {@link QwenVlImageProcessor#withPixelBounds}). */
-    public Output forward(List<NDArray> images, String systemMessage, List<QwenVlTokenizer.Content> user,
+    public Output forward(
+            List<NDArray> images,
+            String systemMessage,
+            List<QwenVlTokenizer.Content> user,
             QwenVlImageProcessor processor) {
         QwenVlImageProcessor.Processed p = processor.process(images);
-        long[] ids = tokenizer.promptIds(systemMessage, user, p.imageTokens(config.vision().spatialMergeSize()));
+        long[] ids = tokenizer.promptIds(
+                systemMessage, user, p.imageTokens(config.vision().spatialMergeSize()));
         return forwardPixels(p.pixelValues(), p.gridThw(), ids, null);
     }
 
@@ -142,16 +156,16 @@ public final class QwenVlModel implements AutoCloseable {
     public Output forwardBatch(NDArray images, String systemMessage, String question) {
         QwenVlImageProcessor.Processed p = processor.processBatch(images);
         int[] tokens = p.imageTokens(config.vision().spatialMergeSize());
-        long[] ids = tokenizer.promptIds(systemMessage, QwenVlTokenizer.imagesThenText(tokens.length, question),
-                tokens);
+        long[] ids =
+                tokenizer.promptIds(systemMessage, QwenVlTokenizer.imagesThenText(tokens.length, question), tokens);
         return forwardPixels(p.pixelValues(), p.gridThw(), ids, null);
     }
 
     /** The model from already-patchified pixel values and prompt ids (e.g. the HF processor's pixel_values). */
     public Output forwardPixels(NDArray pixelValues, int[][] gridThw, long[] ids, QwenVlVision.Trace trace) {
         NDArray imageEmbeds = vision.forward(pixelValues, gridThw, trace);
-        long[][] positions = MropePositions.of(ids, tokenizer.imagePadId(), gridThw,
-                config.vision().spatialMergeSize());
+        long[][] positions = MropePositions.of(
+                ids, tokenizer.imagePadId(), gridThw, config.vision().spatialMergeSize());
         NDArray embeds = text.spliceImages(ids, tokenizer.imagePadId(), imageEmbeds);
         if (trace != null) {
             trace.record("inputs_embeds", embeds);

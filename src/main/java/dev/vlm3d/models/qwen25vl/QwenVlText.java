@@ -97,12 +97,21 @@ public final class QwenVlText {
             NDArray h = ops.rmsNorm(x, weights.get(textLayer(l, "input_layernorm.weight")), config.rmsNormEps());
             NDArray hq = last ? h.get(new NDIndex((s - 1) + ":")) : h;
             int rows = last ? 1 : s;
-            NDArray q = ops.linear(hq, weights.get(textLayer(l, "self_attn.q_proj.weight")),
-                    weights.get(textLayer(l, "self_attn.q_proj.bias"))).reshape(rows, heads, headDim);
-            NDArray k = ops.linear(h, weights.get(textLayer(l, "self_attn.k_proj.weight")),
-                    weights.get(textLayer(l, "self_attn.k_proj.bias"))).reshape(s, kvHeads, headDim);
-            NDArray v = ops.linear(h, weights.get(textLayer(l, "self_attn.v_proj.weight")),
-                    weights.get(textLayer(l, "self_attn.v_proj.bias"))).reshape(s, kvHeads, headDim);
+            NDArray q = ops.linear(
+                            hq,
+                            weights.get(textLayer(l, "self_attn.q_proj.weight")),
+                            weights.get(textLayer(l, "self_attn.q_proj.bias")))
+                    .reshape(rows, heads, headDim);
+            NDArray k = ops.linear(
+                            h,
+                            weights.get(textLayer(l, "self_attn.k_proj.weight")),
+                            weights.get(textLayer(l, "self_attn.k_proj.bias")))
+                    .reshape(s, kvHeads, headDim);
+            NDArray v = ops.linear(
+                            h,
+                            weights.get(textLayer(l, "self_attn.v_proj.weight")),
+                            weights.get(textLayer(l, "self_attn.v_proj.bias")))
+                    .reshape(s, kvHeads, headDim);
             q = Rotary.apply(q, last ? cosLast : cosSin[0], last ? sinLast : cosSin[1]);
             k = Rotary.apply(k, cosSin[0], cosSin[1]);
             // [rows, Hkv, g, d] → [Hkv, g, rows, d]; k/v [Hkv, 1, S, d] broadcast over the g query heads of a group
@@ -127,7 +136,8 @@ public final class QwenVlText {
         }
         NDArray normed = ops.rmsNorm(x, weights.get(QwenVlWeightNames.FINAL_NORM), config.rmsNormEps());
         // Tied checkpoints (3B) store no lm_head; untied ones (7B) must have it.
-        NDArray head = config.tieWordEmbeddings() ? weights.get(QwenVlWeightNames.EMBED_TOKENS)
+        NDArray head = config.tieWordEmbeddings()
+                ? weights.get(QwenVlWeightNames.EMBED_TOKENS)
                 : weights.get(QwenVlWeightNames.LM_HEAD);
         return ops.linear(normed, head, null).reshape(-1);
     }

@@ -27,8 +27,8 @@ public final class QwenVlTokenizer implements AutoCloseable {
     static final String VISION_START = "<|vision_start|>";
     static final String VISION_END = "<|vision_end|>";
     static final String IMAGE_PAD = "<|image_pad|>";
-    private static final Pattern DEFAULT_SYSTEM = Pattern.compile(
-            Pattern.quote(IM_START + "system\n") + "(.*?)" + Pattern.quote(IM_END), Pattern.DOTALL);
+    private static final Pattern DEFAULT_SYSTEM =
+            Pattern.compile(Pattern.quote(IM_START + "system\n") + "(.*?)" + Pattern.quote(IM_END), Pattern.DOTALL);
 
     private final HuggingFaceTokenizer tokenizer;
     private final String defaultSystemMessage;
@@ -51,8 +51,9 @@ public final class QwenVlTokenizer implements AutoCloseable {
     /** Loads {@code tokenizer.json} and the chat template ({@code chat_template.json} or tokenizer_config.json). */
     public static QwenVlTokenizer load(Path folder) {
         try {
-            HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(folder.resolve("tokenizer.json"), Map.of(
-                    "truncation", "false", "padding", "false", "addSpecialTokens", "false"));
+            HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(
+                    folder.resolve("tokenizer.json"),
+                    Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false"));
             return new QwenVlTokenizer(tok, readDefaultSystemMessage(folder));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot load tokenizer from " + folder, e);
@@ -145,8 +146,11 @@ public final class QwenVlTokenizer implements AutoCloseable {
      */
     public String renderTemplate(String systemMessage, java.util.List<Content> user) {
         StringBuilder sb = new StringBuilder();
-        sb.append(IM_START).append("system\n")
-                .append(systemMessage == null ? defaultSystemMessage : systemMessage).append(IM_END).append('\n');
+        sb.append(IM_START)
+                .append("system\n")
+                .append(systemMessage == null ? defaultSystemMessage : systemMessage)
+                .append(IM_END)
+                .append('\n');
         sb.append(IM_START).append("user\n");
         for (Content c : user) {
             if (c.isImage()) {

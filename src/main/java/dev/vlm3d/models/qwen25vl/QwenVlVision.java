@@ -3,13 +3,13 @@ package dev.vlm3d.models.qwen25vl;
 import static dev.vlm3d.models.qwen25vl.QwenVlWeightNames.visionBlock;
 
 import ai.djl.ndarray.NDArray;
-import dev.vlm3d.nn.Lifetimes;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.vlm3d.nn.BlockDiagonalAttention;
 import dev.vlm3d.nn.Layers;
+import dev.vlm3d.nn.Lifetimes;
 import dev.vlm3d.nn.Rotary;
 
 /**
@@ -31,8 +31,8 @@ public final class QwenVlVision {
         this.config = config;
         this.weights = weights;
         this.ops = ops;
-        this.patchWeight = weights.get(QwenVlWeightNames.PATCH_EMBED)
-                .reshape(config.hiddenSize(), config.patchFeatures());
+        this.patchWeight =
+                weights.get(QwenVlWeightNames.PATCH_EMBED).reshape(config.hiddenSize(), config.patchFeatures());
     }
 
     /** Optional per-stage outputs for debugging against the reference (rows in pixel_values order). */
@@ -82,16 +82,21 @@ public final class QwenVlVision {
             int block = b;
             x = Lifetimes.scopedArray(() -> block(xIn, block, cos, sin, scale, imagePlan, windowPlan));
             if (trace != null) {
-                trace.record("vision_block_out_" + b,
+                trace.record(
+                        "vision_block_out_" + b,
                         x.reshape(n / unit, unit, dim).get(unitRestore).reshape(n, dim));
             }
         }
 
         NDArray y = ops.rmsNorm(x, weights.get(QwenVlWeightNames.MERGER_NORM), NORM_EPS)
                 .reshape(n / unit, (long) dim * unit);
-        y = Layers.gelu(ops.linear(y, weights.get(QwenVlWeightNames.MERGER_FC1 + ".weight"),
+        y = Layers.gelu(ops.linear(
+                y,
+                weights.get(QwenVlWeightNames.MERGER_FC1 + ".weight"),
                 weights.get(QwenVlWeightNames.MERGER_FC1 + ".bias")));
-        y = ops.linear(y, weights.get(QwenVlWeightNames.MERGER_FC2 + ".weight"),
+        y = ops.linear(
+                y,
+                weights.get(QwenVlWeightNames.MERGER_FC2 + ".weight"),
                 weights.get(QwenVlWeightNames.MERGER_FC2 + ".bias"));
         return y.get(unitRestore);
     }
@@ -164,29 +169,40 @@ public final class QwenVlVision {
         return m.create(f, new Shape(rows, cols));
     }
 
-    private NDArray block(NDArray x, int b, NDArray cos, NDArray sin, double scale,
-            BlockDiagonalAttention.Plan imagePlan, BlockDiagonalAttention.Plan windowPlan) {
+    private NDArray block(
+            NDArray x,
+            int b,
+            NDArray cos,
+            NDArray sin,
+            double scale,
+            BlockDiagonalAttention.Plan imagePlan,
+            BlockDiagonalAttention.Plan windowPlan) {
         long n = x.getShape().get(0);
         int dim = config.hiddenSize();
         int heads = config.numHeads();
         int headDim = config.headDim();
         NDArray h = ops.rmsNorm(x, weights.get(visionBlock(b, "norm1.weight")), NORM_EPS);
-        NDArray qkv = ops.linear(h, weights.get(visionBlock(b, "attn.qkv.weight")),
-                weights.get(visionBlock(b, "attn.qkv.bias"))).reshape(n, 3, heads, headDim);
+        NDArray qkv = ops.linear(
+                        h, weights.get(visionBlock(b, "attn.qkv.weight")), weights.get(visionBlock(b, "attn.qkv.bias")))
+                .reshape(n, 3, heads, headDim);
         NDList parts = qkv.split(3, 1);
         NDArray q = Rotary.apply(parts.get(0).squeeze(1), cos, sin);
         NDArray k = Rotary.apply(parts.get(1).squeeze(1), cos, sin);
         NDArray v = parts.get(2).squeeze(1);
         BlockDiagonalAttention.Plan plan = config.isFullAttention(b) ? imagePlan : windowPlan;
         NDArray o = BlockDiagonalAttention.attend(q, k, v, plan, scale).reshape(n, dim);
-        x = x.add(ops.linear(o, weights.get(visionBlock(b, "attn.proj.weight")),
-                weights.get(visionBlock(b, "attn.proj.bias"))));
+        x = x.add(ops.linear(
+                o, weights.get(visionBlock(b, "attn.proj.weight")), weights.get(visionBlock(b, "attn.proj.bias"))));
         h = ops.rmsNorm(x, weights.get(visionBlock(b, "norm2.weight")), NORM_EPS);
-        NDArray gate = ops.linear(h, weights.get(visionBlock(b, "mlp.gate_proj.weight")),
+        NDArray gate = ops.linear(
+                h,
+                weights.get(visionBlock(b, "mlp.gate_proj.weight")),
                 weights.get(visionBlock(b, "mlp.gate_proj.bias")));
-        NDArray up = ops.linear(h, weights.get(visionBlock(b, "mlp.up_proj.weight")),
-                weights.get(visionBlock(b, "mlp.up_proj.bias")));
-        x = x.add(ops.linear(Layers.silu(gate).mul(up), weights.get(visionBlock(b, "mlp.down_proj.weight")),
+        NDArray up = ops.linear(
+                h, weights.get(visionBlock(b, "mlp.up_proj.weight")), weights.get(visionBlock(b, "mlp.up_proj.bias")));
+        x = x.add(ops.linear(
+                Layers.silu(gate).mul(up),
+                weights.get(visionBlock(b, "mlp.down_proj.weight")),
                 weights.get(visionBlock(b, "mlp.down_proj.bias"))));
         return x;
     }

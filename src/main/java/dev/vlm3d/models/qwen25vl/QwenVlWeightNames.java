@@ -7,8 +7,7 @@ package dev.vlm3d.models.qwen25vl;
  */
 public final class QwenVlWeightNames {
 
-    private QwenVlWeightNames() {
-    }
+    private QwenVlWeightNames() {}
 
     /** Canonical name of a stored tensor name (identity for hub names). */
     public static String canonical(String stored) {

@@ -33,8 +33,7 @@ public final class QwenVlWeights implements AutoCloseable {
                 String canonical = QwenVlWeightNames.canonical(stored);
                 String previous = storedByCanonical.put(canonical, stored);
                 if (previous != null) {
-                    throw new WeightsException("tensors " + previous + " and " + stored + " both map to "
-                            + canonical);
+                    throw new WeightsException("tensors " + previous + " and " + stored + " both map to " + canonical);
                 }
             }
             Map<String, NDArray> tensors = new HashMap<>();
@@ -64,8 +63,10 @@ public final class QwenVlWeights implements AutoCloseable {
 
     /** RMSNorm weights stay in the activation dtype: the fp16 option keeps all normalisation in float32. */
     static boolean isNormWeight(String canonical) {
-        return canonical.endsWith("norm.weight") || canonical.endsWith("norm1.weight")
-                || canonical.endsWith("norm2.weight") || canonical.endsWith("ln_q.weight");
+        return canonical.endsWith("norm.weight")
+                || canonical.endsWith("norm1.weight")
+                || canonical.endsWith("norm2.weight")
+                || canonical.endsWith("ln_q.weight");
     }
 
     public boolean contains(String canonical) {
@@ -75,8 +76,8 @@ public final class QwenVlWeights implements AutoCloseable {
     public NDArray get(String canonical) {
         NDArray a = tensors.get(canonical);
         if (a == null) {
-            throw new WeightsException("checkpoint has no tensor " + canonical
-                    + " (looked for hub and transformers-5 names)");
+            throw new WeightsException(
+                    "checkpoint has no tensor " + canonical + " (looked for hub and transformers-5 names)");
         }
         return a;
     }

@@ -9,10 +9,10 @@ public final class SmartResize {
 
     /** Pixel bounds of the hub preprocessor_config.json (the image-processor class default max is lower). */
     public static final int DEFAULT_MIN_PIXELS = 3136;
+
     public static final int DEFAULT_MAX_PIXELS = 12_845_056;
 
-    private SmartResize() {
-    }
+    private SmartResize() {}
 
     /** @return {resizedHeight, resizedWidth} */
     public static int[] resize(int height, int width, int factor, long minPixels, long maxPixels) {

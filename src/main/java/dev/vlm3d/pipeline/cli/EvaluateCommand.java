@@ -4,12 +4,12 @@ import ai.djl.Device;
 import dev.vlm3d.evaluation.Evaluation;
 import dev.vlm3d.evaluation.Gpteval3d;
 import dev.vlm3d.evaluation.MethodAssets;
-import dev.vlm3d.options.PromptList;
 import dev.vlm3d.evaluation.QwenJudge;
 import dev.vlm3d.evaluation.ViewExporter;
 import dev.vlm3d.models.TinyModelSet;
 import dev.vlm3d.models.qwen25vl.QwenVlModel;
 import dev.vlm3d.models.qwen25vl.QwenVlPrecision;
+import dev.vlm3d.options.PromptList;
 import dev.vlm3d.pipeline.CpuThreads;
 import dev.vlm3d.pipeline.ModelSettings;
 import dev.vlm3d.pipeline.PipelineModels;
@@ -52,8 +52,7 @@ public final class EvaluateCommand {
               --device cpu|gpu0 --vlm-precision FP32|FP16_WEIGHTS --threads N --cache-dir DIR
             """;
 
-    private EvaluateCommand() {
-    }
+    private EvaluateCommand() {}
 
     public static void main(String[] args) {
         GenerateCommand.quietLogging();
@@ -95,12 +94,23 @@ public final class EvaluateCommand {
             }
             ViewExporter exporter = new ViewExporter(a.views, a.size, a.supersample, a.normalize);
             boolean plumbing = a.judgeVlm == null;
-            Evaluation.Plan plan = new Evaluation.Plan(prompts, methods, baselines, a.mode, a.anchor, a.seed,
-                    a.maxQuestions, exporter, plumbing, a.keepComposites);
+            Evaluation.Plan plan = new Evaluation.Plan(
+                    prompts,
+                    methods,
+                    baselines,
+                    a.mode,
+                    a.anchor,
+                    a.seed,
+                    a.maxQuestions,
+                    exporter,
+                    plumbing,
+                    a.keepComposites);
             CpuThreads.apply(a.threads);
             Device device = PipelineModels.device(a.device);
-            Path vlmDir = plumbing ? TinyModelSet.ensure(a.cacheDir != null ? a.cacheDir
-                    : ModelSettings.defaultCacheDir()).vlmDir() : a.judgeVlm;
+            Path vlmDir = plumbing
+                    ? TinyModelSet.ensure(a.cacheDir != null ? a.cacheDir : ModelSettings.defaultCacheDir())
+                            .vlmDir()
+                    : a.judgeVlm;
             if (plumbing) {
                 err.println("NOTE: no --judge-vlm given: the judge is the TINY RANDOM Qwen2.5-VL from " + vlmDir
                         + ". This is a PLUMBING RUN: tiny random weights judge nothing.");
@@ -109,23 +119,31 @@ public final class EvaluateCommand {
             QwenVlModel model = QwenVlModel.load(vlmDir, device, a.vlmPrecision);
             String label = (plumbing ? "tiny-random " : "") + vlmDir.getFileName();
             try (QwenJudge judge = new QwenJudge(model, a.maxPixels, label, true)) {
-                err.printf(Locale.ROOT, "judge loaded on %s in %.1f s; %s mode, %d methods, %d baselines, %d prompts%n",
-                        device, (System.nanoTime() - t0) / 1e9, a.mode.wireName(), methods.size(), baselines.size(),
+                err.printf(
+                        Locale.ROOT,
+                        "judge loaded on %s in %.1f s; %s mode, %d methods, %d baselines, %d prompts%n",
+                        device,
+                        (System.nanoTime() - t0) / 1e9,
+                        a.mode.wireName(),
+                        methods.size(),
+                        baselines.size(),
                         prompts.size());
                 long[] last = {0};
-                Evaluation.Outcome result = new Evaluation(Gpteval3d.load()).run(plan, judge, a.out,
-                        (stage, done, total) -> {
+                Evaluation.Outcome result = new Evaluation(Gpteval3d.load())
+                        .run(plan, judge, a.out, (stage, done, total) -> {
                             long now = System.nanoTime();
                             if (done == total || now - last[0] > 2_000_000_000L) {
                                 last[0] = now;
-                                err.printf(Locale.ROOT, "%s %d/%d (%.0f s)%n", stage, done, total,
-                                        (now - t0) / 1e9);
+                                err.printf(Locale.ROOT, "%s %d/%d (%.0f s)%n", stage, done, total, (now - t0) / 1e9);
                             }
                         });
                 for (Path p : result.files()) {
                     out.println(p);
                 }
-                err.printf(Locale.ROOT, "done in %.1f s: %d questions%n", (System.nanoTime() - t0) / 1e9,
+                err.printf(
+                        Locale.ROOT,
+                        "done in %.1f s: %d questions%n",
+                        (System.nanoTime() - t0) / 1e9,
                         result.questions());
             }
             return 0;
@@ -186,12 +204,11 @@ public final class EvaluateCommand {
                         }
                         continue;
                     }
-                    default -> {
-                    }
+                    default -> {}
                 }
                 if (!flag.startsWith("--") || i + 1 >= args.length) {
-                    throw new IllegalArgumentException(flag.startsWith("--") ? flag + " needs a value"
-                            : "unexpected argument '" + flag + "'");
+                    throw new IllegalArgumentException(
+                            flag.startsWith("--") ? flag + " needs a value" : "unexpected argument '" + flag + "'");
                 }
                 String v = args[++i];
                 try {

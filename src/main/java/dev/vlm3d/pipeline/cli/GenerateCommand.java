@@ -1,16 +1,16 @@
 package dev.vlm3d.pipeline.cli;
 
-import dev.vlm3d.options.Preset;
 import ai.djl.Device;
 import dev.vlm3d.engine.ExportConfig;
 import dev.vlm3d.engine.RunHooks;
 import dev.vlm3d.engine.export.AssetExporter;
 import dev.vlm3d.engine.export.ExportedArtifact;
 import dev.vlm3d.models.qwen25vl.QwenVlPrecision;
-import dev.vlm3d.pipeline.CpuThreads;
-import dev.vlm3d.pipeline.GenerationJob;
 import dev.vlm3d.options.GenerationOptions;
 import dev.vlm3d.options.InvalidOptionException;
+import dev.vlm3d.options.Preset;
+import dev.vlm3d.pipeline.CpuThreads;
+import dev.vlm3d.pipeline.GenerationJob;
 import dev.vlm3d.pipeline.ModelConfigurationException;
 import dev.vlm3d.pipeline.ModelSettings;
 import dev.vlm3d.pipeline.PipelineModels;
@@ -50,8 +50,7 @@ public final class GenerateCommand {
               --vlm-question selected|a|b  --vlm-views all|one  --backbone mvdream|sd21  --no-reward
             """;
 
-    private GenerateCommand() {
-    }
+    private GenerateCommand() {}
 
     /** The process entry (also reached through {@code Vlm3dApplication.main("generate", …)}, before Spring starts). */
     public static void main(String[] args) {
@@ -96,8 +95,8 @@ public final class GenerateCommand {
         try {
             GenerationOptions options = GenerationOptions.resolve(a.preset, a.steps, a.options);
             CpuThreads.apply(a.threads);
-            ModelSettings settings = new ModelSettings(a.vlm, a.diffusion, a.sd21, a.cacheDir, a.vlmPrecision,
-                    a.diffusionType());
+            ModelSettings settings =
+                    new ModelSettings(a.vlm, a.diffusion, a.sd21, a.cacheDir, a.vlmPrecision, a.diffusionType());
             Device device = PipelineModels.device(a.device);
             long t0 = System.nanoTime();
             try (PipelineModels models = PipelineModels.load(settings, device)) {
@@ -106,9 +105,15 @@ public final class GenerateCommand {
                             + models.folders().vlmDir().getParent() + ". The asset shows that the pipeline runs, "
                             + "not what real weights produce.");
                 }
-                err.printf(Locale.ROOT, "models loaded on %s in %.1f s (%s); preset %s, %d steps, seed %d%n", device,
-                        (System.nanoTime() - t0) / 1e9, models.estimate().describe(), options.preset().wireName(),
-                        options.steps(), a.seed);
+                err.printf(
+                        Locale.ROOT,
+                        "models loaded on %s in %.1f s (%s); preset %s, %d steps, seed %d%n",
+                        device,
+                        (System.nanoTime() - t0) / 1e9,
+                        models.estimate().describe(),
+                        options.preset().wireName(),
+                        options.steps(),
+                        a.seed);
                 GenerationJob.Result result = generate(models, a, options, err);
                 if (result instanceof GenerationJob.EmptyMesh empty) {
                     err.println("error: " + empty.reason() + " (no model.glb written; train longer, or pass "
@@ -124,8 +129,12 @@ public final class GenerateCommand {
                 for (ExportedArtifact file : written) {
                     out.println(file.path());
                 }
-                err.printf(Locale.ROOT, "done in %.1f s: %d files in %s%n", (System.nanoTime() - t0) / 1e9,
-                        written.size(), a.out);
+                err.printf(
+                        Locale.ROOT,
+                        "done in %.1f s: %d files in %s%n",
+                        (System.nanoTime() - t0) / 1e9,
+                        written.size(),
+                        a.out);
             }
             return 0;
         } catch (InvalidOptionException e) {
@@ -146,21 +155,29 @@ public final class GenerateCommand {
      * into {@code --out} under the files' final names. No stop hook and no checkpoints: a command-line run is not
      * resumed.
      */
-    private static GenerationJob.Result generate(PipelineModels models, Arguments a, GenerationOptions options,
-            PrintStream err) throws IOException, InterruptedException {
+    private static GenerationJob.Result generate(
+            PipelineModels models, Arguments a, GenerationOptions options, PrintStream err)
+            throws IOException, InterruptedException {
         Files.createDirectories(a.out);
         try (GenerationJob job = GenerationJob.open(models, a.prompt, a.negative, a.seed, options)) {
             ProgressBar bar = new ProgressBar(err, job.totalSteps());
-            ExportConfig export = a.isoThreshold == null ? job.exportConfig()
+            ExportConfig export = a.isoThreshold == null
+                    ? job.exportConfig()
                     : job.exportConfig().withIsoThreshold(a.isoThreshold);
-            return job.generate(RunHooks.listening(bar::update), last -> {
-                bar.finish();
-                err.println(switch (a.export) {
-                    case ALL -> "exporting mesh, renders, turntable and curves …";
-                    case MESH -> "exporting mesh and curves …";
-                    case CURVES -> "exporting curves …";
-                });
-            }, a.out, a.export, export);
+            return job.generate(
+                    RunHooks.listening(bar::update),
+                    last -> {
+                        bar.finish();
+                        err.println(
+                                switch (a.export) {
+                                    case ALL -> "exporting mesh, renders, turntable and curves …";
+                                    case MESH -> "exporting mesh and curves …";
+                                    case CURVES -> "exporting curves …";
+                                });
+                    },
+                    a.out,
+                    a.export,
+                    export);
         }
     }
 
@@ -198,8 +215,8 @@ public final class GenerateCommand {
                     continue;
                 }
                 if (!flag.startsWith("--") || i + 1 >= args.length) {
-                    throw new IllegalArgumentException(flag.startsWith("--") ? flag + " needs a value"
-                            : "unexpected argument '" + flag + "'");
+                    throw new IllegalArgumentException(
+                            flag.startsWith("--") ? flag + " needs a value" : "unexpected argument '" + flag + "'");
                 }
                 String value = args[++i];
                 switch (flag) {

@@ -36,11 +36,21 @@ final class ProgressBar {
         double eta = perStep * (total - done);
         int filled = (int) ((long) WIDTH * done / total);
         Double t = r.stats().get("guidance.timestep");
-        String line = String.format(Locale.ROOT,
+        String line = String.format(
+                Locale.ROOT,
                 "[%s%s] %d/%d  loss %.4g  sds %.4g  reward %s  λ_vlm %.3g  t %s  %.2f s/step  %s  ETA %s%s",
-                "#".repeat(filled), ".".repeat(WIDTH - filled), done, total, r.totalLoss(), r.guidanceLoss(),
-                Double.isNaN(r.reward()) ? "off" : String.format(Locale.ROOT, "%.4f", r.reward()), r.lambdaVlm(),
-                t == null ? "-" : Integer.toString(t.intValue()), perStep, memory(r), clock(eta),
+                "#".repeat(filled),
+                ".".repeat(WIDTH - filled),
+                done,
+                total,
+                r.totalLoss(),
+                r.guidanceLoss(),
+                Double.isNaN(r.reward()) ? "off" : String.format(Locale.ROOT, "%.4f", r.reward()),
+                r.lambdaVlm(),
+                t == null ? "-" : Integer.toString(t.intValue()),
+                perStep,
+                memory(r),
+                clock(eta),
                 r.skippedSteps() > 0 ? "  skipped " + r.skippedSteps() : "");
         if (terminal) {
             err.print("\r" + line);
@@ -71,7 +81,8 @@ final class ProgressBar {
 
     static String clock(double seconds) {
         long s = Math.round(seconds);
-        return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+        return s >= 3600
+                ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
                 : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
     }
 }

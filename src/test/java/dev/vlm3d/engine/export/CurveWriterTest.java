@@ -21,8 +21,23 @@ import org.junit.jupiter.api.Test;
 class CurveWriterTest {
 
     private static StepReport step(int s, long bytes, StepMemory.Source source) {
-        return new StepReport(s, 3, 10.0 - s, 9.0 - s, -1.0 + s, 0.1, 300, 10, 64, 4, 1000L * (s + 1),
-                new StepTiming(1, 2, 3, 4, 5, 15 + s), Map.of(), new StepMemory(bytes, source), false, 0);
+        return new StepReport(
+                s,
+                3,
+                10.0 - s,
+                9.0 - s,
+                -1.0 + s,
+                0.1,
+                300,
+                10,
+                64,
+                4,
+                1000L * (s + 1),
+                new StepTiming(1, 2, 3, 4, 5, 15 + s),
+                Map.of(),
+                new StepMemory(bytes, source),
+                false,
+                0);
     }
 
     @Test
@@ -47,8 +62,11 @@ class CurveWriterTest {
 
         ByteArrayOutputStream json = new ByteArrayOutputStream();
         CurveWriter.writeJson(history, json);
-        JsonObject last = JsonParser.parseString(json.toString(StandardCharsets.UTF_8)).getAsJsonObject()
-                .getAsJsonArray("steps").get(2).getAsJsonObject();
+        JsonObject last = JsonParser.parseString(json.toString(StandardCharsets.UTF_8))
+                .getAsJsonObject()
+                .getAsJsonArray("steps")
+                .get(2)
+                .getAsJsonObject();
         assertThat(last.get("peak_memory_mb").getAsDouble()).isEqualTo(1700.0);
         assertThat(last.get("samples").getAsLong()).isEqualTo(3000L);
 

@@ -24,8 +24,15 @@ class EmptyMeshExportTest {
         RunConfig tiny = RunConfig.tiny(2);
         ExportConfig e = tiny.export();
         // the initial blob's density is far below this level
-        ExportConfig unreachable = new ExportConfig(e.isoResolution(), 1e9f, e.coarseToFine(),
-                e.minComponentFraction(), e.renderViews(), e.renderSize(), e.turntableFrames(), e.turntableSize());
+        ExportConfig unreachable = new ExportConfig(
+                e.isoResolution(),
+                1e9f,
+                e.coarseToFine(),
+                e.minComponentFraction(),
+                e.renderViews(),
+                e.renderSize(),
+                e.turntableFrames(),
+                e.turntableSize());
         try (Vlm3dRun run = new Vlm3dRun(tiny.withExport(unreachable), null, null, Device.cpu())) {
             ExportResult result = new AssetExporter(unreachable).export(run, dir, AssetExporter.Scope.ALL);
             ExportResult.EmptyMesh empty = assertInstanceOf(ExportResult.EmptyMesh.class, result);
@@ -41,8 +48,10 @@ class EmptyMeshExportTest {
         RunConfig tiny = RunConfig.tiny(2);
         ExportConfig auto = tiny.export().withIsoThreshold(ExportConfig.AUTO_THRESHOLD);
         try (Vlm3dRun run = new Vlm3dRun(tiny.withExport(auto), null, null, Device.cpu())) {
-            var files = assertInstanceOf(ExportResult.Written.class,
-                    new AssetExporter(auto).export(run, dir, AssetExporter.Scope.MESH)).files();
+            var files = assertInstanceOf(
+                            ExportResult.Written.class,
+                            new AssetExporter(auto).export(run, dir, AssetExporter.Scope.MESH))
+                    .files();
             assertTrue(files.stream().anyMatch(f -> f.name().equals(AssetExporter.MODEL_GLB)));
             dev.vlm3d.engine.GltfValidator.validate(dir.resolve(AssetExporter.MODEL_GLB));
         }

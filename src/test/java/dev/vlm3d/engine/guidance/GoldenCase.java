@@ -29,7 +29,8 @@ final class GoldenCase implements AutoCloseable {
     GoldenCase(Path dir) {
         this.dir = dir;
         try {
-            this.meta = JsonParser.parseString(Files.readString(dir.resolve("meta.json"))).getAsJsonObject();
+            this.meta = JsonParser.parseString(Files.readString(dir.resolve("meta.json")))
+                    .getAsJsonObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -93,8 +94,10 @@ final class GoldenCase implements AutoCloseable {
         }
         final int at = worstAt;
         final double w = worst;
-        assertTrue(w <= 1.0, () -> dir.getFileName() + "/" + name + ": worst error " + w + "x tolerance at " + at
-                + " (actual " + actual[at] + ", expected " + exp[at] + ", atol " + atol + ", rtol " + rtol + ")");
+        assertTrue(
+                w <= 1.0,
+                () -> dir.getFileName() + "/" + name + ": worst error " + w + "x tolerance at " + at + " (actual "
+                        + actual[at] + ", expected " + exp[at] + ", atol " + atol + ", rtol " + rtol + ")");
         checked.add(name);
     }
 

@@ -25,11 +25,14 @@ class HalfPrecisionTest {
         Path set = MvDreamFixtureSets.all().get(0);
         try (GoldenCase c = new GoldenCase(set.resolve("cases/sds_step_g1"));
                 NDManager m = NDManager.newBaseManager();
-                MvDreamGuidanceModel model = MvDreamGuidanceModel.load(set.resolve("model"), Device.cpu(),
-                        SdsOptions.mvdream().withFrozenDataType(DataType.FLOAT16)
+                MvDreamGuidanceModel model = MvDreamGuidanceModel.load(
+                        set.resolve("model"),
+                        Device.cpu(),
+                        SdsOptions.mvdream()
+                                .withFrozenDataType(DataType.FLOAT16)
                                 .withImageSize(c.params().get("image_size").getAsInt()));
-                SdsGuidance guidance = model.forPrompt("a DSLR photo of a corgi wearing a beret", null,
-                        SdsNoise.seeded(5));
+                SdsGuidance guidance =
+                        model.forPrompt("a DSLR photo of a corgi wearing a beret", null, SdsNoise.seeded(5));
                 GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             assertEquals(DataType.FLOAT16, guidance.promptEmbedding().getDataType());
             NDArray rgb = c.input("rgb", m);
@@ -53,9 +56,13 @@ class HalfPrecisionTest {
                 NDManager m = NDManager.newBaseManager();
                 MultiViewUNet unet = MultiViewUNet.load(set.resolve("model/unet"), m, DataType.FLOAT16, 64)) {
             assertEquals(DataType.FLOAT16, unet.dataType());
-            NDArray eps = unet.forward(c.input("x", m).toType(DataType.FLOAT16, false),
-                    c.inputs.load("t", m, DataType.INT64), c.input("context", m).toType(DataType.FLOAT16, false),
-                    c.input("camera", m), (int) c.inputs.loadLongs("num_frames")[0], null);
+            NDArray eps = unet.forward(
+                    c.input("x", m).toType(DataType.FLOAT16, false),
+                    c.inputs.load("t", m, DataType.INT64),
+                    c.input("context", m).toType(DataType.FLOAT16, false),
+                    c.input("camera", m),
+                    (int) c.inputs.loadLongs("num_frames")[0],
+                    null);
             assertEquals(DataType.FLOAT16, eps.getDataType());
             float[] got = eps.toType(DataType.FLOAT32, false).toFloatArray();
             float[] expected = c.expected.loadFloats("eps");

@@ -20,8 +20,7 @@ final class MvDreamFixtureSets {
 
     static final String ENV = "VLM3D_FIXTURES_MVDREAM";
 
-    private MvDreamFixtureSets() {
-    }
+    private MvDreamFixtureSets() {}
 
     static List<Path> all() {
         List<Path> sets = new ArrayList<>();
@@ -57,7 +56,9 @@ final class MvDreamFixtureSets {
 
     static List<Path> cases(Path set) {
         try (Stream<Path> dirs = Files.list(set.resolve("cases"))) {
-            return dirs.filter(d -> Files.isRegularFile(d.resolve("meta.json"))).sorted().toList();
+            return dirs.filter(d -> Files.isRegularFile(d.resolve("meta.json")))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -4,25 +4,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.JsonArray;
-import ai.djl.engine.Engine;
 import ai.djl.training.GradientCollector;
+import com.google.gson.JsonArray;
 import dev.vlm3d.models.clip.ClipTextModel;
+import dev.vlm3d.models.clip.ClipTokenizer;
 import dev.vlm3d.models.mvdream.MultiViewUNet;
 import dev.vlm3d.models.mvdream.MvDreamPipeline;
 import dev.vlm3d.models.mvdream.VaeEncoder;
 import dev.vlm3d.nn.Scalars;
-import java.util.HashMap;
-import java.util.Map;
-import dev.vlm3d.models.clip.ClipTokenizer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
@@ -40,13 +40,17 @@ class MvDreamGoldenTest {
     Stream<DynamicNode> everyCaseOfEverySet() {
         List<Path> sets = MvDreamFixtureSets.all();
         assertFalse(sets.isEmpty(), "no MVDream fixture set found");
-        return sets.stream().map(set -> DynamicContainer.dynamicContainer(set.getFileName().toString(),
-                MvDreamFixtureSets.cases(set).stream().map(c -> DynamicTest.dynamicTest(
-                        c.getFileName().toString(), () -> runCase(set.resolve("model"), c)))));
+        return sets.stream()
+                .map(set -> DynamicContainer.dynamicContainer(
+                        set.getFileName().toString(),
+                        MvDreamFixtureSets.cases(set).stream()
+                                .map(c -> DynamicTest.dynamicTest(
+                                        c.getFileName().toString(), () -> runCase(set.resolve("model"), c)))));
     }
 
     private static void runCase(Path model, Path caseDir) {
-        try (GoldenCase c = new GoldenCase(caseDir); NDManager m = NDManager.newBaseManager()) {
+        try (GoldenCase c = new GoldenCase(caseDir);
+                NDManager m = NDManager.newBaseManager()) {
             switch (c.kind()) {
                 case "text_encode" -> textEncode(model, c, m);
                 case "schedule" -> schedule(model, c);
@@ -157,7 +161,8 @@ class MvDreamGoldenTest {
             VaeEncoder.Posterior post = vae.posterior(x);
             double scale = c.params().get("scale_factor").getAsDouble();
             assertEquals(scale, vae.config().scalingFactor(), 0.0);
-            NDArray latent = post.sample(c.input("eps_vae", m)).mul(Scalars.like(x, vae.config().scalingFactor()));
+            NDArray latent = post.sample(c.input("eps_vae", m))
+                    .mul(Scalars.like(x, vae.config().scalingFactor()));
             collector.backward(latent.mul(c.input("w", m)).sum());
             c.assertClose("enc_out", enc);
             c.assertClose("moments", post.moments());
@@ -202,20 +207,34 @@ class MvDreamGoldenTest {
     private static void sdsStep(Path model, GoldenCase c, NDManager m) {
         var p = c.params();
         SdsOptions defaults = SdsOptions.mvdream();
-        SdsOptions options = new SdsOptions(SdsOptions.Form.X0_RECONSTRUCTION, p.get("guidance_scale").getAsDouble(),
-                p.get("recon_std_rescale").getAsDouble(), p.get("n_view").getAsInt(), defaults.minStepPercent(),
-                defaults.maxStepPercent(), DataType.FLOAT32, 16, defaults.defaultNegativePrompt(),
+        SdsOptions options = new SdsOptions(
+                SdsOptions.Form.X0_RECONSTRUCTION,
+                p.get("guidance_scale").getAsDouble(),
+                p.get("recon_std_rescale").getAsDouble(),
+                p.get("n_view").getAsInt(),
+                defaults.minStepPercent(),
+                defaults.maxStepPercent(),
+                DataType.FLOAT32,
+                16,
+                defaults.defaultNegativePrompt(),
                 p.get("image_size").getAsInt());
         try (MvDreamPipeline pipeline = MvDreamPipeline.load(model, m, DataType.FLOAT32, DataType.FLOAT32, 16);
                 GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            assertEquals(p.get("scale_factor").getAsDouble(), pipeline.vae().config().scalingFactor(), 0.0);
-            ScoreDistillation sds = new ScoreDistillation(pipeline,
-                    NoiseSchedule.fromSchedulerConfig(pipeline.schedulerConfig()), options);
+            assertEquals(
+                    p.get("scale_factor").getAsDouble(), pipeline.vae().config().scalingFactor(), 0.0);
+            ScoreDistillation sds = new ScoreDistillation(
+                    pipeline, NoiseSchedule.fromSchedulerConfig(pipeline.schedulerConfig()), options);
             NDArray rgb = c.input("rgb", m);
             rgb.setRequiresGradient(true);
             int t = (int) c.inputs.loadLongs("t")[0];
-            ScoreDistillation.Step step = sds.step(rgb, c.inputs.loadFloats("c2w"), t, c.input("eps", m),
-                    c.input("eps_vae", m), c.input("cond", m), c.input("uncond", m));
+            ScoreDistillation.Step step = sds.step(
+                    rgb,
+                    c.inputs.loadFloats("c2w"),
+                    t,
+                    c.input("eps", m),
+                    c.input("eps_vae", m),
+                    c.input("cond", m),
+                    c.input("uncond", m));
             collector.backward(step.loss());
             c.assertClose("loss", new double[] {step.loss().getFloat()});
             c.assertClose("grad_rgb", rgb.getGradient());
@@ -235,6 +254,10 @@ class MvDreamGoldenTest {
     }
 
     private static StepRamp ramp(JsonArray a) {
-        return new StepRamp(a.get(0).getAsInt(), a.get(1).getAsDouble(), a.get(2).getAsDouble(), a.get(3).getAsInt());
+        return new StepRamp(
+                a.get(0).getAsInt(),
+                a.get(1).getAsDouble(),
+                a.get(2).getAsDouble(),
+                a.get(3).getAsInt());
     }
 }

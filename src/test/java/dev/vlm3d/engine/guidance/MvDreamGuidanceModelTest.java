@@ -45,28 +45,38 @@ class MvDreamGuidanceModelTest {
     Stream<DynamicNode> guidanceMatchesTheGoldenSdsSteps() {
         List<Path> sets = MvDreamFixtureSets.all();
         assertFalse(sets.isEmpty());
-        return sets.stream().flatMap(set -> MvDreamFixtureSets.cases(set).stream()
-                .filter(c -> c.getFileName().toString().startsWith("sds_step"))
-                .map(c -> DynamicTest.dynamicTest(set.getFileName() + "/" + c.getFileName(),
-                        () -> runCase(set.resolve("model"), c))));
+        return sets.stream()
+                .flatMap(set -> MvDreamFixtureSets.cases(set).stream()
+                        .filter(c -> c.getFileName().toString().startsWith("sds_step"))
+                        .map(c -> DynamicTest.dynamicTest(
+                                set.getFileName() + "/" + c.getFileName(), () -> runCase(set.resolve("model"), c))));
     }
 
     private static void runCase(Path model, Path caseDir) {
         try (GoldenCase c = new GoldenCase(caseDir);
-                MvDreamGuidanceModel guidanceModel = MvDreamGuidanceModel.load(model, Device.cpu(),
-                        SdsOptions.mvdream().withImageSize(c.params().get("image_size").getAsInt()));
+                MvDreamGuidanceModel guidanceModel = MvDreamGuidanceModel.load(
+                        model,
+                        Device.cpu(),
+                        SdsOptions.mvdream()
+                                .withImageSize(c.params().get("image_size").getAsInt()));
                 NDManager m = NDManager.newBaseManager()) {
             JsonObject p = c.params();
-            assertEquals(p.get("guidance_scale").getAsDouble(),
-                    guidanceModel.scoreDistillation().options().guidanceScale(), 0.0);
-            assertEquals(p.get("recon_std_rescale").getAsDouble(),
-                    guidanceModel.scoreDistillation().options().reconStdRescale(), 0.0);
-            Deque<float[]> draws = new ArrayDeque<>(List.of(c.inputs.loadFloats("eps_vae"),
-                    c.inputs.loadFloats("eps")));
+            assertEquals(
+                    p.get("guidance_scale").getAsDouble(),
+                    guidanceModel.scoreDistillation().options().guidanceScale(),
+                    0.0);
+            assertEquals(
+                    p.get("recon_std_rescale").getAsDouble(),
+                    guidanceModel.scoreDistillation().options().reconStdRescale(),
+                    0.0);
+            Deque<float[]> draws =
+                    new ArrayDeque<>(List.of(c.inputs.loadFloats("eps_vae"), c.inputs.loadFloats("eps")));
             Replay replay = new Replay(draws, (int) c.inputs.loadLongs("t")[0]);
             String negative = p.get("uncond_prompt").getAsString();
-            try (SdsGuidance guidance = guidanceModel.forPrompt(p.get("cond_prompt").getAsString(),
-                    negative.equals(SdsOptions.MVDREAM_NEGATIVE_PROMPT) ? null : negative, replay);
+            try (SdsGuidance guidance = guidanceModel.forPrompt(
+                            p.get("cond_prompt").getAsString(),
+                            negative.equals(SdsOptions.MVDREAM_NEGATIVE_PROMPT) ? null : negative,
+                            replay);
                     GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 int weightsAndEmbeddings = guidanceModel.heldArrays();
                 assertEmbeddingClose(c, "cond", guidance.promptEmbedding());
@@ -77,17 +87,26 @@ class MvDreamGuidanceModelTest {
                 NDArray raw = rgb.duplicate();
                 raw.setRequiresGradient(true);
                 NDArray renders = raw.mul(m.ones(rgb.getShape()));
-                GuidanceResult result = guidance.compute(new GuidanceInput(renders, c.input("c2w", m),
-                        c.inputs.loadFloats("elevation_deg"), c.inputs.loadFloats("azimuth_deg"),
-                        c.inputs.loadFloats("camera_distances"), 0, 10000));
+                GuidanceResult result = guidance.compute(new GuidanceInput(
+                        renders,
+                        c.input("c2w", m),
+                        c.inputs.loadFloats("elevation_deg"),
+                        c.inputs.loadFloats("azimuth_deg"),
+                        c.inputs.loadFloats("camera_distances"),
+                        0,
+                        10000));
                 collector.backward(result.loss());
                 assertTrue(draws.isEmpty(), "both Gaussian draws were used");
-                assertEquals(c.inputs.loadLongs("t")[0], result.stats().get("timestep").longValue());
+                assertEquals(
+                        c.inputs.loadLongs("t")[0],
+                        result.stats().get("timestep").longValue());
                 c.assertClose("loss", new double[] {result.lossValue()});
                 c.assertClose("grad_rgb", raw.getGradient());
                 c.assertClose("grad_norm", new double[] {result.stats().get("grad_norm")});
                 assertEquals(2, guidance.heldArrays(), "a step leaves nothing behind in the job's manager");
-                assertEquals(weightsAndEmbeddings, guidanceModel.heldArrays(),
+                assertEquals(
+                        weightsAndEmbeddings,
+                        guidanceModel.heldArrays(),
                         "a step leaves nothing behind in the model's managers");
             }
         }
@@ -118,8 +137,12 @@ class MvDreamGuidanceModelTest {
         Path textCase = c.dir.getParent().resolve("text_encode/meta.json");
         double atol = 1e-5;
         try {
-            atol = com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(textCase)).getAsJsonObject()
-                    .getAsJsonObject("expected").getAsJsonObject("last_hidden_state").get("atol").getAsDouble();
+            atol = com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(textCase))
+                    .getAsJsonObject()
+                    .getAsJsonObject("expected")
+                    .getAsJsonObject("last_hidden_state")
+                    .get("atol")
+                    .getAsDouble();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

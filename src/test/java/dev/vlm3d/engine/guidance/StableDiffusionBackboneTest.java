@@ -41,7 +41,8 @@ class StableDiffusionBackboneTest {
         Path ldm = StableDiffusionFolders.ldmUNetWithoutCamera(set.resolve("model"), tmp.resolve("ldm"));
         Path sd = StableDiffusionFolders.diffusersFolder(set.resolve("model"), tmp.resolve("sd"));
         Path unetCase = set.resolve("cases/unet_forward_g1");
-        try (GoldenCase c = new GoldenCase(unetCase); NDManager m = NDManager.newBaseManager();
+        try (GoldenCase c = new GoldenCase(unetCase);
+                NDManager m = NDManager.newBaseManager();
                 MultiViewUNet a = MultiViewUNet.load(ldm.resolve("unet"), m, DataType.FLOAT32, 0);
                 MultiViewUNet b = MultiViewUNet.load(sd.resolve("unet"), m, DataType.FLOAT32, 0)) {
             assertEquals(UNetConfig.Naming.DIFFUSERS, b.config().naming());
@@ -65,10 +66,13 @@ class StableDiffusionBackboneTest {
         Path sd = StableDiffusionFolders.diffusersFolder(set.resolve("model"), tmp.resolve("sd"));
         Path sdsCase;
         try (var cases = Files.list(set.resolve("cases"))) {
-            sdsCase = cases.filter(p -> p.getFileName().toString().startsWith("sds_step")).sorted().findFirst()
+            sdsCase = cases.filter(p -> p.getFileName().toString().startsWith("sds_step"))
+                    .sorted()
+                    .findFirst()
                     .orElseThrow();
         }
-        try (GoldenCase c = new GoldenCase(sdsCase); NDManager m = NDManager.newBaseManager();
+        try (GoldenCase c = new GoldenCase(sdsCase);
+                NDManager m = NDManager.newBaseManager();
                 MvDreamGuidanceModel model = MvDreamGuidanceModel.load(sd, Device.cpu(), null)) {
             ScoreDistillation sds = model.scoreDistillation();
             assertEquals(SdsOptions.Form.DREAMFUSION, sds.options().form());
@@ -93,10 +97,14 @@ class StableDiffusionBackboneTest {
                     GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 NDArray rgb = c.input("rgb", m);
                 rgb.setRequiresGradient(true);
-                ScoreDistillation.Step step = sds.step(rgb, null, t,
+                ScoreDistillation.Step step = sds.step(
+                        rgb,
+                        null,
+                        t,
                         m.create(eps, sds.latentShape((int) rgb.getShape().get(0))),
                         m.create(epsVae, sds.latentShape((int) rgb.getShape().get(0))),
-                        guidance.promptEmbedding(), guidance.negativePromptEmbedding());
+                        guidance.promptEmbedding(),
+                        guidance.negativePromptEmbedding());
                 collector.backward(step.loss());
                 int batch = (int) rgb.getShape().get(0);
                 float w = (float) (1 - sds.schedule().alphaCumprod(t));

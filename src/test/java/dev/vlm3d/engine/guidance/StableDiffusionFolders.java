@@ -23,8 +23,7 @@ import java.util.stream.Stream;
  */
 final class StableDiffusionFolders {
 
-    private StableDiffusionFolders() {
-    }
+    private StableDiffusionFolders() {}
 
     /** An LDM-named UNet folder without camera_embed.* and camera_dim. */
     static Path ldmUNetWithoutCamera(Path mvdreamModel, Path out) throws IOException {
@@ -139,7 +138,8 @@ final class StableDiffusionFolders {
             if (j == numRes) {
                 return "down_blocks." + level + ".downsamplers.0.conv." + tail(p, 4);
             }
-            return p[2].equals("0") ? "down_blocks." + level + ".resnets." + j + "." + resnet(rest)
+            return p[2].equals("0")
+                    ? "down_blocks." + level + ".resnets." + j + "." + resnet(rest)
                     : "down_blocks." + level + ".attentions." + j + "." + rest;
         }
         int r = k / (numRes + 1);
@@ -154,9 +154,12 @@ final class StableDiffusionFolders {
     }
 
     private static String resnet(String rest) {
-        return rest.replace("in_layers.0.", "norm1.").replace("in_layers.2.", "conv1.")
-                .replace("emb_layers.1.", "time_emb_proj.").replace("out_layers.0.", "norm2.")
-                .replace("out_layers.3.", "conv2.").replace("skip_connection.", "conv_shortcut.");
+        return rest.replace("in_layers.0.", "norm1.")
+                .replace("in_layers.2.", "conv1.")
+                .replace("emb_layers.1.", "time_emb_proj.")
+                .replace("out_layers.0.", "norm2.")
+                .replace("out_layers.3.", "conv2.")
+                .replace("skip_connection.", "conv_shortcut.");
     }
 
     private static String tail(String[] parts, int from) {
@@ -201,7 +204,8 @@ final class StableDiffusionFolders {
         }
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
         try (OutputStream out = Files.newOutputStream(file)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(json.length);
+            ByteBuffer len =
+                    ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(json.length);
             out.write(len.array());
             out.write(json);
             for (float[] values : tensors.values()) {

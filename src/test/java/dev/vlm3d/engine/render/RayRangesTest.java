@@ -29,7 +29,8 @@ class RayRangesTest {
                 for (long r = range[0]; r < range[1]; r++) {
                     held += counts[(int) r];
                 }
-                assertTrue(held <= budget || range[1] - range[0] == 1,
+                assertTrue(
+                        held <= budget || range[1] - range[0] == 1,
                         "a range over the budget is a single ray: " + held + " > " + budget);
                 next = range[1];
             }

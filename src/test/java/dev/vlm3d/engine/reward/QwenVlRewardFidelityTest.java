@@ -35,8 +35,8 @@ class QwenVlRewardFidelityTest {
 
     @BeforeAll
     static void load() {
-        reward = QwenVlReward.load(SET.resolve("model-fp32"), SET.resolve("tokenizer"), Device.cpu(),
-                QwenVlPrecision.FP32);
+        reward = QwenVlReward.load(
+                SET.resolve("model-fp32"), SET.resolve("tokenizer"), Device.cpu(), QwenVlPrecision.FP32);
     }
 
     @AfterAll
@@ -47,23 +47,27 @@ class QwenVlRewardFidelityTest {
     /** prompt_type 2, 6 and 5 of the released mvdream_guidance.py with contexts = "a red car", character for character. */
     @Test
     void questionsAreTheReleasedStringsVerbatim() {
-        assertEquals("Carefully evaluate the provided images, which show multiple views of a single 3D object. Does "
-                + "the underlying 3D object, considering all views together, meet all of the following criteria "
-                + "simultaneously? \n1. Content Match: The object corresponds to the description: a red car. \n2. "
-                + "Geometric Quality: Based on all views combined, the object appears geometrically sound and "
-                + "consistent. There are no visible signs of major flaws such as multiple faces on one part "
-                + "(Janus-faced issue), broken surfaces, intersecting geometry, or highly unrealistic polygonal facets "
-                + "when considering the object from these different perspectives. \nStrictly respond with only 'Yes' "
-                + "or 'No'.", QuestionTemplates.question(QuestionTemplate.SELECTED, "a red car"));
-        assertEquals("Carefully evaluate the provided images, which show multiple views of a single 3D object. Does "
-                + "the underlying 3D object, considering all views together, correspond to the description: "
-                + "'a red car'? \nStrictly respond with only 'Yes' or 'No'.",
+        assertEquals(
+                "Carefully evaluate the provided images, which show multiple views of a single 3D object. Does "
+                        + "the underlying 3D object, considering all views together, meet all of the following criteria "
+                        + "simultaneously? \n1. Content Match: The object corresponds to the description: a red car. \n2. "
+                        + "Geometric Quality: Based on all views combined, the object appears geometrically sound and "
+                        + "consistent. There are no visible signs of major flaws such as multiple faces on one part "
+                        + "(Janus-faced issue), broken surfaces, intersecting geometry, or highly unrealistic polygonal facets "
+                        + "when considering the object from these different perspectives. \nStrictly respond with only 'Yes' "
+                        + "or 'No'.",
+                QuestionTemplates.question(QuestionTemplate.SELECTED, "a red car"));
+        assertEquals(
+                "Carefully evaluate the provided images, which show multiple views of a single 3D object. Does "
+                        + "the underlying 3D object, considering all views together, correspond to the description: "
+                        + "'a red car'? \nStrictly respond with only 'Yes' or 'No'.",
                 QuestionTemplates.question(QuestionTemplate.A, "a red car"));
-        assertEquals("Carefully evaluate the 3D object shown in the multiple input image views based on the following "
-                + "criteria: \n1. Content Match: Does the object strongly match the text description: a red car? \n2. "
-                + "Visual Plausibility: Does the object appear visually coherent and plausible across all views, "
-                + "without major jarring artifacts or inconsistencies? \nConsidering both criteria, answer 'Yes' only "
-                + "if BOTH are reasonably met. Otherwise, answer 'No'. Respond strictly with only 'Yes' or 'No'.",
+        assertEquals(
+                "Carefully evaluate the 3D object shown in the multiple input image views based on the following "
+                        + "criteria: \n1. Content Match: Does the object strongly match the text description: a red car? \n2. "
+                        + "Visual Plausibility: Does the object appear visually coherent and plausible across all views, "
+                        + "without major jarring artifacts or inconsistencies? \nConsidering both criteria, answer 'Yes' only "
+                        + "if BOTH are reasonably met. Otherwise, answer 'No'. Respond strictly with only 'Yes' or 'No'.",
                 QuestionTemplates.question(QuestionTemplate.B, "a red car"));
     }
 
@@ -77,15 +81,18 @@ class QwenVlRewardFidelityTest {
         ReferenceBpe bpe = ReferenceBpe.load(SET.resolve("tokenizer/tokenizer.json"));
         // the reader itself reproduces HF's ids of a golden case
         Path golden = SET.resolve("cases/c_four_views");
-        JsonObject meta = JsonParser.parseString(Files.readString(golden.resolve("meta.json"))).getAsJsonObject();
+        JsonObject meta = JsonParser.parseString(Files.readString(golden.resolve("meta.json")))
+                .getAsJsonObject();
         try (SafetensorsCheckpoint expected = SafetensorsCheckpoint.open(golden.resolve("expected.safetensors"))) {
-            assertArrayEquals(expected.loadLongs("input_ids"),
-                    bpe.encode(meta.get("prompt_text_expanded").getAsString()), "reference reader vs HF");
+            assertArrayEquals(
+                    expected.loadLongs("input_ids"),
+                    bpe.encode(meta.get("prompt_text_expanded").getAsString()),
+                    "reference reader vs HF");
         }
 
         String question = QuestionTemplates.question(QuestionTemplate.SELECTED, "a red car");
-        StringBuilder prompt = new StringBuilder("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
-                + "<|im_start|>user\n");
+        StringBuilder prompt = new StringBuilder(
+                "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n" + "<|im_start|>user\n");
         for (int v = 0; v < 4; v++) {
             prompt.append("<|vision_start|>").append("<|image_pad|>".repeat(81)).append("<|vision_end|>");
         }
@@ -93,8 +100,7 @@ class QwenVlRewardFidelityTest {
         long[] want = bpe.encode(prompt.toString());
 
         try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
-            QwenVlReward.VlmReward r = (QwenVlReward.VlmReward) reward.forPrompt("a red car",
-                    RewardOptions.defaults());
+            QwenVlReward.VlmReward r = (QwenVlReward.VlmReward) reward.forPrompt("a red car", RewardOptions.defaults());
             assertEquals(question, r.question());
             QwenVlModel.Output out = r.evaluate(renders(m, 4, 64, 0f, 1f, 7));
             assertArrayEquals(want, out.inputIds());
@@ -110,25 +116,30 @@ class QwenVlRewardFidelityTest {
         try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
             // values outside [0, 1] exercise the clamp
             NDArray rgb = renders(m, 3, 64, -0.25f, 1.25f, 11);
-            QwenVlReward.VlmReward r = (QwenVlReward.VlmReward) reward.forPrompt("a red car",
-                    RewardOptions.defaults());
+            QwenVlReward.VlmReward r = (QwenVlReward.VlmReward) reward.forPrompt("a red car", RewardOptions.defaults());
             QwenVlModel.Output out = r.evaluate(rgb);
             assertEquals(3, out.gridThw().length);
             for (int[] grid : out.gridThw()) {
                 assertArrayEquals(new int[] {1, 18, 18}, grid);
             }
             long pads = java.util.Arrays.stream(out.inputIds())
-                    .filter(id -> id == reward.model().tokenizer().imagePadId()).count();
+                    .filter(id -> id == reward.model().tokenizer().imagePadId())
+                    .count();
             assertEquals(3 * 81, pads);
 
             NDArray reference = m.create(upsampleAndClamp(rgb.toFloatArray(), 3, 64, 256), new Shape(3, 3, 256, 256));
-            NDArray wantPixels = reward.model().processor().processBatch(reference).pixelValues();
+            NDArray wantPixels =
+                    reward.model().processor().processBatch(reference).pixelValues();
             assertEquals(0f, out.pixelValues().sub(wantPixels).abs().max().getFloat(), 2e-5f);
 
             // renders already at 256² are only clamped
             NDArray big = renders(m, 1, 256, 0f, 1f, 5);
-            NDArray bigWant = reward.model().processor().processBatch(big.transpose(0, 3, 1, 2)).pixelValues();
-            assertEquals(0f, r.evaluate(big).pixelValues().sub(bigWant).abs().max().getFloat(), 0f);
+            NDArray bigWant = reward.model()
+                    .processor()
+                    .processBatch(big.transpose(0, 3, 1, 2))
+                    .pixelValues();
+            assertEquals(
+                    0f, r.evaluate(big).pixelValues().sub(bigWant).abs().max().getFloat(), 0f);
         }
     }
 
@@ -142,7 +153,8 @@ class QwenVlRewardFidelityTest {
                 gc.backward(r.compute(rgb).reward());
             }
             NDArray g = rgb.getGradient();
-            assertTrue(g.get(0).abs().sum().getFloat() > 0 && g.get(1).abs().sum().getFloat() > 0);
+            assertTrue(
+                    g.get(0).abs().sum().getFloat() > 0 && g.get(1).abs().sum().getFloat() > 0);
         }
     }
 

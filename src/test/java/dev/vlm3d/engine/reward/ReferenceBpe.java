@@ -56,7 +56,8 @@ final class ReferenceBpe {
 
     static ReferenceBpe load(Path tokenizerJson) throws IOException {
         ReferenceBpe t = new ReferenceBpe();
-        JsonObject json = JsonParser.parseString(Files.readString(tokenizerJson)).getAsJsonObject();
+        JsonObject json =
+                JsonParser.parseString(Files.readString(tokenizerJson)).getAsJsonObject();
         JsonObject model = json.getAsJsonObject("model");
         for (Map.Entry<String, JsonElement> e : model.getAsJsonObject("vocab").entrySet()) {
             t.vocab.put(e.getKey(), e.getValue().getAsInt());
@@ -64,12 +65,15 @@ final class ReferenceBpe {
         int rank = 0;
         for (JsonElement m : model.getAsJsonArray("merges")) {
             String pair = m.isJsonArray()
-                    ? m.getAsJsonArray().get(0).getAsString() + " " + m.getAsJsonArray().get(1).getAsString()
+                    ? m.getAsJsonArray().get(0).getAsString() + " "
+                            + m.getAsJsonArray().get(1).getAsString()
                     : m.getAsString();
             t.mergeRank.put(pair, rank++);
         }
         for (JsonElement a : json.getAsJsonArray("added_tokens")) {
-            t.added.put(a.getAsJsonObject().get("content").getAsString(), a.getAsJsonObject().get("id").getAsInt());
+            t.added.put(
+                    a.getAsJsonObject().get("content").getAsString(),
+                    a.getAsJsonObject().get("id").getAsInt());
         }
         return t;
     }

@@ -22,18 +22,18 @@ import java.util.List;
 public final class PrecisionError {
 
     /** One case: max |Δ| of the last logits, |Δ reward|, and the gradient's error and cosine vs the fp32 golden. */
-    public record CaseError(String caseName, double logitsMaxAbs, double rewardAbs, double gradMaxAbsOverMax,
-            double gradCosine) {
-    }
+    public record CaseError(
+            String caseName, double logitsMaxAbs, double rewardAbs, double gradMaxAbsOverMax, double gradCosine) {}
 
-    private PrecisionError() {
-    }
+    private PrecisionError() {}
 
     public static List<CaseError> measure(FixtureSet set, QwenVlPrecision precision) {
-        ModelDir fp32 = set.models().stream().filter(d -> d.suffix().isEmpty()).findFirst().orElseThrow();
+        ModelDir fp32 = set.models().stream()
+                .filter(d -> d.suffix().isEmpty())
+                .findFirst()
+                .orElseThrow();
         List<CaseError> out = new ArrayList<>();
-        try (QwenVlModel model = QwenVlModel.load(fp32.dir(), set.tokenizerDir(), Device.cpu(),
-                precision)) {
+        try (QwenVlModel model = QwenVlModel.load(fp32.dir(), set.tokenizerDir(), Device.cpu(), precision)) {
             for (Path caseDir : set.cases()) {
                 out.add(measureCase(model, caseDir));
             }
@@ -52,8 +52,11 @@ public final class PrecisionError {
             images.forEach(i -> i.setRequiresGradient(true));
             float[] logits;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray l = model.forward(images, QwenVlFixtures.systemMessage(meta), QwenVlFixtures.userContent(meta),
-                        QwenVlFixtures.processor(model, meta))
+                NDArray l = model.forward(
+                                images,
+                                QwenVlFixtures.systemMessage(meta),
+                                QwenVlFixtures.userContent(meta),
+                                QwenVlFixtures.processor(model, meta))
                         .logitsLast();
                 logits = l.toFloatArray();
                 QwenVlFixtures.churnDirectMemory();
@@ -75,8 +78,8 @@ public final class PrecisionError {
                 float[] g = images.get(i).getGradient().toFloatArray();
                 for (int j = 0; j < w.length; j++) {
                     if (!Float.isFinite(g[j])) {
-                        return new CaseError(caseDir.getFileName().toString(), logitErr, rewardErr,
-                                Double.NaN, Double.NaN);
+                        return new CaseError(
+                                caseDir.getFileName().toString(), logitErr, rewardErr, Double.NaN, Double.NaN);
                     }
                     max = Math.max(max, Math.abs(w[j]));
                     err = Math.max(err, Math.abs(w[j] - g[j]));
@@ -85,8 +88,8 @@ public final class PrecisionError {
                     ng += (double) g[j] * g[j];
                 }
             }
-            return new CaseError(caseDir.getFileName().toString(), logitErr, rewardErr, err / max,
-                    dot / Math.sqrt(nw * ng));
+            return new CaseError(
+                    caseDir.getFileName().toString(), logitErr, rewardErr, err / max, dot / Math.sqrt(nw * ng));
         }
     }
 }

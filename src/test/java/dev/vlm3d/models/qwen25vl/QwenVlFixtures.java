@@ -36,7 +36,9 @@ public final class QwenVlFixtures {
         }
 
         Path tokenizerDir() {
-            String dir = manifest.has("tokenizer_dir") ? manifest.get("tokenizer_dir").getAsString() : "tokenizer";
+            String dir = manifest.has("tokenizer_dir")
+                    ? manifest.get("tokenizer_dir").getAsString()
+                    : "tokenizer";
             return root.resolve(dir);
         }
 
@@ -48,15 +50,19 @@ public final class QwenVlFixtures {
                 for (JsonElement k : o.getAsJsonArray("keys")) {
                     keys.add(k.getAsString());
                 }
-                out.add(new ModelDir(root.resolve(o.get("dir").getAsString()),
-                        o.get("expected_suffix").getAsString(), keys));
+                out.add(new ModelDir(
+                        root.resolve(o.get("dir").getAsString()),
+                        o.get("expected_suffix").getAsString(),
+                        keys));
             }
             return out;
         }
 
         List<Path> cases() {
             try (Stream<Path> s = Files.list(root.resolve("cases"))) {
-                return s.filter(p -> Files.isRegularFile(p.resolve("meta.json"))).sorted().toList();
+                return s.filter(p -> Files.isRegularFile(p.resolve("meta.json")))
+                        .sorted()
+                        .toList();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -71,14 +77,15 @@ public final class QwenVlFixtures {
         }
     }
 
-    private QwenVlFixtures() {
-    }
+    private QwenVlFixtures() {}
 
     public static List<FixtureSet> sets() {
         List<Path> roots = new ArrayList<>();
         if (Files.isDirectory(BUNDLED)) {
             try (Stream<Path> s = Files.list(BUNDLED)) {
-                s.filter(p -> Files.isRegularFile(p.resolve("manifest.json"))).sorted().forEach(roots::add);
+                s.filter(p -> Files.isRegularFile(p.resolve("manifest.json")))
+                        .sorted()
+                        .forEach(roots::add);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -178,7 +185,9 @@ public final class QwenVlFixtures {
             return model.processor();
         }
         JsonObject sr = meta.getAsJsonObject("smart_resize");
-        return model.processor().withPixelBounds(sr.get("min_pixels").getAsLong(), sr.get("max_pixels").getAsLong());
+        return model.processor()
+                .withPixelBounds(
+                        sr.get("min_pixels").getAsLong(), sr.get("max_pixels").getAsLong());
     }
 
     public static String question(JsonObject meta) {

@@ -33,7 +33,10 @@ class QwenVlFloat64Test {
     @BeforeAll
     static void load() {
         set = QwenVlFixtures.sets().get(0);
-        ModelDir fp32 = set.models().stream().filter(d -> d.suffix().isEmpty()).findFirst().orElseThrow();
+        ModelDir fp32 = set.models().stream()
+                .filter(d -> d.suffix().isEmpty())
+                .findFirst()
+                .orElseThrow();
         model = QwenVlModel.load(fp32.dir(), set.tokenizerDir(), Device.cpu(), QwenVlPrecision.FP64);
     }
 
@@ -44,7 +47,8 @@ class QwenVlFloat64Test {
 
     private static double reward(NDArray logits, JsonObject meta) {
         double[] l = logits.toDoubleArray();
-        return l[meta.get("yes_token_id").getAsInt()] - l[meta.get("no_token_id").getAsInt()];
+        return l[meta.get("yes_token_id").getAsInt()]
+                - l[meta.get("no_token_id").getAsInt()];
     }
 
     @Test
@@ -58,23 +62,38 @@ class QwenVlFloat64Test {
                 if (!expected.contains("logits_last_f64")) {
                     continue;
                 }
-                NDArray pixels = expected.load("pixel_values", m, DataType.FLOAT32).toType(DataType.FLOAT64, false);
-                QwenVlModel.Output out = model.forwardPixels(pixels,
-                        QwenVlGoldenTest.grid(expected.loadLongs("image_grid_thw")), expected.loadLongs("input_ids"),
+                NDArray pixels =
+                        expected.load("pixel_values", m, DataType.FLOAT32).toType(DataType.FLOAT64, false);
+                QwenVlModel.Output out = model.forwardPixels(
+                        pixels,
+                        QwenVlGoldenTest.grid(expected.loadLongs("image_grid_thw")),
+                        expected.loadLongs("input_ids"),
                         null);
-                assertClose(doubles(expected, "logits_last_f64", m), out.logitsLast().toDoubleArray(),
-                        f64.get("logits_atol").getAsDouble(), caseDir.getFileName() + " logits_last_f64");
-                assertEquals(doubles(expected, "reward_f64", m)[0], reward(out.logitsLast(), meta),
-                        f64.get("reward_atol").getAsDouble(), caseDir.getFileName() + " reward_f64");
+                assertClose(
+                        doubles(expected, "logits_last_f64", m),
+                        out.logitsLast().toDoubleArray(),
+                        f64.get("logits_atol").getAsDouble(),
+                        caseDir.getFileName() + " logits_last_f64");
+                assertEquals(
+                        doubles(expected, "reward_f64", m)[0],
+                        reward(out.logitsLast(), meta),
+                        f64.get("reward_atol").getAsDouble(),
+                        caseDir.getFileName() + " reward_f64");
 
                 List<NDArray> images = QwenVlGoldenTest.images(inputs, meta, m, DataType.FLOAT64);
                 boolean withGrad = expected.contains("reward_grad_image_0_f64");
                 images.forEach(i -> i.setRequiresGradient(withGrad));
                 try (GradientCollector gc = withGrad ? Engine.getInstance().newGradientCollector() : null) {
-                    QwenVlModel.Output diff = model.forward(images, QwenVlFixtures.systemMessage(meta),
-                            QwenVlFixtures.userContent(meta), QwenVlFixtures.processor(model, meta));
-                    assertClose(doubles(expected, "logits_last_diffpre_f64", m), diff.logitsLast().toDoubleArray(),
-                            f64.get("logits_atol").getAsDouble(), caseDir.getFileName() + " logits_last_diffpre_f64");
+                    QwenVlModel.Output diff = model.forward(
+                            images,
+                            QwenVlFixtures.systemMessage(meta),
+                            QwenVlFixtures.userContent(meta),
+                            QwenVlFixtures.processor(model, meta));
+                    assertClose(
+                            doubles(expected, "logits_last_diffpre_f64", m),
+                            diff.logitsLast().toDoubleArray(),
+                            f64.get("logits_atol").getAsDouble(),
+                            caseDir.getFileName() + " logits_last_diffpre_f64");
                     if (withGrad) {
                         QwenVlFixtures.churnDirectMemory();
                         NDArray logits = diff.logitsLast();
@@ -93,7 +112,8 @@ class QwenVlFloat64Test {
                             err = Math.max(err, Math.abs(want[j] - got[j]));
                         }
                     }
-                    assertTrue(err <= f64.get("grad_rtol_of_max").getAsDouble() * max,
+                    assertTrue(
+                            err <= f64.get("grad_rtol_of_max").getAsDouble() * max,
                             caseDir.getFileName() + " float64 gradient error " + err + " vs max " + max);
                 }
             }
@@ -112,7 +132,8 @@ class QwenVlFloat64Test {
             List<NDArray> images = QwenVlGoldenTest.images(inputs, meta, m, DataType.FLOAT64);
             images.forEach(i -> i.setRequiresGradient(true));
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray logits = model.forward(images, system, question, processor).logitsLast();
+                NDArray logits =
+                        model.forward(images, system, question, processor).logitsLast();
                 gc.backward(logits.get(meta.get("yes_token_id").getAsLong())
                         .sub(logits.get(meta.get("no_token_id").getAsLong())));
             }
@@ -155,8 +176,15 @@ class QwenVlFloat64Test {
         }
     }
 
-    private static double rewardWithPixel(NDManager m, List<NDArray> images, double[][] pixels, int[] probe,
-            double delta, String system, List<QwenVlTokenizer.Content> question, JsonObject meta) {
+    private static double rewardWithPixel(
+            NDManager m,
+            List<NDArray> images,
+            double[][] pixels,
+            int[] probe,
+            double delta,
+            String system,
+            List<QwenVlTokenizer.Content> question,
+            JsonObject meta) {
         try (NDManager sub = m.newSubManager()) {
             List<NDArray> shifted = new ArrayList<>();
             for (int i = 0; i < images.size(); i++) {
@@ -166,7 +194,10 @@ class QwenVlFloat64Test {
                 }
                 shifted.add(sub.create(copy, images.get(i).getShape()));
             }
-            return reward(model.forward(shifted, system, question, QwenVlFixtures.processor(model, meta)).logitsLast(), meta);
+            return reward(
+                    model.forward(shifted, system, question, QwenVlFixtures.processor(model, meta))
+                            .logitsLast(),
+                    meta);
         }
     }
 

@@ -43,8 +43,8 @@ class QwenVlGoldenTest {
 
     static QwenVlModel model(FixtureSet set, ModelDir dir, QwenVlPrecision precision) {
         Path key = dir.dir().resolve(precision.name());
-        return MODELS.computeIfAbsent(key, k -> QwenVlModel.load(dir.dir(), set.tokenizerDir(), Device.cpu(),
-                precision));
+        return MODELS.computeIfAbsent(
+                key, k -> QwenVlModel.load(dir.dir(), set.tokenizerDir(), Device.cpu(), precision));
     }
 
     @TestFactory
@@ -55,16 +55,17 @@ class QwenVlGoldenTest {
         for (FixtureSet set : sets) {
             List<DynamicNode> perSet = new ArrayList<>();
             for (Path caseDir : set.cases()) {
-                perSet.add(DynamicTest.dynamicTest("prompt+preprocess " + caseDir.getFileName(),
-                        () -> checkPromptAndPreprocessing(set, caseDir)));
+                perSet.add(DynamicTest.dynamicTest(
+                        "prompt+preprocess " + caseDir.getFileName(), () -> checkPromptAndPreprocessing(set, caseDir)));
             }
             for (ModelDir model : set.models()) {
                 List<DynamicNode> perModel = new ArrayList<>();
                 for (Path caseDir : set.cases()) {
-                    perModel.add(DynamicTest.dynamicTest(caseDir.getFileName().toString(),
-                            () -> checkModel(set, model, caseDir)));
+                    perModel.add(DynamicTest.dynamicTest(
+                            caseDir.getFileName().toString(), () -> checkModel(set, model, caseDir)));
                 }
-                perSet.add(DynamicContainer.dynamicContainer(model.dir().getFileName().toString(), perModel));
+                perSet.add(DynamicContainer.dynamicContainer(
+                        model.dir().getFileName().toString(), perModel));
             }
             nodes.add(DynamicContainer.dynamicContainer(set.name(), perSet));
         }
@@ -82,17 +83,25 @@ class QwenVlGoldenTest {
             QwenVlTokenizer tok = model.tokenizer();
             long[] questionIds = tok.encode(QwenVlFixtures.question(meta));
             assertArrayEquals(longs(meta.getAsJsonArray("question_token_ids")), questionIds, "question ids");
-            assertEquals(meta.get("prompt_text").getAsString(),
+            assertEquals(
+                    meta.get("prompt_text").getAsString(),
                     tok.renderTemplate(QwenVlFixtures.systemMessage(meta), QwenVlFixtures.userContent(meta)),
                     "rendered chat template");
-            assertEquals(meta.get("yes_token_id").getAsLong(), tok.singleTokenId(meta.get("yes_token").getAsString()));
-            assertEquals(meta.get("no_token_id").getAsLong(), tok.singleTokenId(meta.get("no_token").getAsString()));
+            assertEquals(
+                    meta.get("yes_token_id").getAsLong(),
+                    tok.singleTokenId(meta.get("yes_token").getAsString()));
+            assertEquals(
+                    meta.get("no_token_id").getAsLong(),
+                    tok.singleTokenId(meta.get("no_token").getAsString()));
 
             List<NDArray> images = images(inputs, meta, m, DataType.FLOAT32);
-            QwenVlImageProcessor.Processed p = QwenVlFixtures.processor(model, meta).process(images);
+            QwenVlImageProcessor.Processed p =
+                    QwenVlFixtures.processor(model, meta).process(images);
             long[] grid = expected.loadLongs("image_grid_thw");
             assertArrayEquals(grid, flatten(p.gridThw()), "image_grid_thw");
-            long[] ids = tok.promptIds(QwenVlFixtures.systemMessage(meta), QwenVlFixtures.userContent(meta),
+            long[] ids = tok.promptIds(
+                    QwenVlFixtures.systemMessage(meta),
+                    QwenVlFixtures.userContent(meta),
                     p.imageTokens(model.config().vision().spatialMergeSize()));
             assertArrayEquals(expected.loadLongs("input_ids"), ids, "input_ids");
             long[] tokenTypes = new long[ids.length];
@@ -100,25 +109,34 @@ class QwenVlGoldenTest {
                 tokenTypes[i] = ids[i] == tok.imagePadId() ? 1 : 0;
             }
             assertArrayEquals(expected.loadLongs("mm_token_type_ids"), tokenTypes, "mm_token_type_ids");
-            long[][] pos = MropePositions.of(ids, tok.imagePadId(), p.gridThw(),
-                    model.config().vision().spatialMergeSize());
+            long[][] pos = MropePositions.of(
+                    ids, tok.imagePadId(), p.gridThw(), model.config().vision().spatialMergeSize());
             assertArrayEquals(expected.loadLongs("position_ids"), flatten(pos), "position_ids");
 
             float[] pixels = p.pixelValues().toFloatArray();
             assertClose(expected.loadFloats("pixel_values"), pixels, set.atol("pixel_values"), "pixel_values");
             if (expected.contains("pixel_values_diffpre")) {
-                assertClose(expected.loadFloats("pixel_values_diffpre"), pixels, set.atol("pixel_values_diffpre"),
+                assertClose(
+                        expected.loadFloats("pixel_values_diffpre"),
+                        pixels,
+                        set.atol("pixel_values_diffpre"),
                         "pixel_values_diffpre");
             }
             if (expected.contains("debug_vision_window_index")) {
-                VisionWindows w = VisionWindows.of(p.gridThw(), model.config().vision().spatialMergeSize(),
+                VisionWindows w = VisionWindows.of(
+                        p.gridThw(),
+                        model.config().vision().spatialMergeSize(),
                         model.config().vision().windowUnits());
-                assertArrayEquals(expected.loadLongs("debug_vision_window_index"), toLongs(w.windowIndex()),
-                        "window index");
-                assertArrayEquals(expected.loadLongs("debug_vision_cu_window_seqlens"),
-                        toLongs(w.cumulativeWindowLengths()), "cu_window_seqlens");
-                assertArrayEquals(expected.loadLongs("debug_vision_cu_seqlens"),
-                        toLongs(w.cumulativeImageLengths()), "cu_seqlens");
+                assertArrayEquals(
+                        expected.loadLongs("debug_vision_window_index"), toLongs(w.windowIndex()), "window index");
+                assertArrayEquals(
+                        expected.loadLongs("debug_vision_cu_window_seqlens"),
+                        toLongs(w.cumulativeWindowLengths()),
+                        "cu_window_seqlens");
+                assertArrayEquals(
+                        expected.loadLongs("debug_vision_cu_seqlens"),
+                        toLongs(w.cumulativeImageLengths()),
+                        "cu_seqlens");
             }
         }
     }
@@ -157,10 +175,14 @@ class QwenVlGoldenTest {
             List<NDArray> images = images(inputs, meta, m, DataType.FLOAT32);
             images.forEach(i -> i.setRequiresGradient(true));
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                QwenVlModel.Output diff = model.forward(images, QwenVlFixtures.systemMessage(meta),
-                        QwenVlFixtures.userContent(meta), QwenVlFixtures.processor(model, meta));
+                QwenVlModel.Output diff = model.forward(
+                        images,
+                        QwenVlFixtures.systemMessage(meta),
+                        QwenVlFixtures.userContent(meta),
+                        QwenVlFixtures.processor(model, meta));
                 assertArrayEquals(ids, diff.inputIds(), "input_ids on the differentiable path");
-                NDArray reward = diff.logitsLast().get(yes).sub(diff.logitsLast().get(no));
+                NDArray reward =
+                        diff.logitsLast().get(yes).sub(diff.logitsLast().get(no));
                 float[] dl = diff.logitsLast().toFloatArray();
                 checkKey(set, dir, expected, "logits_last_diffpre", dl, set.atol("logits_last"));
                 checkKey(set, dir, expected, "reward_diffpre", new float[] {reward.getFloat()}, set.atol("reward"));
@@ -196,23 +218,28 @@ class QwenVlGoldenTest {
                     }
                 }
                 double cosine = dot / Math.sqrt(nw * ng);
-                assertTrue(maxErr <= tol.get("rtol_of_max").getAsDouble() * maxExpected,
+                assertTrue(
+                        maxErr <= tol.get("rtol_of_max").getAsDouble() * maxExpected,
                         "gradient max error " + maxErr + " vs max |g| " + maxExpected);
                 assertTrue(cosine >= tol.get("min_cosine").getAsDouble(), "gradient cosine " + cosine);
             }
         }
     }
 
-    private static void checkKey(FixtureSet set, ModelDir dir, SafetensorsCheckpoint expected, String base,
-            NDArray value, double atol) {
+    private static void checkKey(
+            FixtureSet set, ModelDir dir, SafetensorsCheckpoint expected, String base, NDArray value, double atol) {
         checkKey(set, dir, expected, base, value.toFloatArray(), atol);
     }
 
-    private static void checkKey(FixtureSet set, ModelDir dir, SafetensorsCheckpoint expected, String base,
-            float[] value, double atol) {
+    private static void checkKey(
+            FixtureSet set, ModelDir dir, SafetensorsCheckpoint expected, String base, float[] value, double atol) {
         String key = base + dir.suffix();
         if (dir.has(key) && expected.contains(key)) {
-            assertClose(expected.loadFloats(key), value, atol, key + " (" + dir.dir().getFileName() + ")");
+            assertClose(
+                    expected.loadFloats(key),
+                    value,
+                    atol,
+                    key + " (" + dir.dir().getFileName() + ")");
         }
     }
 

@@ -37,16 +37,33 @@ class QwenVlPartsTest {
     private static String describe(QwenVlConfig c) {
         QwenVlConfig.Vision v = c.vision();
         QwenVlConfig.Text t = c.text();
-        return String.join(",", String.valueOf(v.depth()), String.valueOf(v.hiddenSize()),
-                String.valueOf(v.numHeads()), String.valueOf(v.intermediateSize()), String.valueOf(v.outHiddenSize()),
-                String.valueOf(v.patchSize()), String.valueOf(v.temporalPatchSize()),
-                String.valueOf(v.spatialMergeSize()), String.valueOf(v.inChannels()), String.valueOf(v.windowSize()),
-                java.util.Arrays.toString(v.fullAttentionBlocks()), String.valueOf(v.ropeTheta()),
-                String.valueOf(t.numLayers()), String.valueOf(t.hiddenSize()), String.valueOf(t.numHeads()),
-                String.valueOf(t.numKvHeads()), String.valueOf(t.headDim()), String.valueOf(t.intermediateSize()),
-                String.valueOf(t.vocabSize()), String.valueOf(t.rmsNormEps()), String.valueOf(t.ropeTheta()),
-                java.util.Arrays.toString(t.mropeSection()), String.valueOf(t.tieWordEmbeddings()),
-                String.valueOf(c.imageTokenId()), String.valueOf(c.visionStartTokenId()),
+        return String.join(
+                ",",
+                String.valueOf(v.depth()),
+                String.valueOf(v.hiddenSize()),
+                String.valueOf(v.numHeads()),
+                String.valueOf(v.intermediateSize()),
+                String.valueOf(v.outHiddenSize()),
+                String.valueOf(v.patchSize()),
+                String.valueOf(v.temporalPatchSize()),
+                String.valueOf(v.spatialMergeSize()),
+                String.valueOf(v.inChannels()),
+                String.valueOf(v.windowSize()),
+                java.util.Arrays.toString(v.fullAttentionBlocks()),
+                String.valueOf(v.ropeTheta()),
+                String.valueOf(t.numLayers()),
+                String.valueOf(t.hiddenSize()),
+                String.valueOf(t.numHeads()),
+                String.valueOf(t.numKvHeads()),
+                String.valueOf(t.headDim()),
+                String.valueOf(t.intermediateSize()),
+                String.valueOf(t.vocabSize()),
+                String.valueOf(t.rmsNormEps()),
+                String.valueOf(t.ropeTheta()),
+                java.util.Arrays.toString(t.mropeSection()),
+                String.valueOf(t.tieWordEmbeddings()),
+                String.valueOf(c.imageTokenId()),
+                String.valueOf(c.visionStartTokenId()),
                 String.valueOf(c.visionEndTokenId()));
     }
 
@@ -56,7 +73,8 @@ class QwenVlPartsTest {
             Set<String> first = null;
             for (ModelDir dir : set.models()) {
                 try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir.dir())) {
-                    Set<String> canonical = ckpt.names().stream().map(QwenVlWeightNames::canonical)
+                    Set<String> canonical = ckpt.names().stream()
+                            .map(QwenVlWeightNames::canonical)
                             .collect(Collectors.toCollection(TreeSet::new));
                     assertEquals(ckpt.names().size(), canonical.size(), "mapping is one-to-one");
                     assertTrue(canonical.contains(QwenVlWeightNames.PATCH_EMBED));
@@ -69,9 +87,11 @@ class QwenVlPartsTest {
                 }
             }
         }
-        assertEquals("visual.blocks.0.attn.qkv.weight",
+        assertEquals(
+                "visual.blocks.0.attn.qkv.weight",
                 QwenVlWeightNames.canonical("model.visual.blocks.0.attn.qkv.weight"));
-        assertEquals("model.layers.1.mlp.up_proj.weight",
+        assertEquals(
+                "model.layers.1.mlp.up_proj.weight",
                 QwenVlWeightNames.canonical("model.language_model.layers.1.mlp.up_proj.weight"));
         assertEquals("lm_head.weight", QwenVlWeightNames.canonical("lm_head.weight"));
     }
@@ -81,7 +101,9 @@ class QwenVlPartsTest {
         for (FixtureSet set : QwenVlFixtures.sets()) {
             for (ModelDir dir : set.models()) {
                 try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir.dir())) {
-                    long stored = ckpt.names().stream().mapToLong(n -> ckpt.info(n).numel()).sum();
+                    long stored = ckpt.names().stream()
+                            .mapToLong(n -> ckpt.info(n).numel())
+                            .sum();
                     assertEquals(stored, QwenVlCost.parameterCount(QwenVlConfig.read(dir.dir())), dir.toString());
                 }
             }
@@ -99,10 +121,19 @@ class QwenVlPartsTest {
             int factor = json.get("factor").getAsInt();
             for (JsonElement e : json.getAsJsonArray("cases")) {
                 JsonObject c = e.getAsJsonObject();
-                int[] got = SmartResize.resize(c.get("height").getAsInt(), c.get("width").getAsInt(), factor,
-                        c.get("min_pixels").getAsLong(), c.get("max_pixels").getAsLong());
-                assertArrayEquals(new int[] {c.get("resized_height").getAsInt(), c.get("resized_width").getAsInt()},
-                        got, c.toString());
+                int[] got = SmartResize.resize(
+                        c.get("height").getAsInt(),
+                        c.get("width").getAsInt(),
+                        factor,
+                        c.get("min_pixels").getAsLong(),
+                        c.get("max_pixels").getAsLong());
+                assertArrayEquals(
+                        new int[] {
+                            c.get("resized_height").getAsInt(),
+                            c.get("resized_width").getAsInt()
+                        },
+                        got,
+                        c.toString());
             }
         }
     }
