@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.vlm3d.engine.field.Parameter;
 import dev.vlm3d.engine.field.ParameterGroup;
+import dev.vlm3d.nn.HostArrays;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -130,8 +131,8 @@ final class RunCheckpoint {
             boolean grad = JniUtils.isGradMode();
             JniUtils.setGradMode(false);
             try (NDScope scope = new NDScope()) {
-                NDArray src =
-                        target.getManager().create(values, target.getShape()).toType(target.getDataType(), false);
+                NDArray src = HostArrays.create(target.getManager(), values, target.getShape())
+                        .toType(target.getDataType(), false);
                 // in-place copy keeps the leaf (and its requires-grad flag) the optimizer holds
                 target.set(new ai.djl.ndarray.index.NDIndex("..."), src);
             } finally {

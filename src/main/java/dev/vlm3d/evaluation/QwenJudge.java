@@ -9,6 +9,7 @@ import dev.vlm3d.models.qwen25vl.MropePositions;
 import dev.vlm3d.models.qwen25vl.QwenVlImageProcessor;
 import dev.vlm3d.models.qwen25vl.QwenVlModel;
 import dev.vlm3d.models.qwen25vl.QwenVlTokenizer;
+import dev.vlm3d.nn.HostArrays;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
@@ -126,7 +127,7 @@ public final class QwenJudge implements Judge {
                 data[2 * h * w + y * w + x] = (rgb & 0xFF) / 255f;
             }
         }
-        return m.create(data, new Shape(3, h, w));
+        return HostArrays.create(m, data, new Shape(3, h, w));
     }
 
     @Override

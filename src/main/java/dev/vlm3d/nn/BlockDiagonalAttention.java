@@ -56,7 +56,7 @@ public final class BlockDiagonalAttention {
                 System.arraycopy(idx, 0, order, pos, idx.length);
                 pos += idx.length;
                 groups.add(new int[] {segs.size(), len});
-                groupIndices.add(manager.create(idx));
+                groupIndices.add(HostArrays.create(manager, idx));
             }
             boolean inOrder = true;
             long[] inv = new long[total];
@@ -65,7 +65,7 @@ public final class BlockDiagonalAttention {
                 inOrder &= order[i] == i;
             }
             identity = inOrder;
-            inverse = manager.create(inv);
+            inverse = HostArrays.create(manager, inv);
         }
 
         @Override

@@ -12,8 +12,9 @@ import ai.djl.ndarray.types.Shape;
  * a 0-d array and closes it right after the op. PyTorch saves that scalar for the backward of {@code mul}/{@code div}/
  * {@code pow}; once the Java buffer is collected the backward reads freed memory and returns garbage gradients
  * (reproduced: {@code x.mul(3f)} gave ∂/∂x = −1.4e33 after a GC). The same holds for any array made from a Java array
- * with {@code manager.create(float[])} and closed before the backward. Tensors from {@code full}/{@code ones} or a
- * clone are allocated by libtorch and are safe.
+ * with {@code manager.create(float[])} and closed before the backward, which is why host data becomes a tensor
+ * through {@link HostArrays} only. Tensors from {@code full}/{@code ones} or a clone are allocated by libtorch and are
+ * safe.
  */
 public final class Scalars {
 
@@ -28,21 +29,8 @@ public final class Scalars {
     public static NDArray of(NDManager manager, double value, DataType type) {
         if (type == DataType.FLOAT64) {
             // full() takes a float; keep double constants exact
-            return owned(manager.create(value));
+            return HostArrays.scalar(manager, value);
         }
         return manager.full(new Shape(), (float) value, type);
-    }
-
-    /**
-     * Returns an array with the same values whose memory libtorch owns: a clone for CPU arrays made from Java
-     * buffers (the original is closed), the array itself on a GPU (creation there already copies to the device).
-     */
-    public static NDArray owned(NDArray a) {
-        if (a.getDevice().isGpu()) {
-            return a;
-        }
-        NDArray copy = a.duplicate();
-        a.close();
-        return copy;
     }
 }

@@ -8,9 +8,11 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import ai.djl.ndarray.NDManager;
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaMethodCall;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import java.util.ArrayList;
@@ -36,7 +38,7 @@ class ArchitectureTest {
             Map.entry("console", List.of()),
             Map.entry("config", List.of("jobs", "artifacts")),
             Map.entry("pipeline", List.of("options", "worker", "engine", "evaluation", "models", "weights")),
-            Map.entry("evaluation", List.of("engine", "models", "options")),
+            Map.entry("evaluation", List.of("engine", "models", "nn", "options")),
             Map.entry("worker", List.of("jobs", "artifacts")),
             Map.entry("security", List.of("jobs", "webhooks")),
             Map.entry("webhooks", List.of("jobs")),
@@ -164,6 +166,28 @@ class ArchitectureTest {
                 .callMethod(JdbcClient.class, "sql", String.class)
                 .because("tables are read and written through the JPA repositories except where docs/architecture.md "
                         + "(\"Data access\") keeps native SQL")
+                .check(classes);
+    }
+
+    @Test
+    void hostDataBecomesATensorOnlyThroughHostArrays() {
+        DescribedPredicate<JavaMethodCall> createFromJavaData = DescribedPredicate.describe(
+                "NDManager.create from a Java array or number",
+                call -> call.getTargetOwner().isAssignableTo(NDManager.class)
+                        && call.getName().equals("create")
+                        && !call.getTarget().getRawParameterTypes().isEmpty()
+                        && (call.getTarget().getRawParameterTypes().get(0).isArray()
+                                || call.getTarget()
+                                        .getRawParameterTypes()
+                                        .get(0)
+                                        .isPrimitive()));
+        noClasses()
+                .that()
+                .doNotHaveFullyQualifiedName("dev.vlm3d.nn.HostArrays")
+                .should()
+                .callMethodWhere(createFromJavaData)
+                .because("DJL stages such data in direct buffers that only the garbage collector frees, and on the CPU "
+                        + "the tensor keeps pointing at them (dev.vlm3d.nn.HostArrays)")
                 .check(classes);
     }
 

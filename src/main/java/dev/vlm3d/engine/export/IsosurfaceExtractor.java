@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.vlm3d.engine.ExportConfig;
 import dev.vlm3d.engine.field.NerfField;
+import dev.vlm3d.nn.HostArrays;
 
 /**
  * Density level set → coloured mesh, following threestudio's mesh exporter: σ on an n³ lattice over the box,
@@ -178,7 +179,8 @@ public final class IsosurfaceExtractor {
                 int m = Math.min(CHUNK, count - start);
                 try (NDScope scope = new NDScope()) {
                     float[] part = java.util.Arrays.copyOfRange(xyz, start * 3, (start + m) * 3);
-                    NDArray x = manager.create(part, new Shape(m, 3)).toType(field.dtype(), false);
+                    NDArray x =
+                            HostArrays.create(manager, part, new Shape(m, 3)).toType(field.dtype(), false);
                     NDArray v = albedo ? field.albedo(x) : field.density(x);
                     float[] values = v.toType(DataType.FLOAT32, false).toFloatArray();
                     System.arraycopy(values, 0, out, start * width, values.length);

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.vlm3d.nn.HostArrays;
 import dev.vlm3d.nn.Lifetimes;
 import dev.vlm3d.nn.Scalars;
 
@@ -104,18 +105,17 @@ public final class HashGridEncoding {
         table = manager.randomUniform(-1e-4f, 1e-4f, new Shape(totalRows, featuresPerLevel), DataType.FLOAT32)
                 .toType(dtype, false);
         table.setRequiresGradient(true);
-        scaleTensor =
-                Scalars.owned(manager.create(scales, new Shape(levels, 1))).toType(dtype, false);
-        halfScale = Scalars.owned(manager.create(halfScales, new Shape(levels, 1, 1)))
-                .toType(dtype, false);
-        coefficients = Scalars.owned(manager.create(coef, new Shape(levels, 3)));
-        tableSizeLong = Scalars.owned(manager.create(tableSizes, new Shape(levels)));
-        tableSizeInt = Scalars.owned(manager.create(sizes, new Shape(levels, 1)));
-        cornerOffsets = Scalars.owned(manager.create(cornerOffset, new Shape(levels, 8)));
-        rowOffsets = Scalars.owned(manager.create(rowOffset, new Shape(levels, 1)));
+        scaleTensor = HostArrays.create(manager, scales, new Shape(levels, 1)).toType(dtype, false);
+        halfScale =
+                HostArrays.create(manager, halfScales, new Shape(levels, 1, 1)).toType(dtype, false);
+        coefficients = HostArrays.create(manager, coef, new Shape(levels, 3));
+        tableSizeLong = HostArrays.create(manager, tableSizes, new Shape(levels));
+        tableSizeInt = HostArrays.create(manager, sizes, new Shape(levels, 1));
+        cornerOffsets = HostArrays.create(manager, cornerOffset, new Shape(levels, 8));
+        rowOffsets = HostArrays.create(manager, rowOffset, new Shape(levels, 1));
         one = Scalars.of(manager, 1, dtype);
         half = Scalars.of(manager, 0.5, dtype);
-        slopes = Scalars.owned(manager.create(new float[] {-1f, 1f})).toType(dtype, false);
+        slopes = HostArrays.create(manager, new float[] {-1f, 1f}).toType(dtype, false);
     }
 
     /**

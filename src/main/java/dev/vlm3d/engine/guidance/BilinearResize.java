@@ -3,7 +3,7 @@ package dev.vlm3d.engine.guidance;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.vlm3d.nn.Scalars;
+import dev.vlm3d.nn.HostArrays;
 
 /**
  * F.interpolate(mode='bilinear', align_corners=False, antialias=False) as two matrix products. DJL's interpolate
@@ -41,11 +41,13 @@ public final class BilinearResize {
             return image;
         }
         NDManager m = image.getManager();
-        // libtorch-owned copies: the backward of matMul reads these after this method returns (see Scalars)
-        NDArray rowsT = Scalars.owned(
-                m.create(weights(h, outH), new Shape(outH, h)).transpose().toType(image.getDataType(), false));
-        NDArray colsT = Scalars.owned(
-                m.create(weights(w, outW), new Shape(outW, w)).transpose().toType(image.getDataType(), false));
+        // libtorch-owned (HostArrays): the backward of matMul reads these after this method returns
+        NDArray rowsT = HostArrays.create(m, weights(h, outH), new Shape(outH, h))
+                .transpose()
+                .toType(image.getDataType(), false);
+        NDArray colsT = HostArrays.create(m, weights(w, outW), new Shape(outW, w))
+                .transpose()
+                .toType(image.getDataType(), false);
         // out = R·img·Cᵀ, written as ((imgᵀ·Rᵀ)ᵀ)·Cᵀ so that the image is the left operand throughout
         return image.transpose(0, 1, 3, 2).matMul(rowsT).transpose(0, 1, 3, 2).matMul(colsT);
     }

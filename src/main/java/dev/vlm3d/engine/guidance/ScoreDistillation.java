@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.vlm3d.models.mvdream.MultiViewUNet;
 import dev.vlm3d.models.mvdream.MvDreamPipeline;
+import dev.vlm3d.nn.HostArrays;
 import dev.vlm3d.nn.Scalars;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -100,7 +101,7 @@ public final class ScoreDistillation {
         return withoutGrad(() -> {
             NDArray out;
             try (NDScope scope = new NDScope()) {
-                NDArray idArray = manager.create(ids, new Shape(1, ids.length));
+                NDArray idArray = HostArrays.create(manager, ids, new Shape(1, ids.length));
                 out = pipeline.textEncoder().forward(idArray);
                 NDScope.unregister(out);
             }
@@ -175,7 +176,7 @@ public final class ScoreDistillation {
             if (c2w == null || c2w.length != batch * 16) {
                 throw new IllegalArgumentException("the MVDream UNet needs one 4x4 camera per render");
             }
-            NDArray rows = m.create(CameraCondition.rows(c2w), new Shape(batch, 16));
+            NDArray rows = HostArrays.create(m, CameraCondition.rows(c2w), new Shape(batch, 16));
             camera = NDArrays.concat(new NDList(rows, rows), 0);
             diag.put("camera_2b", camera);
         }
@@ -185,7 +186,7 @@ public final class ScoreDistillation {
         NDArray input = NDArrays.concat(new NDList(noisy, noisy), 0);
         NDArray out = unet.forward(
                         input.toType(unetType, false),
-                        m.create(steps),
+                        HostArrays.create(m, steps),
                         context.toType(unetType, false),
                         camera,
                         views,

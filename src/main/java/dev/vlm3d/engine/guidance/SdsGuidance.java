@@ -3,7 +3,7 @@ package dev.vlm3d.engine.guidance;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.vlm3d.nn.Scalars;
+import dev.vlm3d.nn.HostArrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -63,10 +63,10 @@ public final class SdsGuidance implements Guidance {
         NDManager m = rgb.getManager();
         int n = (int) latent.size();
         // the backward pass reads the posterior noise, so it must be libtorch-owned (see Scalars)
-        NDArray epsVae = Scalars.owned(m.create(noise.gaussian(n), latent));
+        NDArray epsVae = HostArrays.create(m, noise.gaussian(n), latent);
         int[] range = sds.timestepRange(input.globalStep(), timestepHorizonScale);
         int t = noise.timestep(range[0], range[1]);
-        NDArray eps = Scalars.owned(m.create(noise.gaussian(n), latent));
+        NDArray eps = HostArrays.create(m, noise.gaussian(n), latent);
         float[] c2w = sds.pipeline().unet().hasCameraEmbedding() ? input.c2w().toFloatArray() : null;
         ScoreDistillation.Step step = sds.step(rgb, c2w, t, eps, epsVae, cond, uncond);
         Map<String, Double> stats = new LinkedHashMap<>();

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.vlm3d.nn.HostArrays;
 import java.util.List;
 
 /** The views of one step (group-major order) and their common square-pixel image size. */
@@ -25,7 +26,7 @@ public record CameraBatch(List<Camera> views, int height, int width) {
                 data[b * 16 + i] = (float) views.get(b).c2w()[i];
             }
         }
-        return manager.create(data, new Shape(views.size(), 4, 4));
+        return HostArrays.create(manager, data, new Shape(views.size(), 4, 4));
     }
 
     public float[] elevations() {
@@ -90,9 +91,9 @@ public record CameraBatch(List<Camera> views, int height, int width) {
         }
         Shape shape = new Shape(n, 3);
         return new NDArray[] {
-            manager.create(o, shape).toType(dtype, false),
-            manager.create(d, shape).toType(dtype, false),
-            manager.create(l, shape).toType(dtype, false)
+            HostArrays.create(manager, o, shape).toType(dtype, false),
+            HostArrays.create(manager, d, shape).toType(dtype, false),
+            HostArrays.create(manager, l, shape).toType(dtype, false)
         };
     }
 }

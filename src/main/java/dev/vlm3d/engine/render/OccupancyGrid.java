@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.vlm3d.engine.field.NerfField;
-import dev.vlm3d.nn.Scalars;
+import dev.vlm3d.nn.HostArrays;
 import java.util.SplittableRandom;
 
 /**
@@ -121,8 +121,10 @@ public final class OccupancyGrid {
             for (int start = 0; start < cells.length; start += chunk) {
                 int end = Math.min(cells.length, start + chunk);
                 try (NDScope scope = new NDScope()) {
-                    NDArray points = manager.create(
-                                    java.util.Arrays.copyOfRange(x, start * 3, end * 3), new Shape(end - start, 3))
+                    NDArray points = HostArrays.create(
+                                    manager,
+                                    java.util.Arrays.copyOfRange(x, start * 3, end * 3),
+                                    new Shape(end - start, 3))
                             .toType(field.dtype(), false);
                     float[] sigma = field.density(points)
                             .toType(DataType.FLOAT32, false)
@@ -152,7 +154,7 @@ public final class OccupancyGrid {
         }
         values = next;
         meanOccupancy = mean;
-        replace(Scalars.owned(manager.create(next)), Scalars.owned(manager.create(bin)));
+        replace(HostArrays.create(manager, next), HostArrays.create(manager, bin));
     }
 
     private void replace(NDArray newOccupancy, NDArray newBinary) {

@@ -11,6 +11,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.vlm3d.engine.field.EnvironmentBackground;
 import dev.vlm3d.engine.field.NerfField;
+import dev.vlm3d.nn.HostArrays;
 import dev.vlm3d.nn.Lifetimes;
 import dev.vlm3d.nn.Scalars;
 import java.util.ArrayList;
@@ -288,7 +289,7 @@ public final class VolumeRenderer {
             // the released code renders network·0 + colour: the background network gets a zero gradient, not none,
             // so AdamW still steps it (momentum, weight decay); see docs/paper-vs-code.md
             NDArray solid =
-                    Scalars.owned(manager.create(options.solidBackground())).toType(dtype, false);
+                    HostArrays.create(manager, options.solidBackground()).toType(dtype, false);
             bgColor = bgColor.mul(Scalars.like(bgColor, 0)).add(solid.expandDims(0));
         }
         NDArray rgb = rgbForeground.add(bgColor.mul(opacity.neg().add(1)));

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import dev.vlm3d.nn.HostArrays;
 import dev.vlm3d.nn.Layers;
 import dev.vlm3d.weights.WeightMap;
 import java.nio.file.Path;
@@ -111,7 +112,7 @@ public final class ClipTextModel implements AutoCloseable {
                 m[i * seq + j] = Float.NEGATIVE_INFINITY;
             }
         }
-        return manager.create(m, new Shape(seq, seq)).toType(type, false);
+        return HostArrays.create(manager, m, new Shape(seq, seq)).toType(type, false);
     }
 
     @Override

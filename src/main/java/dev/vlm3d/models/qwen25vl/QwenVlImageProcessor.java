@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.vlm3d.nn.HostArrays;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -182,8 +183,8 @@ public final class QwenVlImageProcessor {
     private NDArray normalise(NDArray image) {
         NDManager m = image.getManager();
         DataType t = image.getDataType();
-        NDArray meanArr = m.create(mean).toType(t, false).reshape(mean.length, 1, 1);
-        NDArray stdArr = m.create(std).toType(t, false).reshape(std.length, 1, 1);
+        NDArray meanArr = HostArrays.create(m, mean).toType(t, false).reshape(mean.length, 1, 1);
+        NDArray stdArr = HostArrays.create(m, std).toType(t, false).reshape(std.length, 1, 1);
         return image.sub(meanArr).div(stdArr);
     }
 
@@ -218,7 +219,7 @@ public final class QwenVlImageProcessor {
             for (int i = 0; i < rows; i++) {
                 System.arraycopy(values[i], 0, flat, i * cols, cols);
             }
-            return m.create(flat, new Shape(rows, cols));
+            return HostArrays.create(m, flat, new Shape(rows, cols));
         }
         float[] flat = new float[rows * cols];
         for (int i = 0; i < rows; i++) {
@@ -226,7 +227,7 @@ public final class QwenVlImageProcessor {
                 flat[i * cols + j] = (float) values[i][j];
             }
         }
-        NDArray a = m.create(flat, new Shape(rows, cols));
+        NDArray a = HostArrays.create(m, flat, new Shape(rows, cols));
         return type == DataType.FLOAT32 ? a : a.toType(type, false);
     }
 }

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.vlm3d.nn.HostArrays;
 import dev.vlm3d.nn.Layers;
 import dev.vlm3d.nn.Rotary;
 import dev.vlm3d.nn.Scalars;
@@ -32,7 +33,7 @@ public final class QwenVlText {
 
     /** Rows of the token embedding table for ids (no gradient: the table is frozen). */
     public NDArray embed(long[] ids, NDManager m) {
-        NDArray idx = m.create(ids);
+        NDArray idx = HostArrays.create(m, ids);
         NDArray rows = weights.get(QwenVlWeightNames.EMBED_TOKENS).get(idx);
         rows.attach(m); // the gather's result lands in the weights' manager (first operand)
         if (rows.getDataType() != ops.activations()) {
@@ -150,7 +151,7 @@ public final class QwenVlText {
                     mask[i * s + j] = Double.NEGATIVE_INFINITY;
                 }
             }
-            return m.create(mask, new Shape(s, s));
+            return HostArrays.create(m, mask, new Shape(s, s));
         }
         float[] mask = new float[s * s];
         for (int i = 0; i < s; i++) {
@@ -158,7 +159,7 @@ public final class QwenVlText {
                 mask[i * s + j] = Float.NEGATIVE_INFINITY;
             }
         }
-        return m.create(mask, new Shape(s, s));
+        return HostArrays.create(m, mask, new Shape(s, s));
     }
 
     /**
@@ -204,13 +205,13 @@ public final class QwenVlText {
         double[][] src = {cos, sin};
         for (int t = 0; t < 2; t++) {
             if (f64) {
-                out[t] = m.create(src[t], new Shape(s, 1, headDim));
+                out[t] = HostArrays.create(m, src[t], new Shape(s, 1, headDim));
             } else {
                 float[] f = new float[src[t].length];
                 for (int i = 0; i < f.length; i++) {
                     f[i] = (float) src[t][i];
                 }
-                out[t] = m.create(f, new Shape(s, 1, headDim));
+                out[t] = HostArrays.create(m, f, new Shape(s, 1, headDim));
             }
         }
         return out;

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.vlm3d.nn.BlockDiagonalAttention;
+import dev.vlm3d.nn.HostArrays;
 import dev.vlm3d.nn.Layers;
 import dev.vlm3d.nn.Lifetimes;
 import dev.vlm3d.nn.Rotary;
@@ -63,8 +64,8 @@ public final class QwenVlVision {
             windowIndex[i] = windows.windowIndex()[i];
             inverse[windows.windowIndex()[i]] = i;
         }
-        NDArray unitOrder = m.create(windowIndex);
-        NDArray unitRestore = m.create(inverse);
+        NDArray unitOrder = HostArrays.create(m, windowIndex);
+        NDArray unitRestore = HostArrays.create(m, inverse);
 
         NDArray x = ops.linear(pixelValues, patchWeight, null);
         if (trace != null) {
@@ -160,13 +161,13 @@ public final class QwenVlVision {
 
     NDArray table(NDManager m, double[] values, int rows, int cols) {
         if (ops.activations() == DataType.FLOAT64) {
-            return m.create(values, new Shape(rows, cols));
+            return HostArrays.create(m, values, new Shape(rows, cols));
         }
         float[] f = new float[values.length];
         for (int i = 0; i < f.length; i++) {
             f[i] = (float) values[i];
         }
-        return m.create(f, new Shape(rows, cols));
+        return HostArrays.create(m, f, new Shape(rows, cols));
     }
 
     private NDArray block(
