@@ -24,6 +24,7 @@ import dev.vlm3d.engine.render.ShadingMode;
 import dev.vlm3d.engine.render.VolumeRenderer;
 import dev.vlm3d.engine.reward.Reward;
 import dev.vlm3d.engine.reward.RewardResult;
+import dev.vlm3d.nn.Lifetimes;
 import dev.vlm3d.nn.NativeHeap;
 import dev.vlm3d.nn.Scalars;
 import java.io.IOException;
@@ -374,7 +375,9 @@ public final class Vlm3dRun implements AutoCloseable {
         for (Parameter p : parameters) {
             // summed in the gradient's own dtype: a float64 copy of the 12.6M-entry table gradient every step cost
             // 100 MB of allocation for a number that only has to be finite and roughly right
-            NDArray squares = p.array().getGradient().square().sum();
+            // scoped: the square of the table's gradient is 50 MB that would otherwise live until the step ends
+            NDArray squares =
+                    Lifetimes.scopedArray(() -> p.array().getGradient().square().sum());
             sum = sum == null ? squares : sum.add(squares);
         }
         return Math.sqrt(sum.toType(DataType.FLOAT64, false).getDouble());

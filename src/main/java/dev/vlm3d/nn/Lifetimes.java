@@ -41,4 +41,11 @@ public final class Lifetimes {
     public static NDArray scopedArray(Supplier<NDArray> block) {
         return scoped(() -> new NDList(block.get())).get(0);
     }
+
+    /** Runs {@code block}, which reads a host value (numbers, Java arrays) off tensors, closing every array it made. */
+    public static <T> T hostValue(Supplier<T> block) {
+        try (NDScope scope = new NDScope()) {
+            return block.get();
+        }
+    }
 }

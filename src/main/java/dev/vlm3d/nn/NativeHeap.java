@@ -105,10 +105,7 @@ public final class NativeHeap {
             glibc.malloc_trim(0);
             residentAfterRelease = residentBytes();
             // the resident set right after a release is what the process holds live: its trend is the leak figure
-            log.debug(
-                    "released free heap pages: resident {} MB -> {} MB",
-                    resident >> 20,
-                    residentAfterRelease >> 20);
+            log.debug("released free heap pages: resident {} MB -> {} MB", resident >> 20, residentAfterRelease >> 20);
             return true;
         }
     }
