@@ -77,13 +77,6 @@ public final class Vlm3dRun implements AutoCloseable {
      */
     public static final int NON_FINITE_LIMIT = 10;
 
-    /**
-     * Growth of the resident set after which a step's end hands the allocator's free pages back (NativeHeap): at the
-     * {@code fast} shape the arenas grew by ~16 MB per step, so this releases every few steps and keeps each step's
-     * peak within about this much of the last release, at a small share of a release's cost per step.
-     */
-    static final long RELEASE_MARGIN_BYTES = 128L << 20;
-
     public Vlm3dRun(RunConfig config, Guidance guidance, Reward reward, Device device) {
         this(config, guidance, reward, device, DataType.FLOAT32);
     }
@@ -197,7 +190,7 @@ public final class Vlm3dRun implements AutoCloseable {
         }
         // the step's tensors are closed: once their freed blocks add up, give the pages back, or the next steps'
         // differently sized tensors fragment the allocator's arenas and the resident set grows (see NativeHeap)
-        NativeHeap.releaseFreeMemoryAbove(RELEASE_MARGIN_BYTES);
+        NativeHeap.releaseFreeMemoryAbove(NativeHeap.RELEASE_MARGIN_BYTES);
         long end = System.nanoTime();
         if (finite) {
             consecutiveSkips = 0;

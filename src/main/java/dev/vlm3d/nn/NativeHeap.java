@@ -19,10 +19,11 @@ import org.slf4j.LoggerFactory;
  * {@code fast} run's per-step peak rose from 1.8 GB to 3.4 GB with the same number of samples (docs/benchmarks.md,
  * "Engine: bounded step memory").
  *
- * <p>What: after a training step, once the resident set has grown by more than a margin since the last release,
- * {@link #releaseFreeMemoryAbove(long)} hands the free pages inside the arenas back to the kernel
- * ({@code malloc_trim(0)}), so the next step starts from what is live. Within a step, and between releases, freed
- * blocks are still reused without a page fault. The alternatives cost speed on the CPU, measured on the {@code fast}
+ * <p>What: after a training step and after each render chunk, once the resident set has grown by more than a margin
+ * since the first check after the last release, {@link #releaseFreeMemoryAbove(long)} hands the free pages inside
+ * the arenas back to the kernel ({@code malloc_trim(0)}). Between releases, freed blocks are still reused without a
+ * page fault; measuring the reference after the block that follows a release keeps that block's working set out of
+ * the growth, so a chunk larger than the margin does not trigger a release (and its page faults) every time. The alternatives cost speed on the CPU, measured on the {@code fast}
  * preset side by side with glibc's defaults (docs/benchmarks.md): a fixed low mmap threshold or jemalloc's default
  * decay ran at about half the speed, a release after every step at 1/1.3 of it. {@link #configure()} also caps the
  * arenas at two, so libtorch's intra-op threads do not each keep an arena of their own. On another C library (musl,
@@ -48,14 +49,26 @@ public final class NativeHeap {
         REFUSED
     }
 
+    /**
+     * Growth of the resident set, beyond what the engine's blocks reuse, after which the allocator's free pages go back
+     * to the kernel: checked at a step's end and after each render chunk. At the {@code fast} shape the arenas grew
+     * ~16 MB per step; at the paper's 4 × 256² views, the masks pass 1 keeps between its 64 chunks pinned ~1.9 GB of
+     * holes in a step (docs/benchmarks.md, "Engine: bounded step memory").
+     */
+    public static final long RELEASE_MARGIN_BYTES = 128L << 20;
+
     private static final Path STATM = Path.of("/proc/self/statm");
     /** x86-64 and aarch64 Linux as built by distributions; statm counts in these pages */
     private static final long PAGE_BYTES = 4096;
 
     private static Outcome outcome;
     private static GlibC glibc;
-    /** the resident set right after the last release, or −1 before the first measurement */
-    private static long residentAfterRelease = -1;
+    /**
+     * the resident set at the first check after the last release, or −1 until that check: measured there, not right
+     * after the release, it includes the working set that the next block faults back in and reuses, so only growth
+     * beyond it (holes that nothing reuses) triggers the next release
+     */
+    private static long baseline = -1;
 
     private NativeHeap() {}
 
@@ -80,7 +93,7 @@ public final class NativeHeap {
 
     /**
      * Returns the free pages of every arena to the kernel if the resident set has grown by more than
-     * {@code marginBytes} since the last release (or since the first call). One read of /proc/self/statm when nothing
+     * {@code marginBytes} since the reference point: the first call, or the first call after the last release. One read of /proc/self/statm when nothing
      * is released; a no-op where the C library is not glibc.
      *
      * @return whether a release ran
@@ -95,15 +108,16 @@ public final class NativeHeap {
             if (resident < 0) {
                 return false;
             }
-            if (residentAfterRelease < 0) {
-                residentAfterRelease = resident;
+            if (baseline < 0) {
+                baseline = resident;
                 return false;
             }
-            if (resident - residentAfterRelease <= marginBytes) {
+            if (resident - baseline <= marginBytes) {
                 return false;
             }
             glibc.malloc_trim(0);
-            residentAfterRelease = residentBytes();
+            baseline = -1;
+            long residentAfterRelease = residentBytes();
             // the resident set right after a release is what the process holds live: its trend is the leak figure
             log.debug("released free heap pages: resident {} MB -> {} MB", resident >> 20, residentAfterRelease >> 20);
             return true;
@@ -116,7 +130,7 @@ public final class NativeHeap {
             configure();
             if (glibc != null) {
                 glibc.malloc_trim(0);
-                residentAfterRelease = residentBytes();
+                baseline = -1;
             }
         }
     }

@@ -65,13 +65,20 @@ class NativeHeapTest {
     @Test
     void aReleaseRunsOnlyOnceTheResidentSetHasGrownByTheMargin() {
         assumeTrue(NativeHeap.configure() == NativeHeap.Outcome.TUNED, "glibc only");
-        NativeHeap.releaseFreeMemory(); // sets the reference point
-        assertFalse(NativeHeap.releaseFreeMemoryAbove(Long.MAX_VALUE / 2), "no growth can pass this margin");
+        NativeHeap.releaseFreeMemory();
+        assertFalse(NativeHeap.releaseFreeMemoryAbove(16L << 20), "the first check after a release sets the reference");
         C c = Native.load("c", C.class);
         Pointer grown = touched(c.malloc(64L << 20), 64L << 20);
         try {
-            assertTrue(NativeHeap.releaseFreeMemoryAbove(16L << 20), "64 MB more resident than at the last release");
-            assertFalse(NativeHeap.releaseFreeMemoryAbove(16L << 20), "the release reset the reference point");
+            assertTrue(NativeHeap.releaseFreeMemoryAbove(16L << 20), "64 MB more resident than at the reference");
+            Pointer more = touched(c.malloc(64L << 20), 64L << 20);
+            try {
+                // the reference is taken here, with the first 64 MB (live) and the second (live) resident
+                assertFalse(NativeHeap.releaseFreeMemoryAbove(16L << 20), "the release cleared the reference point");
+                assertFalse(NativeHeap.releaseFreeMemoryAbove(16L << 20), "no growth since the new reference");
+            } finally {
+                c.free(more);
+            }
         } finally {
             c.free(grown);
         }

@@ -13,6 +13,7 @@ import dev.vlm3d.engine.field.EnvironmentBackground;
 import dev.vlm3d.engine.field.NerfField;
 import dev.vlm3d.nn.HostArrays;
 import dev.vlm3d.nn.Lifetimes;
+import dev.vlm3d.nn.NativeHeap;
 import dev.vlm3d.nn.Scalars;
 import java.util.ArrayList;
 import java.util.List;
@@ -115,6 +116,8 @@ public final class VolumeRenderer {
                 rgbParts.add(kept.get(0));
                 masks.add(kept.get(1));
                 hits = hits == null ? kept.get(2) : hits.add(kept.get(2));
+                // the chunk's temporaries are freed, but the masks kept between them pin the arenas (see NativeHeap)
+                NativeHeap.releaseFreeMemoryAbove(NativeHeap.RELEASE_MARGIN_BYTES);
             }
             NDArray rgb = rgbParts.size() == 1 ? rgbParts.get(0) : NDArrays.concat(rgbParts);
             return new ImagePass(
@@ -180,6 +183,7 @@ public final class VolumeRenderer {
                     }
                     collector.backward(surrogate);
                 }
+                NativeHeap.releaseFreeMemoryAbove(NativeHeap.RELEASE_MARGIN_BYTES);
             }
         }
         return anyOrientation ? orientation / Math.max(images.hitRays(), 1f) : Double.NaN;
