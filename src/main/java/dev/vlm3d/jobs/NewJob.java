@@ -69,70 +69,6 @@ public record NewJob(
                 null);
     }
 
-    /** A generation job with a webhook, kept until deleted. */
-    public NewJob(
-            String prompt,
-            String negativePrompt,
-            long seed,
-            String preset,
-            int totalSteps,
-            int priority,
-            Map<String, Object> options,
-            int maxAttempts,
-            UUID ownerKeyId,
-            String idempotencyKey,
-            byte[] requestHash,
-            Webhook webhook) {
-        this(
-                prompt,
-                negativePrompt,
-                seed,
-                preset,
-                totalSteps,
-                priority,
-                options,
-                maxAttempts,
-                ownerKeyId,
-                idempotencyKey,
-                requestHash,
-                Job.GENERATION,
-                List.of(),
-                webhook,
-                null);
-    }
-
-    /** A generation job without a webhook and with a time to live in seconds (null = none). */
-    public NewJob(
-            String prompt,
-            String negativePrompt,
-            long seed,
-            String preset,
-            int totalSteps,
-            int priority,
-            Map<String, Object> options,
-            int maxAttempts,
-            UUID ownerKeyId,
-            String idempotencyKey,
-            byte[] requestHash,
-            Long ttlSeconds) {
-        this(
-                prompt,
-                negativePrompt,
-                seed,
-                preset,
-                totalSteps,
-                priority,
-                options,
-                maxAttempts,
-                ownerKeyId,
-                idempotencyKey,
-                requestHash,
-                Job.GENERATION,
-                List.of(),
-                null,
-                ttlSeconds);
-    }
-
     /** A generation job with a webhook (null = none) and a time to live in seconds (null = none). */
     public NewJob(
             String prompt,
@@ -164,38 +100,5 @@ public record NewJob(
                 List.of(),
                 webhook,
                 ttlSeconds);
-    }
-
-    /** A job of {@code kind} that waits for {@code dependsOn}, without a webhook. */
-    public NewJob(
-            String prompt,
-            String negativePrompt,
-            long seed,
-            String preset,
-            int totalSteps,
-            int priority,
-            Map<String, Object> options,
-            int maxAttempts,
-            UUID ownerKeyId,
-            String idempotencyKey,
-            byte[] requestHash,
-            String kind,
-            List<UUID> dependsOn) {
-        this(
-                prompt,
-                negativePrompt,
-                seed,
-                preset,
-                totalSteps,
-                priority,
-                options,
-                maxAttempts,
-                ownerKeyId,
-                idempotencyKey,
-                requestHash,
-                kind,
-                dependsOn,
-                null,
-                null);
     }
 }

@@ -61,7 +61,9 @@ class ExpirySweepTest {
 
     private Job submit(String prompt, Long ttlSeconds) {
         return db.repository
-                .submit(new NewJob(prompt, null, 1, null, 10, 0, Map.of(), 1, db.owner, null, null, ttlSeconds), -1)
+                .submit(
+                        new NewJob(prompt, null, 1, null, 10, 0, Map.of(), 1, db.owner, null, null, null, ttlSeconds),
+                        -1)
                 .job();
     }
 

@@ -53,7 +53,9 @@ class EvaluationQueueTest {
                         null,
                         null,
                         Job.EVALUATION,
-                        jobs.stream().map(Job::id).toList()),
+                        jobs.stream().map(Job::id).toList(),
+                        null,
+                        null),
                 -1);
         assertThat(stored).hasSize(3);
         Job eval = stored.get(2);

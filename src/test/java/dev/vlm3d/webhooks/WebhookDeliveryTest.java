@@ -132,7 +132,8 @@ class WebhookDeliveryTest {
                                 db.owner,
                                 null,
                                 null,
-                                new NewJob.Webhook(url, events, progressInterval)),
+                                new NewJob.Webhook(url, events, progressInterval),
+                                null),
                         -1)
                 .job();
     }
